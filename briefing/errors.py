@@ -1,0 +1,38 @@
+"""The one exception tree: every error a user can cause is a BriefingError."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from briefing.model import Problem
+
+
+class BriefingError(Exception):
+    """Base class: raised for anything the user can fix; its message is the one line they see."""
+
+
+class WorkbookUnreadable(BriefingError):
+    """Raised when a file cannot be opened as an .xlsx workbook at all."""
+
+
+class WorkbookExists(BriefingError):
+    """Raised when `init` would overwrite a file and --force was not given."""
+
+
+class InvalidWorkbook(BriefingError):
+    """Raised when a workbook opens but its contents break the schema."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        errors = sum(1 for p in self.problems if p.is_error)
+        super().__init__(f"the workbook has {errors} error{'s' if errors != 1 else ''}")
+
+
+class TemplateError(BriefingError):
+    """Raised when a memo template cannot be read, parsed or rendered."""
+
+
+class OutputError(BriefingError):
+    """Raised when the memo cannot be written where it was asked to go."""

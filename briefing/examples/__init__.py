@@ -1,0 +1,1 @@
+"""Example records, taken from the seed article, that `briefing init --example` writes."""

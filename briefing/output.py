@@ -1,0 +1,45 @@
+"""Write files atomically: a temporary file beside the target, then os.replace."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from briefing.errors import OutputError
+
+
+def check_target(path: Path) -> None:
+    """Raise OutputError when `path` cannot be written as a file; nothing is written."""
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name, such as {path / 'memo.docx'}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(
+            f"{path}: the folder {folder} does not exist; create it or choose another"
+        )
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` so that a failure leaves any earlier file exactly as it was."""
+    check_target(path)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write in {path.parent} ({err.strerror})") from err
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+        raise OutputError(
+            f"{path}: cannot be written ({err.strerror}); nothing was changed"
+        ) from err
+    return path

@@ -1,0 +1,624 @@
+"""The workbook schema, declared once: sheets, columns, types, vocabularies and references.
+
+Each record class below is both the model a later stage reads and the declaration of its sheet:
+every field carries its column (header, kind, help, example, vocabulary) as metadata, so
+reading, validation, `briefing init`, the Guide sheet and the docs all come from one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Number = int | float
+
+
+class Kind(StrEnum):
+    """What a column holds, which decides how a cell is read and checked."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    ID = "ID"
+    REF = "reference"
+    REFS = "references"
+
+
+class Layout(StrEnum):
+    """How a sheet is laid out."""
+
+    RECORDS = "records"  # header in one row, one record per row below it
+    FIELDS = "fields"  # a Field column and a Value column, one field per row
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a vocabulary: the code stored in the cell and the words printed."""
+
+    code: str
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A controlled list of values, offered as a dropdown in the workbook."""
+
+    name: str
+    choices: tuple[Choice, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(choice.code for choice in self.choices)
+
+    def find(self, text: str) -> Choice | None:
+        """The choice `text` names, ignoring case and surrounding spaces."""
+        wanted = " ".join(text.split()).casefold()
+        for choice in self.choices:
+            if choice.code.casefold() == wanted:
+                return choice
+        return None
+
+    def words_for(self, code: str) -> str:
+        choice = self.find(code)
+        return choice.words if choice and choice.words else code
+
+
+PARTY = Vocabulary(
+    "party",
+    tuple(
+        Choice(name)
+        for name in (
+            "Russia",
+            "Ukraine",
+            "United States",
+            "NATO",
+            "European Union",
+            "G7",
+            "Other",
+        )
+    ),
+)
+STANCE = Vocabulary(
+    "stance",
+    (
+        Choice("supports", "supports the proposal"),
+        Choice("opposes", "opposes the proposal"),
+        Choice("mixed", "mixed"),
+        Choice("neutral", "neutral"),
+    ),
+)
+RELIABILITY = Vocabulary(
+    "reliability",
+    (
+        Choice("A", "completely reliable"),
+        Choice("B", "usually reliable"),
+        Choice("C", "fairly reliable"),
+        Choice("D", "not usually reliable"),
+        Choice("E", "unreliable"),
+        Choice("F", "reliability cannot be judged"),
+    ),
+)
+CREDIBILITY = Vocabulary(
+    "credibility",
+    (
+        Choice("1", "confirmed by other sources"),
+        Choice("2", "probably true"),
+        Choice("3", "possibly true"),
+        Choice("4", "doubtful"),
+        Choice("5", "improbable"),
+        Choice("6", "truth cannot be judged"),
+    ),
+)
+YES_NO = Vocabulary("yes or no", (Choice("yes"), Choice("no")))
+FIGURE_STATUS = Vocabulary(
+    "figure status",
+    (
+        Choice("claimed", "claimed, not independently confirmed"),
+        Choice("confirmed", "confirmed"),
+        Choice("disputed", "disputed"),
+    ),
+)
+LIKELIHOOD = Vocabulary(
+    "likelihood (ICD 203)",
+    (
+        Choice("almost no chance", "01–05%"),
+        Choice("very unlikely", "05–20%"),
+        Choice("unlikely", "20–45%"),
+        Choice("roughly even chance", "45–55%"),
+        Choice("likely", "55–80%"),
+        Choice("very likely", "80–95%"),
+        Choice("almost certain", "95–99%"),
+    ),
+)
+CONFIDENCE = Vocabulary(
+    "confidence",
+    (Choice("low"), Choice("moderate"), Choice("high")),
+)
+HANDLING = Vocabulary(
+    "handling label (TLP 2.0)",
+    (
+        Choice("TLP:CLEAR", "may be shared freely"),
+        Choice("TLP:GREEN", "may be shared within the community"),
+        Choice("TLP:AMBER", "limited to the recipients' organisations"),
+        Choice("TLP:AMBER+STRICT", "limited to the recipients' organisation only"),
+        Choice("TLP:RED", "for the named recipients only"),
+    ),
+)
+
+VOCABULARIES = (
+    PARTY,
+    STANCE,
+    RELIABILITY,
+    CREDIBILITY,
+    YES_NO,
+    FIGURE_STATUS,
+    LIKELIHOOD,
+    CONFIDENCE,
+    HANDLING,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a record sheet (or one field of a field sheet)."""
+
+    header: str
+    kind: Kind
+    help: str
+    example: str
+    required: bool = False
+    vocabulary: Vocabulary | None = None
+    refers_to: tuple[str, ...] = ()  # sheets whose IDs a reference may name
+    width: int = 16
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values, as the Guide and error messages print them."""
+        if self.vocabulary is None:
+            return ""
+        return ", ".join(self.vocabulary.codes)
+
+
+def column(
+    header: str,
+    kind: Kind,
+    help: str,
+    example: str,
+    *,
+    required: bool = False,
+    vocabulary: Vocabulary | None = None,
+    refers_to: tuple[str, ...] = (),
+    width: int = 16,
+) -> Any:
+    """A dataclass field that declares the column it is read from."""
+    spec = Column(header, kind, help, example, required, vocabulary, refers_to, width)
+    return field(metadata={"column": spec})
+
+
+def _cells() -> Any:
+    return field(default_factory=dict, compare=False, repr=False)
+
+
+# Every record sheet may be named by a judgment's "Based on".
+RECORD_SHEETS = ("Sources", "Demands", "Reactions", "Figures", "Judgments")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BriefingFields:
+    """The Briefing sheet: who the memo is for, what it is about, and how it may be shared."""
+
+    title: str = column(
+        "Title",
+        Kind.TEXT,
+        "The memo's title, printed at the top of the first page.",
+        "Putin's ceasefire conditions and the reactions to them",
+        required=True,
+        width=60,
+    )
+    subject: str = column(
+        "Subject",
+        Kind.TEXT,
+        "The SUBJECT line of the memo block.",
+        "Russia sets terms for a ceasefire in Ukraine",
+        required=True,
+    )
+    date: dt.date = column("Date", Kind.DATE, "The memo's date.", "2024-06-14", required=True)
+    recipient: str = column(
+        "For",
+        Kind.TEXT,
+        "MEMORANDUM FOR: who the memo is addressed to.",
+        "Desk editor",
+        required=True,
+    )
+    author: str = column(
+        "From",
+        Kind.TEXT,
+        "FROM: the desk or analyst who wrote it.",
+        "Russia–Ukraine desk",
+        required=True,
+    )
+    handling: str = column(
+        "Handling",
+        Kind.CHOICE,
+        "Traffic Light Protocol label, printed in the header and footer of every page.",
+        "TLP:CLEAR",
+        required=True,
+        vocabulary=HANDLING,
+    )
+    bluf: str = column(
+        "BLUF",
+        Kind.TEXT,
+        "Bottom line up front: the two or three sentences a busy reader needs.",
+        "Putin offered a ceasefire on terms Kyiv and NATO rejected at once.",
+        required=True,
+    )
+    email_to: str = column(
+        "Email to",
+        Kind.TEXT,
+        "Addresses the memo is emailed to, separated by commas.",
+        "desk-editor@example.org",
+    )
+    cells: dict[str, str] = _cells()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRow:
+    """A source the records cite, graded on the Admiralty scale."""
+
+    id: str = column(
+        "ID",
+        Kind.ID,
+        "A short unique ID that records cite, such as S1.",
+        "S1",
+        required=True,
+        width=8,
+    )
+    title: str = column(
+        "Title",
+        Kind.TEXT,
+        "The title of the article, report or statement.",
+        "Putin promises ceasefire if Ukraine leaves occupied areas",
+        required=True,
+        width=40,
+    )
+    publisher: str = column(
+        "Publisher", Kind.TEXT, "Who published it.", "Unknown (feed item)", width=22
+    )
+    published: dt.date | None = column(
+        "Published", Kind.DATE, "When it was published.", "2024-06-14", width=13
+    )
+    url: str = column("URL", Kind.TEXT, "Where it can be found online.", "https://example.org/a")
+    file: str = column(
+        "File",
+        Kind.TEXT,
+        "A text copy of the source, relative to this workbook, used to check quotes.",
+        "../seeds/article.txt",
+        width=24,
+    )
+    reliability: str = column(
+        "Reliability",
+        Kind.CHOICE,
+        "How far the source can be trusted (Admiralty A–F).",
+        "F",
+        required=True,
+        vocabulary=RELIABILITY,
+        width=12,
+    )
+    credibility: str = column(
+        "Credibility",
+        Kind.CHOICE,
+        "How credible this information is (Admiralty 1–6).",
+        "3",
+        required=True,
+        vocabulary=CREDIBILITY,
+        width=12,
+    )
+    ai_generated: str = column(
+        "AI-generated",
+        Kind.CHOICE,
+        "yes if the source says or shows it was generated with AI.",
+        "yes",
+        vocabulary=YES_NO,
+        width=13,
+    )
+    notes: str = column(
+        "Notes", Kind.TEXT, "Why the source is graded as it is.", "No named author.", width=40
+    )
+    cells: dict[str, str] = _cells()
+
+
+def _source() -> Any:
+    return column(
+        "Source",
+        Kind.REF,
+        "The ID of the source this comes from (Sources sheet).",
+        "S1",
+        required=True,
+        refers_to=("Sources",),
+        width=9,
+    )
+
+
+def _quote() -> Any:
+    return column(
+        "Quote",
+        Kind.TEXT,
+        "The sentence of the source it comes from, copied exactly.",
+        "Kyiv must withdraw its troops from the four regions.",
+        required=True,
+        width=50,
+    )
+
+
+def _note() -> Any:
+    return column("Note", Kind.TEXT, "Anything the analyst wants to add.", "", width=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandRow:
+    """A condition one party sets for a ceasefire or peace."""
+
+    id: str = column("ID", Kind.ID, "A unique ID such as D1.", "D1", required=True, width=8)
+    party: str = column(
+        "Party",
+        Kind.CHOICE,
+        "The side making the demand.",
+        "Russia",
+        required=True,
+        vocabulary=PARTY,
+        width=15,
+    )
+    demand: str = column(
+        "Demand",
+        Kind.TEXT,
+        "The demand in a few words.",
+        "Ukraine withdraws from four regions",
+        required=True,
+        width=40,
+    )
+    category: str = column(
+        "Category",
+        Kind.TEXT,
+        "A tag to group demands, such as territory or security.",
+        "territory",
+        width=14,
+    )
+    detail: str = column("Detail", Kind.TEXT, "More on what is asked.", "", width=30)
+    source: str = _source()
+    quote: str = _quote()
+    note: str = _note()
+    cells: dict[str, str] = _cells()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReactionRow:
+    """What an official, ministry or alliance said in response."""
+
+    id: str = column("ID", Kind.ID, "A unique ID such as R1.", "R1", required=True, width=8)
+    actor: str = column(
+        "Actor",
+        Kind.TEXT,
+        "Who reacted: a person, ministry or alliance.",
+        "Jens Stoltenberg",
+        required=True,
+        width=22,
+    )
+    role: str = column("Role", Kind.TEXT, "Their position.", "NATO Secretary-General", width=24)
+    affiliation: str = column(
+        "Affiliation", Kind.TEXT, "The state or body they speak for.", "NATO", width=16
+    )
+    stance: str = column(
+        "Stance",
+        Kind.CHOICE,
+        "Their stance towards the proposal.",
+        "opposes",
+        required=True,
+        vocabulary=STANCE,
+        width=11,
+    )
+    summary: str = column(
+        "Summary",
+        Kind.TEXT,
+        "What they said, in a sentence.",
+        "Not a peace plan.",
+        required=True,
+        width=40,
+    )
+    source: str = _source()
+    quote: str = _quote()
+    note: str = _note()
+    cells: dict[str, str] = _cells()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FigureRow:
+    """A battlefield number: what it counts, where, and who claims it."""
+
+    id: str = column("ID", Kind.ID, "A unique ID such as F1.", "F1", required=True, width=8)
+    date: dt.date | None = column(
+        "Date", Kind.DATE, "The day it refers to.", "2024-06-14", width=13
+    )
+    location: str = column("Location", Kind.TEXT, "Town, village or site.", "Esman", width=14)
+    region: str = column("Region", Kind.TEXT, "Region or oblast.", "Sumy region", width=16)
+    country: str = column("Country", Kind.TEXT, "Country.", "Ukraine", width=12)
+    claimed_by: str = column(
+        "Claimed by",
+        Kind.TEXT,
+        "Who reports the number.",
+        "Ukraine's air force",
+        required=True,
+        width=22,
+    )
+    event_type: str = column(
+        "Event type",
+        Kind.TEXT,
+        "What happened, such as shelling or air defence.",
+        "air defence",
+        width=14,
+    )
+    metric: str = column(
+        "Metric",
+        Kind.TEXT,
+        "What the number counts.",
+        "drones shot down",
+        required=True,
+        width=22,
+    )
+    value: Number = column(
+        "Value", Kind.NUMBER, "The number itself, in digits.", "17", required=True, width=9
+    )
+    unit: str = column("Unit", Kind.TEXT, "What one counts as.", "drones", width=10)
+    status: str = column(
+        "Status",
+        Kind.CHOICE,
+        "Whether the number is confirmed.",
+        "claimed",
+        required=True,
+        vocabulary=FIGURE_STATUS,
+        width=11,
+    )
+    source: str = _source()
+    quote: str = _quote()
+    note: str = _note()
+    cells: dict[str, str] = _cells()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgmentRow:
+    """A key judgment, with its likelihood, confidence and the records it rests on."""
+
+    id: str = column("ID", Kind.ID, "A unique ID such as J1.", "J1", required=True, width=8)
+    judgment: str = column(
+        "Judgment",
+        Kind.TEXT,
+        "The judgment, without likelihood or confidence words.",
+        "Moscow will keep its demands unchanged through the summer.",
+        required=True,
+        width=60,
+    )
+    likelihood: str = column(
+        "Likelihood",
+        Kind.CHOICE,
+        "How likely, in ICD 203 words.",
+        "likely",
+        required=True,
+        vocabulary=LIKELIHOOD,
+        width=20,
+    )
+    confidence: str = column(
+        "Confidence",
+        Kind.CHOICE,
+        "How confident the analyst is.",
+        "moderate",
+        required=True,
+        vocabulary=CONFIDENCE,
+        width=12,
+    )
+    based_on: tuple[str, ...] = column(
+        "Based on",
+        Kind.REFS,
+        "IDs of the records it rests on, separated by commas.",
+        "D1, R2",
+        required=True,
+        refers_to=RECORD_SHEETS,
+        width=16,
+    )
+    cells: dict[str, str] = _cells()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimelineRow:
+    """A dated event."""
+
+    date: dt.date = column(
+        "Date", Kind.DATE, "When it happened.", "2024-06-14", required=True, width=13
+    )
+    event: str = column(
+        "Event",
+        Kind.TEXT,
+        "What happened.",
+        "Putin sets out his ceasefire terms.",
+        required=True,
+        width=50,
+    )
+    source: str = _source()
+    quote: str = _quote()
+    cells: dict[str, str] = _cells()
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One sheet of the workbook and the record class its rows become."""
+
+    name: str
+    record: type[Any]
+    layout: Layout
+    help: str
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return tuple(column for _, column in self.fields)
+
+    @property
+    def fields(self) -> tuple[tuple[str, Column], ...]:
+        """(attribute name, column) pairs, in the order the sheet shows them."""
+        return tuple(
+            (f.name, f.metadata["column"])
+            for f in dataclasses.fields(self.record)
+            if "column" in f.metadata
+        )
+
+    @property
+    def has_ids(self) -> bool:
+        return any(column.kind is Kind.ID for column in self.columns)
+
+
+SHEETS = (
+    SheetSpec(
+        "Briefing",
+        BriefingFields,
+        Layout.FIELDS,
+        "Who the memo is for, what it is about and how it may be shared.",
+    ),
+    SheetSpec(
+        "Sources",
+        SourceRow,
+        Layout.RECORDS,
+        "Every source the records cite, graded for reliability and credibility.",
+    ),
+    SheetSpec("Demands", DemandRow, Layout.RECORDS, "Each side's conditions."),
+    SheetSpec(
+        "Reactions", ReactionRow, Layout.RECORDS, "What officials, ministries and alliances said."
+    ),
+    SheetSpec(
+        "Figures",
+        FigureRow,
+        Layout.RECORDS,
+        "Battlefield numbers, each with its place and who claims it.",
+    ),
+    SheetSpec(
+        "Judgments",
+        JudgmentRow,
+        Layout.RECORDS,
+        "Key judgments, with likelihood, confidence and the records they rest on.",
+    ),
+    SheetSpec("Timeline", TimelineRow, Layout.RECORDS, "Dated events."),
+)
+GUIDE_SHEET = "Guide"
+FIELD_HEADER = ("Field", "Value", "About")
+
+
+def sheet_named(name: str) -> SheetSpec:
+    for sheet in SHEETS:
+        if sheet.name == name:
+            return sheet
+    raise KeyError(name)
+
+
+def normalize_header(text: str) -> str:
+    """A header as compared: case, non-breaking and repeated spaces do not matter."""
+    return " ".join(text.replace("\u00a0", " ").split()).casefold()

@@ -1,0 +1,332 @@
+"""Turn raw rows into typed records, collecting every problem with its sheet and cell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from briefing.errors import InvalidWorkbook
+from briefing.model import CellValue, Dossier, Problem, RawCell, RawSheet, RawWorkbook, Severity
+from briefing.schema import (
+    FIELD_HEADER,
+    SHEETS,
+    Column,
+    Kind,
+    Layout,
+    SheetSpec,
+    normalize_header,
+)
+
+# Characters XML 1.0 (and so a Word document) cannot hold: C0 controls but tab, LF and CR.
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d.%m.%Y")
+NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+REF_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def validate_workbook(raw: RawWorkbook) -> Dossier:
+    """The workbook's records; raises InvalidWorkbook listing every problem when any is an error."""
+    state = _Validation()
+    records = {spec.name: state.read_sheet(raw, spec) for spec in SHEETS}
+    state.check_ids_and_references(records)
+    if any(problem.is_error for problem in state.problems):
+        raise InvalidWorkbook(state.problems)
+    briefing = records["Briefing"]
+    return Dossier(
+        path=raw.path,
+        briefing=briefing[0],
+        sources=tuple(records["Sources"]),
+        demands=tuple(records["Demands"]),
+        reactions=tuple(records["Reactions"]),
+        figures=tuple(records["Figures"]),
+        judgments=tuple(records["Judgments"]),
+        timeline=tuple(records["Timeline"]),
+        warnings=tuple(state.problems),
+    )
+
+
+@dataclass
+class _Validation:
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, sheet: str, cell: str, message: str) -> None:
+        self.problems.append(Problem(sheet, cell, message))
+
+    def warn(self, sheet: str, cell: str, message: str) -> None:
+        self.problems.append(Problem(sheet, cell, message, Severity.WARNING))
+
+    # -- sheets
+
+    def read_sheet(self, raw: RawWorkbook, spec: SheetSpec) -> list[Any]:
+        sheet = raw.sheet(spec.name)
+        if sheet is None:
+            found = ", ".join(s.name for s in raw.sheets) or "no sheets"
+            self.error(spec.name, "", f"missing sheet '{spec.name}'; the workbook has: {found}")
+            return []
+        if spec.layout is Layout.FIELDS:
+            return self._read_fields(sheet, spec)
+        return self._read_records(sheet, spec)
+
+    def _map_headers(
+        self, sheet: RawSheet, wanted: Iterable[str], *, warn_unknown: bool
+    ) -> dict[str, str]:
+        """Normalized header -> column letter; duplicated and unknown headers are reported."""
+        name = sheet.name
+        known = {normalize_header(header) for header in wanted}
+        letters: dict[str, str] = {}
+        for letter, text in sheet.headers:
+            key = normalize_header(text)
+            if not key:
+                continue
+            if key in letters:
+                self.error(
+                    name,
+                    f"{letter}{sheet.header_row}",
+                    f"column '{text.strip()}' appears twice (also in "
+                    f"{letters[key]}{sheet.header_row}); delete or rename one",
+                )
+                continue
+            letters[key] = letter
+            if warn_unknown and key not in known:
+                self.warn(
+                    name,
+                    f"{letter}{sheet.header_row}",
+                    f"column '{text.strip()}' is not part of the schema and is ignored",
+                )
+        return letters
+
+    def _read_records(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
+        columns = spec.fields
+        letters = self._map_headers(sheet, (c.header for _, c in columns), warn_unknown=True)
+        missing = [
+            column.header
+            for _, column in columns
+            if column.required and normalize_header(column.header) not in letters
+        ]
+        if missing:
+            found = ", ".join(text.strip() for _, text in sheet.headers if text.strip())
+            where = f"row {sheet.header_row}" if sheet.header_row else "the sheet is empty"
+            self.error(
+                sheet.name,
+                "",
+                f"missing column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(m) for m in missing)}; found in {where}: {found or 'nothing'}",
+            )
+            return []
+        records = []
+        for row in sheet.rows:
+            values: dict[str, Any] = {}
+            cells: dict[str, str] = {}
+            ok = True
+            for attr, column in columns:
+                letter = letters.get(normalize_header(column.header))
+                coordinate = f"{letter}{row.number}" if letter else ""
+                raw = row.cells.get(letter) if letter else None
+                cells[attr] = coordinate
+                value, fine = self.read_cell(sheet.name, coordinate, raw, column)
+                values[attr] = value
+                ok = ok and fine
+            if ok:
+                records.append(spec.record(**values, cells=cells))
+        return records
+
+    def _read_fields(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
+        field_key, value_key = (normalize_header(h) for h in FIELD_HEADER[:2])
+        letters = self._map_headers(sheet, FIELD_HEADER, warn_unknown=False)
+        name_letter = letters.get(field_key, "A")
+        value_letter = letters.get(value_key, "B")
+        by_field = {normalize_header(column.header): (attr, column) for attr, column in spec.fields}
+        found: dict[str, RawCell | None] = {}
+        coordinates: dict[str, str] = {}
+        for row in sheet.rows:
+            label = row.cells.get(name_letter)
+            if label is None or label.value is None:
+                continue
+            key = normalize_header(str(label.value))
+            if key not in by_field:
+                self.warn(
+                    sheet.name,
+                    label.coordinate,
+                    f"field '{label.value}' is not part of the schema and is ignored",
+                )
+                continue
+            attr = by_field[key][0]
+            found[attr] = row.cells.get(value_letter)
+            coordinates[attr] = f"{value_letter}{row.number}"
+        values: dict[str, Any] = {}
+        ok = True
+        for attr, column in spec.fields:
+            if attr not in coordinates:
+                if column.required:
+                    self.error(
+                        sheet.name,
+                        "",
+                        f"missing field '{column.header}'; add a row with {column.header} in "
+                        f"the {FIELD_HEADER[0]} column and its value beside it",
+                    )
+                    ok = False
+                values[attr] = _empty(column)
+                continue
+            value, fine = self.read_cell(sheet.name, coordinates[attr], found[attr], column)
+            values[attr] = value
+            ok = ok and fine
+        return [spec.record(**values, cells=coordinates)] if ok else []
+
+    # -- cells
+
+    def read_cell(
+        self, sheet: str, coordinate: str, raw: RawCell | None, column: Column
+    ) -> tuple[Any, bool]:
+        """The cell's typed value and whether it was fine; problems are recorded."""
+        if raw is not None and raw.error:
+            self.error(sheet, coordinate, raw.error)
+            return _empty(column), False
+        value = None if raw is None else raw.value
+        if value is None:
+            if column.required:
+                self.error(
+                    sheet, coordinate or "", f"{column.header} is required but the cell is empty"
+                )
+                return _empty(column), False
+            return _empty(column), True
+        try:
+            typed = _convert(value, column)
+        except ValueError as err:
+            self.error(sheet, coordinate, str(err))
+            return _empty(column), False
+        if isinstance(typed, str):
+            cleaned = UNSAFE_CHARACTERS.sub("", typed)
+            if cleaned != typed:
+                removed = len(typed) - len(cleaned)
+                self.warn(
+                    sheet,
+                    coordinate,
+                    f"removed {removed} control character{'s' if removed > 1 else ''} "
+                    "a Word document cannot hold",
+                )
+                typed = cleaned
+        return typed, True
+
+    # -- across sheets
+
+    def check_ids_and_references(self, records: Mapping[str, list[Any]]) -> None:
+        seen: dict[str, str] = {}
+        for spec in SHEETS:
+            if not spec.has_ids:
+                continue
+            for record in records[spec.name]:
+                where = f"{spec.name}!{record.cells['id']}"
+                if record.id in seen:
+                    sheet, cell = where.split("!")
+                    self.error(
+                        sheet, cell, f"duplicate ID '{record.id}' (also at {seen[record.id]})"
+                    )
+                else:
+                    seen[record.id] = where
+        ids_by_sheet = {
+            spec.name: [record.id for record in records[spec.name]]
+            for spec in SHEETS
+            if spec.has_ids
+        }
+        cited: set[str] = set()
+        for spec in SHEETS:
+            for attr, column in spec.fields:
+                if column.kind not in (Kind.REF, Kind.REFS):
+                    continue
+                known = [i for sheet in column.refers_to for i in ids_by_sheet.get(sheet, [])]
+                for record in records[spec.name]:
+                    value = getattr(record, attr)
+                    for ref in (value,) if isinstance(value, str) else value:
+                        cited.add(ref)
+                        if ref not in known:
+                            self.error(
+                                spec.name,
+                                record.cells[attr],
+                                _unknown_reference(ref, column, known),
+                            )
+        for source in records["Sources"]:
+            if source.id not in cited:
+                self.warn(
+                    "Sources", source.cells["id"], f"source '{source.id}' is cited by no record"
+                )
+
+
+def _unknown_reference(ref: str, column: Column, known: list[str]) -> str:
+    sheets = " or ".join(column.refers_to[:1] if column.kind is Kind.REF else ("records",))
+    listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+    thing = "source" if column.refers_to == ("Sources",) else "record"
+    return f"unknown {thing} '{ref}'; the {sheets} IDs are: {listed or 'none yet'}"
+
+
+def _empty(column: Column) -> Any:
+    if column.kind is Kind.REFS:
+        return ()
+    if column.kind in (Kind.NUMBER, Kind.DATE):
+        return None
+    return ""
+
+
+def _convert(value: CellValue, column: Column) -> Any:
+    """The cell's value in its column's type; ValueError carries the message for the user."""
+    kind = column.kind
+    if kind is Kind.NUMBER:
+        return _to_number(value)
+    if kind is Kind.DATE:
+        return _to_date(value)
+    text = _to_text(value)
+    if kind is Kind.TEXT:
+        return text
+    text = " ".join(text.split())
+    if kind is Kind.CHOICE:
+        assert column.vocabulary is not None
+        choice = column.vocabulary.find(text)
+        if choice is None:
+            raise ValueError(
+                f"'{text}' is not an allowed {column.vocabulary.name}; use one of: {column.allowed}"
+            )
+        return choice.code
+    if kind is Kind.REFS:
+        return tuple(part for part in REF_SEPARATORS.split(text) if part)
+    return text  # ID and REF
+
+
+def _to_text(value: CellValue) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    # Excel keeps a line break as CR LF; Word wants one break.
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _to_number(value: CellValue) -> int | float:
+    if isinstance(value, bool) or isinstance(value, dt.date | dt.time):
+        raise ValueError(f"expected a number, got {_to_text(value)!r}")
+    if isinstance(value, int | float):
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if NUMBER_TEXT.fullmatch(text):
+        number = float(text.replace(",", ""))
+        return int(number) if number.is_integer() else number
+    raise ValueError(f"expected a number, got {str(value).strip()!r}")
+
+
+def _to_date(value: CellValue) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = " ".join(str(value).split())
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"expected a date such as 2024-06-14, got {text!r}")

@@ -1,0 +1,403 @@
+"""The one boundary to spreadsheet files: read any .xlsx into raw cells, write a new workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from briefing.errors import WorkbookUnreadable
+from briefing.model import CellValue, RawCell, RawRow, RawSheet, RawWorkbook
+from briefing.schema import (
+    FIELD_HEADER,
+    GUIDE_SHEET,
+    SHEETS,
+    Column,
+    Kind,
+    Layout,
+    SheetSpec,
+)
+
+# openpyxl parses XML through defusedxml when it is installed; entity tricks depend on it.
+assert openpyxl.DEFUSEDXML, "defusedxml must be installed"
+
+# A desk workbook is a few megabytes at most; past this an archive is refused before parsing.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="1F3864"))
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+DATE_FORMAT = "yyyy-mm-dd"
+VALIDATED_ROWS = 5000  # dropdowns and input messages reach this far down each sheet
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_workbook(path: Path) -> RawWorkbook:
+    """Every sheet of the .xlsx at `path` as raw rows; the file is opened read-only."""
+    _refuse_non_workbook(path)
+    values = _load(path, data_only=True)
+    # A formula cell keeps its last saved value; a file written by a program that never
+    # calculated has none, which must be reported rather than read as a blank.
+    formulas = _load(path, data_only=False) if _has_formulas(path) else None
+    sheets = tuple(
+        _read_sheet(sheet, formulas[sheet.title] if formulas else None)
+        for sheet in values.worksheets
+    )
+    return RawWorkbook(path=path, sheets=sheets)
+
+
+def _refuse_non_workbook(path: Path) -> None:
+    name = str(path)
+    if not path.exists():
+        raise WorkbookUnreadable(f"{name}: no such file; check the path and try again")
+    if path.is_dir():
+        raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the .xlsx file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as err:
+        raise WorkbookUnreadable(f"{name}: cannot be read ({err.strerror})") from err
+    if not head:
+        raise WorkbookUnreadable(f"{name}: the file is empty (0 bytes); it is not a workbook")
+    if head == OLE2_MAGIC:
+        if _is_encrypted_ooxml(path):
+            raise WorkbookUnreadable(
+                f"{name}: the workbook is password-protected; remove the password in Excel "
+                "(File > Info > Protect Workbook) and save it again"
+            )
+        raise WorkbookUnreadable(
+            f"{name}: this is an old Excel 97-2003 (.xls) file; open it in Excel or "
+            "LibreOffice and save it as an .xlsx workbook"
+        )
+    if not head.startswith(ZIP_MAGIC):
+        raise WorkbookUnreadable(
+            f"{name}: not an Excel workbook (it looks like a text or CSV file); open it in "
+            "Excel or LibreOffice and save it as an .xlsx workbook"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise WorkbookUnreadable(
+            f"{name}: the file is damaged (not a complete .xlsx archive); save it again "
+            "from Excel or use a backup"
+        ) from err
+    names = {member.filename for member in members}
+    if "word/document.xml" in names:
+        raise WorkbookUnreadable(f"{name}: this is a Word document, not a workbook")
+    if "xl/workbook.bin" in names:
+        raise WorkbookUnreadable(
+            f"{name}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"
+        )
+    if "xl/workbook.xml" not in names:
+        raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise WorkbookUnreadable(
+            f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB a briefing workbook can be; it is refused"
+        )
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    # Excel stores a password-protected .xlsx inside an OLE2 container with this stream.
+    marker = "EncryptionInfo".encode("utf-16-le")
+    with path.open("rb") as handle:
+        return marker in handle.read(64 * 1024)
+
+
+def _load(path: Path, *, data_only: bool) -> Workbook:
+    try:
+        return openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
+    except Exception as err:  # openpyxl raises many types for damaged parts
+        raise WorkbookUnreadable(
+            f"{path}: the workbook cannot be read ({type(err).__name__}: {err}); open it in "
+            "Excel or LibreOffice and save it again"
+        ) from err
+
+
+def _has_formulas(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                with archive.open(member) as part:
+                    if _part_has_formula(part):
+                        return True
+    return False
+
+
+def _part_has_formula(part: io.BufferedIOBase | Any) -> bool:
+    tail = b""
+    while chunk := part.read(1 << 20):
+        window = tail + chunk
+        if b"<f>" in window or b"<f " in window or b":f>" in window or b":f " in window:
+            return True
+        tail = window[-8:]
+    return False
+
+
+def _read_sheet(sheet: Worksheet, formulas: Worksheet | None) -> RawSheet:
+    merged = _merged_values(sheet)
+    header_row = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    rows: list[RawRow] = []
+    for row in sheet.iter_rows():
+        cells: dict[str, RawCell] = {}
+        for cell in row:
+            raw = _raw_cell(cell, merged, formulas)
+            if raw is not None:
+                cells[_column_letter(cell)] = raw
+        if not cells:
+            continue
+        number = row[0].row
+        if not header_row:
+            header_row = number
+            headers = tuple((letter, _header_text(raw.value)) for letter, raw in cells.items())
+            continue
+        rows.append(RawRow(number=number, cells=cells))
+    return RawSheet(name=sheet.title, header_row=header_row, headers=headers, rows=tuple(rows))
+
+
+def _column_letter(cell: Cell | MergedCell) -> str:
+    return get_column_letter(cell.column)
+
+
+def _header_text(value: CellValue) -> str:
+    return "" if value is None else str(value)
+
+
+def _merged_values(sheet: Worksheet) -> dict[str, CellValue]:
+    """Each cell of a merged range takes the value of the range's top-left cell."""
+    values: dict[str, CellValue] = {}
+    for merged in sheet.merged_cells.ranges:
+        top_left = sheet.cell(row=merged.min_row, column=merged.min_col).value
+        for row in range(merged.min_row, merged.max_row + 1):
+            for col in range(merged.min_col, merged.max_col + 1):
+                values[f"{get_column_letter(col)}{row}"] = top_left
+    return values
+
+
+def _raw_cell(
+    cell: Cell | MergedCell, merged: Mapping[str, CellValue], formulas: Worksheet | None
+) -> RawCell | None:
+    coordinate = cell.coordinate
+    value = merged.get(coordinate, cell.value)
+    if isinstance(cell, Cell) and cell.data_type == "e":
+        return RawCell(coordinate, None, error=f"the cell holds the error {cell.value}")
+    if value is None:
+        if formulas is not None:
+            source = formulas[coordinate]
+            if source.data_type == "f":
+                return RawCell(
+                    coordinate,
+                    None,
+                    error="the formula has no saved value; open the workbook in Excel or "
+                    "LibreOffice, let it calculate, and save it",
+                )
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return RawCell(coordinate, value)
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def workbook_bytes(
+    records: Mapping[str, Sequence[Mapping[str, CellValue]]],
+    briefing: Mapping[str, CellValue],
+) -> bytes:
+    """A new workbook in the schema's layout, holding `records` (by sheet) and `briefing`."""
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for spec in SHEETS:
+        sheet = book.create_sheet(spec.name)
+        if spec.layout is Layout.FIELDS:
+            _write_fields_sheet(sheet, spec, briefing)
+        else:
+            _write_records_sheet(sheet, spec, records.get(spec.name, ()))
+    _write_guide(book.create_sheet(GUIDE_SHEET))
+    for sheet in book.worksheets:
+        _fit_rows(sheet)
+        _set_print_layout(sheet)
+    book.active = 0
+    book.properties.creator = "briefing"
+    book.properties.title = str(briefing.get("Title") or "Briefing workbook")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _set(cell: Cell, value: CellValue, column: Column | None = None) -> None:
+    """Write a value; text always stays text, even when it starts with '='."""
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if column is not None and column.kind is Kind.DATE and text:
+            cell.value = dt.date.fromisoformat(text)
+            cell.number_format = DATE_FORMAT
+            return
+        if column is not None and column.kind is Kind.NUMBER and text:
+            cell.value = float(text) if "." in text else int(text)
+            return
+        cell.value = text
+        cell.data_type = "s"
+        return
+    cell.value = value
+    if isinstance(value, dt.date):
+        cell.number_format = DATE_FORMAT
+
+
+def _fit_rows(sheet: Worksheet) -> None:
+    """Give each row the height its wrapped text needs; Excel does not do it for a new file."""
+    widths = {
+        letter: dimension.width or 10 for letter, dimension in sheet.column_dimensions.items()
+    }
+    for row in sheet.iter_rows(min_row=2):
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value:
+                chars_per_line = max(1, int(widths.get(cell.column_letter, 10) * 1.15))
+                needed = sum(
+                    -(-len(part) // chars_per_line) or 1 for part in cell.value.split("\n")
+                )
+                lines = max(lines, needed)
+        sheet.row_dimensions[row[0].row].height = min(409, lines * LINE_HEIGHT)
+
+
+def _set_print_layout(sheet: Worksheet) -> None:
+    """Print landscape, every column on one page width, the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+
+
+def _style_header(cells: Iterable[Cell]) -> None:
+    for cell in cells:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.border = HEADER_BORDER
+        cell.alignment = Alignment(vertical="center")
+
+
+def _input_message(column: Column) -> DataValidation:
+    prompt = column.help
+    if column.vocabulary is not None:
+        prompt += f" One of: {column.allowed}."
+    if column.example:
+        prompt += f" Example: {column.example}"
+    kwargs: dict[str, Any] = {
+        "showInputMessage": True,
+        "promptTitle": (column.header + (" (required)" if column.required else ""))[:32],
+        "prompt": prompt[:255],
+        "allow_blank": not column.required,
+    }
+    if column.vocabulary is not None:
+        kwargs.update(
+            type="list",
+            formula1=f'"{",".join(column.vocabulary.codes)}"',
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle=f"Not a {column.vocabulary.name}"[:32],
+            error=f"Choose one of: {column.allowed}"[:225],
+        )
+    return DataValidation(**kwargs)
+
+
+def _write_records_sheet(
+    sheet: Worksheet, spec: SheetSpec, rows: Sequence[Mapping[str, CellValue]]
+) -> None:
+    columns = spec.columns
+    for index, column in enumerate(columns, start=1):
+        sheet.cell(row=1, column=index, value=column.header)
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        validation = _input_message(column)
+        validation.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
+        sheet.add_data_validation(validation)
+    _style_header(sheet[1])
+    for number, row in enumerate(rows, start=2):
+        for index, column in enumerate(columns, start=1):
+            cell = sheet.cell(row=number, column=index)
+            _set(cell, row.get(column.header), column)
+            cell.alignment = WRAP_TOP
+    last_row = max(2, len(rows) + 1)  # an Excel Table needs at least one body row
+    table = Table(
+        displayName=f"{spec.name}Table",
+        ref=f"A1:{get_column_letter(len(columns))}{last_row}",
+        tableStyleInfo=TableStyleInfo(name="TableStyleMedium2", showRowStripes=True),
+    )
+    sheet.add_table(table)
+    sheet.freeze_panes = "A2"
+
+
+def _write_fields_sheet(sheet: Worksheet, spec: SheetSpec, values: Mapping[str, CellValue]) -> None:
+    for index, header in enumerate(FIELD_HEADER, start=1):
+        sheet.cell(row=1, column=index, value=header)
+    _style_header(sheet[1])
+    for number, column in enumerate(spec.columns, start=2):
+        name = sheet.cell(row=number, column=1, value=column.header)
+        name.font = Font(bold=True)
+        name.alignment = WRAP_TOP
+        value = sheet.cell(row=number, column=2)
+        _set(value, values.get(column.header), column)
+        value.alignment = WRAP_TOP
+        about = sheet.cell(row=number, column=3, value=column.help)
+        about.alignment = WRAP_TOP
+        about.font = Font(italic=True, color="595959")
+        validation = _input_message(column)
+        validation.add(f"B{number}")
+        sheet.add_data_validation(validation)
+    sheet.column_dimensions["A"].width = 12
+    sheet.column_dimensions["B"].width = 70
+    sheet.column_dimensions["C"].width = 50
+    sheet.freeze_panes = "A2"
+
+
+def _write_guide(sheet: Worksheet) -> None:
+    header = ("Sheet", "Column", "Required", "Holds", "Allowed values", "What it is", "Example")
+    widths = (12, 14, 10, 11, 36, 60, 36)
+    for index, (text, width) in enumerate(zip(header, widths, strict=True), start=1):
+        sheet.cell(row=1, column=index, value=text)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    _style_header(sheet[1])
+    number = 1
+    for spec in SHEETS:
+        for column in spec.columns:
+            number += 1
+            allowed = column.allowed
+            if column.refers_to:
+                allowed = "an ID from " + " or ".join(column.refers_to)
+            line = (
+                spec.name,
+                column.header,
+                "yes" if column.required else "",
+                str(column.kind),
+                allowed,
+                column.help,
+                column.example,
+            )
+            for index, text in enumerate(line, start=1):
+                cell = sheet.cell(row=number, column=index)
+                _set(cell, text)
+                cell.alignment = WRAP_TOP
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:G{number}"
