@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from briefing import pipeline
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, InvalidWorkbook
 
 app = typer.Typer(
     help="Turn an analyst's Excel workbook into a Word briefing memo.",
@@ -96,3 +97,82 @@ def _summary(report: pipeline.CheckReport) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+@app.command()
+def build(
+    workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the memo (default: WORKBOOK.docx here)."
+        ),
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", "-t", help="A Word template with Jinja tags (.docx)."),
+    ] = None,
+) -> None:
+    """Check the workbook, then render the memo; errors stop it, warnings do not."""
+    try:
+        result = pipeline.build_memo(workbook, output, template)
+    except InvalidWorkbook as err:
+        for problem in err.problems:
+            typer.echo(str(problem), err=True)
+        if _debug["on"]:
+            raise
+        typer.echo(f"Error: {workbook}: {err}; nothing was written", err=True)
+        raise typer.Exit(1) from err
+    except BriefingError as err:
+        raise _fail(err) from err
+    for problem in result.warnings:
+        typer.echo(str(problem), err=True)
+    typer.echo(f"Wrote {result.path}")
+
+
+template_app = typer.Typer(help="Make and lint memo templates.", no_args_is_help=True)
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("new")
+def template_new(
+    path: Annotated[Path, typer.Argument(help="Where to write the template copy (.docx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a copy of the default memo template to restyle in Word."""
+    try:
+        written = pipeline.new_template(path, force=force)
+    except BriefingError as err:
+        raise _fail(err) from err
+    typer.echo(f"Wrote {written}")
+
+
+@template_app.command("check")
+def template_check(
+    template: Annotated[Path, typer.Argument(help="The template to lint (.docx).")],
+) -> None:
+    """Lint a template: Jinja syntax, and variables the memo does not provide."""
+    try:
+        problems = pipeline.check_template(template)
+    except BriefingError as err:
+        raise _fail(err) from err
+    for problem in problems:
+        typer.echo(f"Error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{template}: no problems found")
+
+
+def run() -> None:
+    """The console script: a failure no one foresaw still ends in one line, not a traceback."""
+    try:
+        app()
+    except Exception as err:  # the last line of defence; --debug shows the traceback
+        if _debug["on"]:
+            raise
+        typer.echo(
+            f"Error: unexpected failure ({type(err).__name__}: {err}); run the command again "
+            "with --debug and report what it shows",
+            err=True,
+        )
+        sys.exit(1)

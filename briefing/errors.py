@@ -17,8 +17,8 @@ class WorkbookUnreadable(BriefingError):
     """Raised when a file cannot be opened as an .xlsx workbook at all."""
 
 
-class WorkbookExists(BriefingError):
-    """Raised when `init` would overwrite a file and --force was not given."""
+class TargetExists(BriefingError):
+    """Raised when a command would replace an existing file and --force was not given."""
 
 
 class InvalidWorkbook(BriefingError):

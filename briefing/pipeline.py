@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,9 +10,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from briefing.errors import InvalidWorkbook, WorkbookExists
+from briefing.context import CONTEXT_NAMES, build_context, document_properties
+from briefing.errors import InvalidWorkbook, TargetExists
 from briefing.model import CellValue, Dossier, Problem
 from briefing.output import check_target, write_atomically
+from briefing.render import default_template_bytes, lint_template, render_memo
 from briefing.validate import validate_workbook
 from briefing.workbook import read_workbook, workbook_bytes
 
@@ -54,7 +57,7 @@ def init_workbook(path: Path, *, example: bool = False, force: bool = False) -> 
     """Write a new workbook at `path`; refuse to replace a file unless `force`."""
     check_target(path)
     if path.exists() and not force:
-        raise WorkbookExists(f"{path}: already exists; use --force to replace it")
+        raise TargetExists(f"{path}: already exists; use --force to replace it")
     records, briefing = example_records() if example else ({}, {})
     return write_atomically(path, workbook_bytes(records, briefing))
 
@@ -71,3 +74,46 @@ def check_workbook(path: Path) -> CheckReport:
     except InvalidWorkbook as err:
         return CheckReport(path, err.problems)
     return CheckReport(path, dossier.warnings)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What `build` wrote, and the warnings it went on past."""
+
+    path: Path
+    warnings: tuple[Problem, ...]
+
+
+def default_output(workbook: Path) -> Path:
+    """The workbook's name with .docx, in the current folder."""
+    return Path(workbook.with_suffix(".docx").name)
+
+
+def build_memo(
+    workbook: Path,
+    output: Path | None = None,
+    template: Path | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> BuildResult:
+    """Check the workbook, render the memo and write it atomically."""
+    target = output or default_output(workbook)
+    check_target(target)
+    dossier = load_dossier(workbook)
+    context = build_context(dossier)
+    created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+    data = render_memo(template, context.as_dict(), document_properties(dossier, created))
+    return BuildResult(write_atomically(target, data), dossier.warnings)
+
+
+def new_template(path: Path, *, force: bool = False) -> Path:
+    """Write a copy of the default template to restyle in Word."""
+    check_target(path)
+    if path.exists() and not force:
+        raise TargetExists(f"{path}: already exists; use --force to replace it")
+    return write_atomically(path, default_template_bytes())
+
+
+def check_template(template: Path) -> list[str]:
+    """Problems in a template, found without a workbook."""
+    return lint_template(template, CONTEXT_NAMES)

@@ -85,10 +85,10 @@ PARTY = Vocabulary(
 STANCE = Vocabulary(
     "stance",
     (
-        Choice("supports", "supports the proposal"),
-        Choice("opposes", "opposes the proposal"),
-        Choice("mixed", "mixed"),
-        Choice("neutral", "neutral"),
+        Choice("supports"),
+        Choice("opposes"),
+        Choice("mixed"),
+        Choice("neutral"),
     ),
 )
 RELIABILITY = Vocabulary(

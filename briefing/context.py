@@ -1,0 +1,304 @@
+"""Turn a validated dossier into the template context: grouped, totalled, formatted, cited."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from briefing.model import Dossier
+from briefing.schema import (
+    CREDIBILITY,
+    LIKELIHOOD,
+    PARTY,
+    RELIABILITY,
+    STANCE,
+    FigureRow,
+    JudgmentRow,
+    Number,
+    ReactionRow,
+    SourceRow,
+)
+
+Context = dict[str, Any]
+# Grades past which a source is named in the caveats.
+DOUBTFUL_RELIABILITY = ("E", "F")
+DOUBTFUL_CREDIBILITY = ("5", "6")
+
+
+@dataclass(frozen=True)
+class DocumentProperties:
+    """What the memo's File > Properties show."""
+
+    title: str
+    subject: str
+    author: str
+    keywords: str
+    created: dt.datetime
+
+
+def format_date(value: dt.date | None) -> str:
+    """A date as a reader writes it: 14 June 2024."""
+    return "" if value is None else f"{value.day} {value:%B %Y}"
+
+
+def format_number(value: Number | None) -> str:
+    """1,234 or 1,234.5; never 1234.0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def cite(*source_ids: str) -> str:
+    """Citation markers such as [S1] or [S1][S3], each source once, in first-cited order."""
+    return "".join(f"[{source}]" for source in dict.fromkeys(source_ids) if source)
+
+
+def grade(source: SourceRow) -> str:
+    """F3: reliability cannot be judged; possibly true."""
+    return (
+        f"{source.reliability}{source.credibility}: "
+        f"{RELIABILITY.words_for(source.reliability)}; "
+        f"{CREDIBILITY.words_for(source.credibility)}"
+    )
+
+
+@dataclass(frozen=True)
+class MemoContext:
+    """Everything a template can print: ready-to-print text, and lists of dicts of text."""
+
+    title: str
+    subject: str
+    date: str
+    recipient: str
+    author: str
+    handling: str
+    bluf: str
+    judgments: list[dict[str, str]]
+    demand_tables: list[dict[str, Any]]
+    reaction_groups: list[dict[str, Any]]
+    figures: list[dict[str, str]]
+    totals_by_metric: list[dict[str, str]]
+    totals_by_claimant: list[dict[str, str]]
+    timeline: list[dict[str, str]]
+    sources: list[dict[str, str]]
+    caveats: list[str]
+
+    def as_dict(self) -> Context:
+        return {name: getattr(self, name) for name in CONTEXT_NAMES}
+
+
+# The names a template may use; `briefing template check` flags any other.
+CONTEXT_NAMES = tuple(f.name for f in dataclasses.fields(MemoContext))
+
+
+def build_context(dossier: Dossier) -> MemoContext:
+    """Everything the template prints, as ready-to-print text and lists."""
+    briefing = dossier.briefing
+    record_sources = _record_sources(dossier)
+    return MemoContext(
+        title=briefing.title,
+        subject=briefing.subject,
+        date=format_date(briefing.date),
+        recipient=briefing.recipient,
+        author=briefing.author,
+        handling=briefing.handling,
+        bluf=briefing.bluf,
+        judgments=[_judgment(j, record_sources) for j in dossier.judgments],
+        demand_tables=_demand_tables(dossier),
+        reaction_groups=_reaction_groups(dossier.reactions),
+        figures=[_figure(f) for f in dossier.figures],
+        totals_by_metric=_totals_by_metric(dossier.figures),
+        totals_by_claimant=_totals_by_claimant(dossier.figures),
+        timeline=[
+            {"date": format_date(e.date), "event": e.event, "citation": cite(e.source)}
+            for e in sorted(dossier.timeline, key=lambda e: e.date)
+        ],
+        sources=[_source(s) for s in dossier.sources],
+        caveats=_caveats(dossier, record_sources),
+    )
+
+
+def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentProperties:
+    briefing = dossier.briefing
+    parties = dict.fromkeys(d.party for d in dossier.demands)
+    keywords = [briefing.handling, *parties, "briefing"]
+    return DocumentProperties(
+        title=briefing.title,
+        subject=briefing.subject,
+        author=briefing.author,
+        keywords=", ".join(keywords),
+        created=now,
+    )
+
+
+def _record_sources(dossier: Dossier) -> dict[str, str]:
+    """Record ID -> the source ID it cites, for the records a judgment can rest on."""
+    cited: dict[str, str] = {s.id: s.id for s in dossier.sources}
+    for record in itertools.chain(dossier.demands, dossier.reactions, dossier.figures):
+        cited[record.id] = record.source
+    return cited
+
+
+def _judgment(judgment: JudgmentRow, record_sources: dict[str, str]) -> dict[str, str]:
+    sources = [record_sources[r] for r in judgment.based_on if r in record_sources]
+    return {
+        "id": judgment.id,
+        "text": judgment.judgment,
+        "likelihood": judgment.likelihood,
+        "likelihood_range": LIKELIHOOD.words_for(judgment.likelihood),
+        "confidence": judgment.confidence,
+        "based_on": ", ".join(judgment.based_on),
+        "citation": cite(*sources),
+    }
+
+
+def _demand_tables(dossier: Dossier) -> list[dict[str, Any]]:
+    """Demands side by side, two parties to a table, in the vocabulary's order of parties."""
+    by_party: dict[str, list[str]] = {}
+    for demand in sorted(dossier.demands, key=lambda d: PARTY.codes.index(d.party)):
+        text = demand.demand
+        if demand.detail:
+            text += f": {demand.detail}"
+        by_party.setdefault(demand.party, []).append(f"{text} {cite(demand.source)}")
+    parties = list(by_party)
+    tables = []
+    for left, right in itertools.zip_longest(parties[::2], parties[1::2], fillvalue=""):
+        pairs = itertools.zip_longest(by_party[left], by_party.get(right, []), fillvalue="")
+        tables.append(
+            {"left": left, "right": right, "rows": [{"left": a, "right": b} for a, b in pairs]}
+        )
+    return tables
+
+
+def _reaction_groups(reactions: Sequence[ReactionRow]) -> list[dict[str, Any]]:
+    """Reactions by actor, in the order actors first appear."""
+    groups: dict[str, list[ReactionRow]] = {}
+    for reaction in reactions:
+        groups.setdefault(reaction.actor, []).append(reaction)
+    result = []
+    for actor, rows in groups.items():
+        first = rows[0]
+        who = ", ".join(part for part in (first.role, first.affiliation) if part)
+        result.append(
+            {
+                "actor": actor,
+                "who": who,
+                "statements": [
+                    {
+                        "stance": STANCE.words_for(r.stance),
+                        "summary": r.summary,
+                        "quote": r.quote,
+                        "citation": cite(r.source),
+                    }
+                    for r in rows
+                ],
+            }
+        )
+    return result
+
+
+def _place(figure: FigureRow) -> str:
+    return ", ".join(p for p in (figure.location, figure.region, figure.country) if p)
+
+
+def _figure(figure: FigureRow) -> dict[str, str]:
+    return {
+        "id": figure.id,
+        "date": format_date(figure.date),
+        "place": _place(figure),
+        "claimed_by": figure.claimed_by,
+        "event_type": figure.event_type,
+        "metric": figure.metric,
+        "value": format_number(figure.value),
+        "unit": figure.unit,
+        "status": figure.status,
+        "citation": cite(figure.source),
+    }
+
+
+def _sum(values: Iterable[Number]) -> Number:
+    total: Number = 0
+    for value in values:
+        total += value
+    return total
+
+
+def _totals_by_metric(figures: Sequence[FigureRow]) -> list[dict[str, str]]:
+    groups: dict[tuple[str, str], list[FigureRow]] = {}
+    for figure in figures:
+        groups.setdefault((figure.metric, figure.unit), []).append(figure)
+    return [
+        {
+            "metric": metric,
+            "unit": unit,
+            "total": format_number(_sum(f.value for f in rows)),
+            "count": format_number(len(rows)),
+            "citation": cite(*(f.source for f in rows)),
+        }
+        for (metric, unit), rows in groups.items()
+    ]
+
+
+def _totals_by_claimant(figures: Sequence[FigureRow]) -> list[dict[str, str]]:
+    groups: dict[tuple[str, str, str], list[FigureRow]] = {}
+    for figure in figures:
+        groups.setdefault((figure.claimed_by, figure.metric, figure.unit), []).append(figure)
+    return [
+        {
+            "claimed_by": claimant,
+            "metric": metric,
+            "unit": unit,
+            "total": format_number(_sum(f.value for f in rows)),
+            "citation": cite(*(f.source for f in rows)),
+        }
+        for (claimant, metric, unit), rows in sorted(groups.items(), key=lambda kv: kv[0][0])
+    ]
+
+
+def _source(source: SourceRow) -> dict[str, str]:
+    publisher = ", ".join(
+        part for part in (source.publisher, format_date(source.published)) if part
+    )
+    return {
+        "id": source.id,
+        "marker": cite(source.id),
+        "title": source.title,
+        "publisher": publisher,
+        "url": source.url,
+        "grade": grade(source),
+        "ai_generated": "yes" if source.ai_generated == "yes" else "",
+        "notes": source.notes,
+    }
+
+
+def _caveats(dossier: Dossier, record_sources: dict[str, str]) -> list[str]:
+    caveats = []
+    for source in dossier.sources:
+        marker = cite(source.id)
+        if source.ai_generated == "yes":
+            caveats.append(
+                f"{marker} says it was generated with AI; treat its details as unverified "
+                "until a primary source confirms them."
+            )
+        if source.reliability in DOUBTFUL_RELIABILITY or source.credibility in (
+            DOUBTFUL_CREDIBILITY
+        ):
+            caveats.append(f"{marker} is graded {grade(source)}.")
+    unconfirmed = [f for f in dossier.figures if f.status != "confirmed"]
+    if unconfirmed:
+        caveats.append(
+            f"{format_number(len(unconfirmed))} of {format_number(len(dossier.figures))} "
+            "figures rest on one side's claim and are not independently confirmed "
+            f"({', '.join(f.id for f in unconfirmed)})."
+        )
+    for judgment in dossier.judgments:
+        sources = {record_sources[r] for r in judgment.based_on if r in record_sources}
+        if len(sources) == 1:
+            caveats.append(f"Judgment {judgment.id} rests on a single source {cite(*sources)}.")
+    return caveats

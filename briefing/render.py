@@ -1,0 +1,161 @@
+"""The one boundary to Word files: render a docxtpl template in Jinja's sandbox, lint templates."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from docx.opc.exceptions import PackageNotFoundError
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from briefing.context import DocumentProperties
+from briefing.errors import TemplateError as BriefingTemplateError
+
+DEFAULT_TEMPLATE = "memo.docx"
+TAG = re.compile(r"\{[{%].*?[%}]\}", re.DOTALL)
+XML_TAG = re.compile(r"<[^>]+>")
+UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
+
+
+def default_template_bytes() -> bytes:
+    """The default memo template shipped inside the package."""
+    return resources.files("briefing.templates").joinpath(DEFAULT_TEMPLATE).read_bytes()
+
+
+def _environment() -> SandboxedEnvironment:
+    # Autoescape keeps '&' and '<' in cell text from breaking the document's XML.
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+def _open(template: Path | None) -> tuple[DocxTemplate, str]:
+    """The template and the name errors call it by; a file that is not a .docx is refused."""
+    if template is None:
+        return DocxTemplate(io.BytesIO(default_template_bytes())), DEFAULT_TEMPLATE
+    name = str(template)
+    if not template.is_file():
+        what = "is a folder" if template.is_dir() else "does not exist"
+        raise BriefingTemplateError(f"{name}: the template {what}; give a .docx file")
+    try:
+        with zipfile.ZipFile(template) as archive:
+            names = set(archive.namelist())
+            content_types = archive.read("[Content_Types].xml")
+    except (zipfile.BadZipFile, KeyError, OSError) as err:
+        raise BriefingTemplateError(
+            f"{name}: not a Word document (.docx); give a template made with "
+            "'briefing template new'"
+        ) from err
+    if "word/document.xml" not in names:
+        raise BriefingTemplateError(f"{name}: not a Word document (.docx)")
+    if b"template.main+xml" in content_types:
+        raise BriefingTemplateError(
+            f"{name}: a Word template (.dotx); open it in Word and save it as a .docx document"
+        )
+    return DocxTemplate(template), name
+
+
+def render_memo(
+    template: Path | None, context: Mapping[str, Any], properties: DocumentProperties
+) -> bytes:
+    """The memo as .docx bytes; a template mistake raises TemplateError naming the tag."""
+    document, name = _open(template)
+    try:
+        document.render(dict(context), jinja_env=_environment(), autoescape=True)
+    except SecurityError as err:
+        raise BriefingTemplateError(
+            f"{name}: the template tries something unsafe ({err}); remove that tag"
+        ) from err
+    except TemplateError as err:
+        raise BriefingTemplateError(_describe(name, err, document)) from err
+    except PackageNotFoundError as err:
+        raise BriefingTemplateError(f"{name}: not a Word document (.docx)") from err
+    core = document.docx.core_properties
+    core.title = properties.title
+    core.subject = properties.subject
+    core.author = properties.author
+    core.last_modified_by = properties.author
+    core.keywords = properties.keywords
+    core.comments = ""
+    core.created = properties.created
+    core.modified = properties.created
+    core.revision = 1
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _template_texts(document: DocxTemplate) -> list[str]:
+    """The template's paragraphs as text, tags included, as Jinja sees them."""
+    document.init_docx()
+    parts = [document.xml_to_string(document.docx._element.body)]
+    for uri in (document.HEADER_URI, document.FOOTER_URI):
+        for relation in document.docx._part.rels.values():
+            if relation.reltype == uri:
+                parts.append(relation.target_part.blob.decode("utf-8"))
+    texts = []
+    for part in parts:
+        patched = document.patch_xml(part)
+        for paragraph in re.split(r"</w:p>", patched):
+            text = XML_TAG.sub("", paragraph).strip()
+            if text:
+                texts.append(text)
+    return texts
+
+
+def _describe(name: str, err: TemplateError, document: DocxTemplate) -> str:
+    """One line: the template, what is wrong, the tag and the text around it."""
+    message = err.message or str(err)
+    if isinstance(err, TemplateSyntaxError):
+        context = " ".join(getattr(err, "docx_context", ()) or ())
+        context = " ".join(XML_TAG.sub("", context).split())
+        tag = next(iter(TAG.findall(context)), "")
+        return f"{name}: template syntax error: {message}{_near(tag, context)}"
+    if isinstance(err, UndefinedError):
+        match = UNDEFINED_NAME.search(message)
+        missing = next((g for g in match.groups() if g), "") if match else ""
+        for text in _template_texts(document):
+            for tag in TAG.findall(text):
+                if missing and re.search(rf"\b{re.escape(missing)}\b", tag):
+                    return (
+                        f"{name}: unknown variable '{missing}' in tag {tag}{_near(tag, text)}; "
+                        "'briefing template check' lists the variables a template can use"
+                    )
+        return f"{name}: {message}"
+    return f"{name}: the template failed: {message}"
+
+
+def _near(tag: str, text: str) -> str:
+    if not text:
+        return ""
+    snippet = text if len(text) <= 80 else text[:77] + "..."
+    return f" near '{snippet}'" if tag or snippet else ""
+
+
+def lint_template(template: Path | None, provided: Iterable[str]) -> list[str]:
+    """Problems with a template found without building: syntax, then unknown variables."""
+    document, name = _open(template)
+    environment = _environment()
+    problems = []
+    texts = _template_texts(document)
+    try:
+        document.render_init()
+        source = "\n".join(texts)
+        parsed = environment.parse(source)
+    except TemplateSyntaxError as err:
+        line = texts[err.lineno - 1] if err.lineno and err.lineno <= len(texts) else ""
+        tag = next(iter(TAG.findall(line)), "")
+        return [f"{name}: template syntax error: {err.message}{_near(tag, line)}"]
+    known = set(provided)
+    for variable in sorted(meta.find_undeclared_variables(parsed) - known):
+        tag, text = next(
+            ((t, x) for x in texts for t in TAG.findall(x) if re.search(rf"\b{variable}\b", t)),
+            ("", ""),
+        )
+        problems.append(f"{name}: unknown variable '{variable}' in tag {tag}{_near(tag, text)}")
+    return problems
