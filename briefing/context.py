@@ -140,8 +140,9 @@ def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentPropertie
 def _record_sources(dossier: Dossier) -> dict[str, str]:
     """Record ID -> the source ID it cites, for the records a judgment can rest on."""
     cited: dict[str, str] = {s.id: s.id for s in dossier.sources}
-    for record in itertools.chain(dossier.demands, dossier.reactions, dossier.figures):
-        cited[record.id] = record.source
+    cited.update({demand.id: demand.source for demand in dossier.demands})
+    cited.update({reaction.id: reaction.source for reaction in dossier.reactions})
+    cited.update({figure.id: figure.source for figure in dossier.figures})
     return cited
 
 
@@ -160,16 +161,16 @@ def _judgment(judgment: JudgmentRow, record_sources: dict[str, str]) -> dict[str
 
 def _demand_tables(dossier: Dossier) -> list[dict[str, Any]]:
     """Demands side by side, two parties to a table, in the vocabulary's order of parties."""
-    by_party: dict[str, list[str]] = {}
+    by_party: dict[str, list[dict[str, str]]] = {}
     for demand in sorted(dossier.demands, key=lambda d: PARTY.codes.index(d.party)):
-        text = demand.demand
-        if demand.detail:
-            text += f": {demand.detail}"
-        by_party.setdefault(demand.party, []).append(f"{text} {cite(demand.source)}")
+        by_party.setdefault(demand.party, []).append(
+            {"demand": demand.demand, "detail": demand.detail, "citation": cite(demand.source)}
+        )
     parties = list(by_party)
+    blank = {"demand": "", "detail": "", "citation": ""}
     tables = []
     for left, right in itertools.zip_longest(parties[::2], parties[1::2], fillvalue=""):
-        pairs = itertools.zip_longest(by_party[left], by_party.get(right, []), fillvalue="")
+        pairs = itertools.zip_longest(by_party[left], by_party.get(right, []), fillvalue=blank)
         tables.append(
             {"left": left, "right": right, "rows": [{"left": a, "right": b} for a, b in pairs]}
         )
@@ -297,8 +298,17 @@ def _caveats(dossier: Dossier, record_sources: dict[str, str]) -> list[str]:
             "figures rest on one side's claim and are not independently confirmed "
             f"({', '.join(f.id for f in unconfirmed)})."
         )
+    single: dict[str, list[str]] = {}
     for judgment in dossier.judgments:
         sources = {record_sources[r] for r in judgment.based_on if r in record_sources}
         if len(sources) == 1:
-            caveats.append(f"Judgment {judgment.id} rests on a single source {cite(*sources)}.")
+            single.setdefault(sources.pop(), []).append(judgment.id)
+    for source_id, judgment_ids in single.items():
+        if len(judgment_ids) == 1:
+            caveats.append(
+                f"Judgment {judgment_ids[0]} rests on a single source, {cite(source_id)}."
+            )
+        else:
+            listed = ", ".join(judgment_ids[:-1]) + " and " + judgment_ids[-1]
+            caveats.append(f"Judgments {listed} each rest on a single source, {cite(source_id)}.")
     return caveats

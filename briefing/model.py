@@ -1,4 +1,4 @@
-"""The values that flow between stages: raw cells read from a file, problems, the validated dossier."""
+"""The values that flow between stages: raw cells, problems, the validated dossier."""
 
 from __future__ import annotations
 

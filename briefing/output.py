@@ -35,7 +35,7 @@ def write_atomically(path: Path, data: bytes) -> Path:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        Path(temporary).replace(path)  # os.replace: atomic on one file system
     except OSError as err:
         with contextlib.suppress(OSError):
             Path(temporary).unlink()

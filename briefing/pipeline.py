@@ -1,4 +1,4 @@
-"""One function per command; each calls the stages in order: read, validate, context, render, write."""
+"""One function per command, calling the stages in order: read, validate, context, render, write."""
 
 from __future__ import annotations
 

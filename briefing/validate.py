@@ -307,7 +307,7 @@ def _to_text(value: CellValue) -> str:
 
 
 def _to_number(value: CellValue) -> int | float:
-    if isinstance(value, bool) or isinstance(value, dt.date | dt.time):
+    if isinstance(value, bool | dt.date | dt.time):
         raise ValueError(f"expected a number, got {_to_text(value)!r}")
     if isinstance(value, int | float):
         return int(value) if isinstance(value, float) and value.is_integer() else value

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -166,7 +168,7 @@ def _read_sheet(sheet: Worksheet, formulas: Worksheet | None) -> RawSheet:
                 cells[_column_letter(cell)] = raw
         if not cells:
             continue
-        number = row[0].row
+        number = row[0].row or 0
         if not header_row:
             header_row = number
             headers = tuple((letter, _header_text(raw.value)) for letter, raw in cells.items())
@@ -176,7 +178,16 @@ def _read_sheet(sheet: Worksheet, formulas: Worksheet | None) -> RawSheet:
 
 
 def _column_letter(cell: Cell | MergedCell) -> str:
-    return get_column_letter(cell.column)
+    return get_column_letter(cell.column or 1)
+
+
+def _plain(value: object) -> CellValue:
+    """A cell value as one of the few types later stages handle."""
+    if value is None or isinstance(value, str | int | float | dt.date | dt.time):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)  # rich text, durations and array formulas print as text
 
 
 def _header_text(value: CellValue) -> str:
@@ -190,7 +201,7 @@ def _merged_values(sheet: Worksheet) -> dict[str, CellValue]:
         top_left = sheet.cell(row=merged.min_row, column=merged.min_col).value
         for row in range(merged.min_row, merged.max_row + 1):
             for col in range(merged.min_col, merged.max_col + 1):
-                values[f"{get_column_letter(col)}{row}"] = top_left
+                values[f"{get_column_letter(col)}{row}"] = _plain(top_left)
     return values
 
 
@@ -198,7 +209,7 @@ def _raw_cell(
     cell: Cell | MergedCell, merged: Mapping[str, CellValue], formulas: Worksheet | None
 ) -> RawCell | None:
     coordinate = cell.coordinate
-    value = merged.get(coordinate, cell.value)
+    value = _plain(merged.get(coordinate, cell.value))
     if isinstance(cell, Cell) and cell.data_type == "e":
         return RawCell(coordinate, None, error=f"the cell holds the error {cell.value}")
     if value is None:
@@ -245,7 +256,7 @@ def workbook_bytes(
     return buffer.getvalue()
 
 
-def _set(cell: Cell, value: CellValue, column: Column | None = None) -> None:
+def _set(cell: Cell | MergedCell, value: CellValue, column: Column | None = None) -> None:
     """Write a value; text always stays text, even when it starts with '='."""
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -278,7 +289,7 @@ def _fit_rows(sheet: Worksheet) -> None:
                     -(-len(part) // chars_per_line) or 1 for part in cell.value.split("\n")
                 )
                 lines = max(lines, needed)
-        sheet.row_dimensions[row[0].row].height = min(409, lines * LINE_HEIGHT)
+        sheet.row_dimensions[row[0].row or 1].height = min(409, lines * LINE_HEIGHT)
 
 
 def _set_print_layout(sheet: Worksheet) -> None:
@@ -286,11 +297,11 @@ def _set_print_layout(sheet: Worksheet) -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_title_rows = "1:1"
 
 
-def _style_header(cells: Iterable[Cell]) -> None:
+def _style_header(cells: Iterable[Cell | MergedCell]) -> None:
     for cell in cells:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL

@@ -49,6 +49,20 @@ def row_flags(table: Table) -> None:
             properties.append(OxmlElement("w:tblHeader"))
 
 
+def shape(table: Table, widths: list[float], *, plain_first_column: bool = True) -> None:
+    """Fixed column widths (the grid is what LibreOffice reads) and no bold first column."""
+    table.autofit = False
+    for column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        column.set(qn("w:w"), str(int(Cm(width).twips)))
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    if look is not None and plain_first_column:
+        look.set(qn("w:firstColumn"), "0")
+        look.set(qn("w:val"), "0420")
+
+
 def loop_table(
     document: Document, headers: list[str], cells: list[str], loop: str, widths: list[float]
 ) -> None:
@@ -59,17 +73,29 @@ def loop_table(
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = text
     table.rows[1].cells[0].text = f"{{%tr for {loop} %}}"
-    for cell, text in zip(table.rows[2].cells, cells, strict=True):
-        cell.text = text
     table.rows[3].cells[0].text = "{%tr endfor %}"
+    for cell, text in zip(table.rows[2].cells, cells, strict=True):
+        fill(cell.paragraphs[0], text)
+    shape(table, widths)
     for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = Cm(width)
+        for cell in row.cells:
             for paragraph in cell.paragraphs:
                 paragraph.paragraph_format.space_after = Pt(0)
                 for run in paragraph.runs:
                     run.font.size = Pt(9)
     row_flags(table)
+
+
+def fill(paragraph: Paragraph, text: str) -> None:
+    """Write `text` into a cell; `[detail]...[/detail]` parts come out small, grey and italic."""
+    parts = text.replace("[/detail]", "[detail]").split("[detail]")
+    for index, part in enumerate(parts):
+        if not part:
+            continue
+        run = paragraph.add_run(part)
+        if index % 2:
+            run.italic = True
+            run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
 
 def section(document: Document, condition: str, title: str) -> None:
@@ -117,19 +143,19 @@ def page(document: Document) -> None:
 
 def memo_block(document: Document) -> None:
     document.add_paragraph("{{ title }}", style="Title")
-    for label, value in (
+    rows = (
         ("MEMORANDUM FOR:", "{{ recipient }}"),
         ("FROM:", "{{ author }}"),
         ("DATE:", "{{ date }}"),
         ("SUBJECT:", "{{ subject }}"),
-    ):
-        paragraph = document.add_paragraph()
-        paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(4.2))
-        paragraph.paragraph_format.left_indent = Cm(4.2)
-        paragraph.paragraph_format.first_line_indent = Cm(-4.2)
-        paragraph.paragraph_format.space_after = Pt(2)
-        paragraph.add_run(label).bold = True
-        paragraph.add_run("\t" + value)
+    )
+    block = document.add_table(rows=len(rows), cols=2)
+    for row, (label, value) in zip(block.rows, rows, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].paragraphs[0].add_run(value)
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.space_after = Pt(2)
+    shape(block, [4.6, 12.0])
     document.add_heading("Bottom line up front", level=1)
     document.add_paragraph("{{ bluf }}")
 
@@ -158,7 +184,12 @@ def demands(document: Document) -> None:
     loop_table(
         document,
         ["{{ t.left }}", "{{ t.right }}"],
-        ["{{ r.left }}", "{{ r.right }}"],
+        [
+            "{{ r.left.demand }}[detail]{% if r.left.detail %} ({{ r.left.detail }})"
+            "{% endif %}[/detail] {{ r.left.citation }}",
+            "{{ r.right.demand }}[detail]{% if r.right.detail %} ({{ r.right.detail }})"
+            "{% endif %}[/detail] {{ r.right.citation }}",
+        ],
         "r in t.rows",
         [8.3, 8.3],
     )
@@ -202,7 +233,7 @@ def figures(document: Document) -> None:
             "{{ f.citation }}",
         ],
         "f in figures",
-        [2.0, 3.0, 3.0, 3.9, 1.5, 1.7, 1.5],
+        [2.0, 3.0, 3.0, 3.6, 1.5, 1.7, 1.8],
     )
     document.add_heading("Totals by metric", level=2)
     loop_table(
