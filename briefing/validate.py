@@ -25,6 +25,7 @@ UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d.%m.%Y")
 NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 REF_SEPARATORS = re.compile(r"[,;\s]+")
+CELL = re.compile(r"([A-Z]+)(\d+)")
 
 
 def validate_workbook(raw: RawWorkbook) -> Dossier:
@@ -32,8 +33,9 @@ def validate_workbook(raw: RawWorkbook) -> Dossier:
     state = _Validation()
     records = {spec.name: state.read_sheet(raw, spec) for spec in SHEETS}
     state.check_ids_and_references(records)
-    if any(problem.is_error for problem in state.problems):
-        raise InvalidWorkbook(state.problems)
+    problems = sorted(state.problems, key=_reading_order)
+    if any(problem.is_error for problem in problems):
+        raise InvalidWorkbook(problems)
     briefing = records["Briefing"]
     return Dossier(
         path=raw.path,
@@ -44,13 +46,25 @@ def validate_workbook(raw: RawWorkbook) -> Dossier:
         figures=tuple(records["Figures"]),
         judgments=tuple(records["Judgments"]),
         timeline=tuple(records["Timeline"]),
-        warnings=tuple(state.problems),
+        warnings=tuple(problems),
     )
+
+
+def _reading_order(problem: Problem) -> tuple[int, int, int, str]:
+    """Sheets in schema order, then rows top to bottom, then columns left to right."""
+    order = [spec.name for spec in SHEETS]
+    sheet = order.index(problem.sheet) if problem.sheet in order else len(order)
+    match = CELL.fullmatch(problem.cell)
+    if match is None:
+        return (sheet, 0, 0, "")
+    return (sheet, int(match[2]), len(match[1]), match[1])
 
 
 @dataclass
 class _Validation:
     problems: list[Problem] = field(default_factory=list)
+    # Sheets whose records could not be read: references into them cannot be checked.
+    unreadable: set[str] = field(default_factory=set)
 
     def error(self, sheet: str, cell: str, message: str) -> None:
         self.problems.append(Problem(sheet, cell, message))
@@ -65,6 +79,7 @@ class _Validation:
         if sheet is None:
             found = ", ".join(s.name for s in raw.sheets) or "no sheets"
             self.error(spec.name, "", f"missing sheet '{spec.name}'; the workbook has: {found}")
+            self.unreadable.add(spec.name)
             return []
         if spec.layout is Layout.FIELDS:
             return self._read_fields(sheet, spec)
@@ -115,22 +130,21 @@ class _Validation:
                 f"missing column{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(repr(m) for m in missing)}; found in {where}: {found or 'nothing'}",
             )
+            self.unreadable.add(sheet.name)
             return []
+        # A row with a bad cell is still kept, so that its ID and references are checked
+        # and one mistake is reported once; no dossier is built while any error stands.
         records = []
         for row in sheet.rows:
             values: dict[str, Any] = {}
             cells: dict[str, str] = {}
-            ok = True
             for attr, column in columns:
                 letter = letters.get(normalize_header(column.header))
                 coordinate = f"{letter}{row.number}" if letter else ""
                 raw = row.cells.get(letter) if letter else None
                 cells[attr] = coordinate
-                value, fine = self.read_cell(sheet.name, coordinate, raw, column)
-                values[attr] = value
-                ok = ok and fine
-            if ok:
-                records.append(spec.record(**values, cells=cells))
+                values[attr] = self.read_cell(sheet.name, coordinate, raw, column)
+            records.append(spec.record(**values, cells=cells))
         return records
 
     def _read_fields(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
@@ -157,7 +171,6 @@ class _Validation:
             found[attr] = row.cells.get(value_letter)
             coordinates[attr] = f"{value_letter}{row.number}"
         values: dict[str, Any] = {}
-        ok = True
         for attr, column in spec.fields:
             if attr not in coordinates:
                 if column.required:
@@ -167,36 +180,28 @@ class _Validation:
                         f"missing field '{column.header}'; add a row with {column.header} in "
                         f"the {FIELD_HEADER[0]} column and its value beside it",
                     )
-                    ok = False
                 values[attr] = _empty(column)
                 continue
-            value, fine = self.read_cell(sheet.name, coordinates[attr], found[attr], column)
-            values[attr] = value
-            ok = ok and fine
-        return [spec.record(**values, cells=coordinates)] if ok else []
+            values[attr] = self.read_cell(sheet.name, coordinates[attr], found[attr], column)
+        return [spec.record(**values, cells=coordinates)]
 
     # -- cells
 
-    def read_cell(
-        self, sheet: str, coordinate: str, raw: RawCell | None, column: Column
-    ) -> tuple[Any, bool]:
-        """The cell's typed value and whether it was fine; problems are recorded."""
+    def read_cell(self, sheet: str, coordinate: str, raw: RawCell | None, column: Column) -> Any:
+        """The cell's typed value, or the column's empty value after recording a problem."""
         if raw is not None and raw.error:
             self.error(sheet, coordinate, raw.error)
-            return _empty(column), False
+            return _empty(column)
         value = None if raw is None else raw.value
         if value is None:
             if column.required:
-                self.error(
-                    sheet, coordinate or "", f"{column.header} is required but the cell is empty"
-                )
-                return _empty(column), False
-            return _empty(column), True
+                self.error(sheet, coordinate, f"{column.header} is required but the cell is empty")
+            return _empty(column)
         try:
             typed = _convert(value, column)
         except ValueError as err:
             self.error(sheet, coordinate, str(err))
-            return _empty(column), False
+            return _empty(column)
         if isinstance(typed, str):
             cleaned = UNSAFE_CHARACTERS.sub("", typed)
             if cleaned != typed:
@@ -208,7 +213,7 @@ class _Validation:
                     "a Word document cannot hold",
                 )
                 typed = cleaned
-        return typed, True
+        return typed
 
     # -- across sheets
 
@@ -219,6 +224,8 @@ class _Validation:
                 continue
             for record in records[spec.name]:
                 where = f"{spec.name}!{record.cells['id']}"
+                if not record.id:
+                    continue
                 if record.id in seen:
                     sheet, cell = where.split("!")
                     self.error(
@@ -234,14 +241,16 @@ class _Validation:
         cited: set[str] = set()
         for spec in SHEETS:
             for attr, column in spec.fields:
-                if column.kind not in (Kind.REF, Kind.REFS):
+                if column.kind not in (Kind.REF, Kind.REFS) or self.unreadable.intersection(
+                    column.refers_to
+                ):
                     continue
                 known = [i for sheet in column.refers_to for i in ids_by_sheet.get(sheet, [])]
                 for record in records[spec.name]:
                     value = getattr(record, attr)
                     for ref in (value,) if isinstance(value, str) else value:
                         cited.add(ref)
-                        if ref not in known:
+                        if ref and ref not in known:
                             self.error(
                                 spec.name,
                                 record.cells[attr],
@@ -255,10 +264,12 @@ class _Validation:
 
 
 def _unknown_reference(ref: str, column: Column, known: list[str]) -> str:
-    sheets = " or ".join(column.refers_to[:1] if column.kind is Kind.REF else ("records",))
-    listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
-    thing = "source" if column.refers_to == ("Sources",) else "record"
-    return f"unknown {thing} '{ref}'; the {sheets} IDs are: {listed or 'none yet'}"
+    if column.kind is Kind.REF:
+        sheet = column.refers_to[0]
+        listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+        return f"unknown {sheet[:-1].lower()} '{ref}'; the {sheet} sheet has: {listed or 'no IDs'}"
+    sheets = ", ".join(column.refers_to[:-1]) + " or " + column.refers_to[-1]
+    return f"unknown record '{ref}'; use IDs from the {sheets} sheets"
 
 
 def _empty(column: Column) -> Any:

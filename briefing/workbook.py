@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -39,6 +40,7 @@ assert openpyxl.DEFUSEDXML, "defusedxml must be installed"
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
 HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="1F3864"))
@@ -183,7 +185,10 @@ def _column_letter(cell: Cell | MergedCell) -> str:
 
 def _plain(value: object) -> CellValue:
     """A cell value as one of the few types later stages handle."""
-    if value is None or isinstance(value, str | int | float | dt.date | dt.time):
+    if isinstance(value, str):
+        # Excel stores characters XML cannot hold as _xHHHH_; give back what was typed.
+        return ESCAPED_CHARACTER.sub(lambda match: chr(int(match[1], 16)), value)
+    if value is None or isinstance(value, int | float | dt.date | dt.time):
         return value
     if isinstance(value, Decimal):
         return float(value)

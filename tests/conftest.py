@@ -1,0 +1,94 @@
+"""Shared fixtures: workbooks built in code, a CLI runner, and memo text extraction."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from docx import Document
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from typer.testing import CliRunner
+
+from briefing.pipeline import example_records
+from briefing.workbook import workbook_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_WORKBOOK = ROOT / "workbooks" / "ceasefire-2024-06-14.xlsx"
+SEED_ARTICLE = ROOT / "seeds" / "putin-ceasefire-conditions-2024-06-14.txt"
+needs_office = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed"
+)
+
+Edits = Mapping[str, Any]
+
+
+def set_cells(path: Path, edits: Edits) -> None:
+    """Change cells of a saved workbook: {"Figures!I2": 12, "Sources!B2": None}."""
+    book = openpyxl.load_workbook(path)
+    for where, value in edits.items():
+        sheet, cell = where.split("!")
+        book[sheet][cell].value = value
+    book.save(path)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def example_workbook(tmp_path: Path) -> Path:
+    """A valid workbook holding the seed article's records, written by `init --example`."""
+    records, briefing = example_records()
+    path = tmp_path / "desk.xlsx"
+    path.write_bytes(workbook_bytes(records, briefing))
+    return path
+
+
+@pytest.fixture
+def make_workbook(tmp_path: Path) -> Callable[..., Path]:
+    """Build a workbook from the example records with some cells changed."""
+
+    def make(edits: Edits | None = None, name: str = "desk.xlsx") -> Path:
+        records, briefing = example_records()
+        path = tmp_path / name
+        path.write_bytes(workbook_bytes(records, briefing))
+        if edits:
+            set_cells(path, edits)
+        return path
+
+    return make
+
+
+def _block_text(block: Paragraph | Table) -> list[str]:
+    if isinstance(block, Paragraph):
+        return [block.text] if block.text.strip() else []
+    lines = []
+    for row in block.rows:
+        lines.append(" | ".join(cell.text for cell in row.cells))
+    return lines
+
+
+def memo_text(path: Path) -> str:
+    """The memo's text in reading order: header, body paragraphs and tables, footer."""
+    document = Document(str(path))
+    section = document.sections[0]
+    lines = ["[header]"]
+    for paragraph in section.header.paragraphs:
+        lines.append(paragraph.text)
+    lines.append("[body]")
+    for block in document.iter_inner_content():
+        lines.extend(_block_text(block))
+    lines.append("[footer]")
+    for paragraph in section.footer.paragraphs:
+        # Field results (page numbers) are left to the office suite.
+        lines.append(paragraph.text)
+    return "\n".join(lines) + "\n"

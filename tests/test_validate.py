@@ -1,0 +1,289 @@
+"""Validation: every kind of problem, reported once, at its cell, with its exact message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from briefing.errors import InvalidWorkbook
+from briefing.model import Severity
+from briefing.pipeline import check_workbook, load_dossier
+
+MakeWorkbook = Callable[..., Path]
+
+# (cell edits, the exact lines `check` prints for them), one broken thing per case.
+CASES = [
+    pytest.param(
+        {"Figures!I7": "eighty-seven"},
+        ["Figures!I7: expected a number, got 'eighty-seven'"],
+        id="number-as-words",
+    ),
+    pytest.param(
+        {"Demands!C2": None},
+        ["Demands!C2: Demand is required but the cell is empty"],
+        id="required-empty",
+    ),
+    pytest.param(
+        {"Demands!C2": "   "},
+        ["Demands!C2: Demand is required but the cell is empty"],
+        id="required-only-spaces",
+    ),
+    pytest.param(
+        {"Sources!G2": "G"},
+        ["Sources!G2: 'G' is not an allowed reliability; use one of: A, B, C, D, E, F"],
+        id="reliability-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Sources!H2": 7},
+        ["Sources!H2: '7' is not an allowed credibility; use one of: 1, 2, 3, 4, 5, 6"],
+        id="credibility-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Demands!B2": "Russland"},
+        [
+            "Demands!B2: 'Russland' is not an allowed party; use one of: Russia, Ukraine, "
+            "United States, NATO, European Union, G7, Other"
+        ],
+        id="party-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Reactions!E2": "furious"},
+        [
+            "Reactions!E2: 'furious' is not an allowed stance; "
+            "use one of: supports, opposes, mixed, neutral"
+        ],
+        id="stance-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Figures!K2": "rumoured"},
+        [
+            "Figures!K2: 'rumoured' is not an allowed figure status; "
+            "use one of: claimed, confirmed, disputed"
+        ],
+        id="status-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Judgments!C2": "probable"},
+        [
+            "Judgments!C2: 'probable' is not an allowed likelihood (ICD 203); use one of: "
+            "almost no chance, very unlikely, unlikely, roughly even chance, likely, "
+            "very likely, almost certain"
+        ],
+        id="likelihood-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Judgments!D2": "medium"},
+        ["Judgments!D2: 'medium' is not an allowed confidence; use one of: low, moderate, high"],
+        id="confidence-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Briefing!B7": "TLP:WHITE"},
+        [
+            "Briefing!B7: 'TLP:WHITE' is not an allowed handling label (TLP 2.0); use one of: "
+            "TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED"
+        ],
+        id="handling-outside-vocabulary",
+    ),
+    pytest.param(
+        {"Figures!B3": "yesterday"},
+        ["Figures!B3: expected a date such as 2024-06-14, got 'yesterday'"],
+        id="date-as-words",
+    ),
+    pytest.param(
+        {"Briefing!B4": None},
+        ["Briefing!B4: Date is required but the cell is empty"],
+        id="briefing-field-empty",
+    ),
+    pytest.param(
+        {"Demands!A4": "D1"},
+        ["Demands!A4: duplicate ID 'D1' (also at Demands!A2)"],
+        id="duplicate-id-in-sheet",
+    ),
+    pytest.param(
+        {"Figures!A8": "D5"},
+        ["Figures!A8: duplicate ID 'D5' (also at Demands!A6)"],
+        id="duplicate-id-across-sheets",
+    ),
+    pytest.param(
+        {"Demands!F2": "S9"},
+        ["Demands!F2: unknown source 'S9'; the Sources sheet has: S1"],
+        id="unknown-source",
+    ),
+    pytest.param(
+        {"Judgments!E2": "D1, X99"},
+        [
+            "Judgments!E2: unknown record 'X99'; use IDs from the Sources, Demands, "
+            "Reactions, Figures or Judgments sheets"
+        ],
+        id="unknown-record-in-based-on",
+    ),
+    pytest.param(
+        {"Figures!I1": "Amount"},
+        [
+            "Figures: missing column 'Value'; found in row 1: ID, Date, Location, Region, "
+            "Country, Claimed by, Event type, Metric, Amount, Unit, Status, Source, Quote, Note",
+            "Figures!I1: warning: column 'Amount' is not part of the schema and is ignored",
+        ],
+        id="missing-column",
+    ),
+    pytest.param(
+        {"Figures!N1": "Value"},
+        ["Figures!N1: column 'Value' appears twice (also in I1); delete or rename one"],
+        id="duplicated-header",
+    ),
+    pytest.param(
+        {"Briefing!A8": "Bottom line"},
+        [
+            "Briefing: missing field 'BLUF'; add a row with BLUF in the Field column and "
+            "its value beside it",
+            "Briefing!A8: warning: field 'Bottom line' is not part of the schema and is ignored",
+        ],
+        id="missing-briefing-field",
+    ),
+]
+
+
+def problems_of(path: Path) -> list[str]:
+    return [str(problem) for problem in check_workbook(path).problems]
+
+
+def test_example_workbook_is_clean(example_workbook: Path) -> None:
+    assert problems_of(example_workbook) == []
+
+
+@pytest.mark.parametrize(("edits", "expected"), CASES)
+def test_each_broken_cell_is_named(
+    make_workbook: MakeWorkbook, edits: dict[str, object], expected: list[str]
+) -> None:
+    assert problems_of(make_workbook(edits)) == expected
+
+
+def test_several_broken_cells_are_each_named_once_in_reading_order(
+    make_workbook: MakeWorkbook,
+) -> None:
+    path = make_workbook(
+        {
+            "Figures!I7": "eighty-seven",
+            "Sources!G2": "G",
+            "Demands!C4": None,
+            "Figures!A2": None,  # a figure without ID: its other cells are still checked
+        }
+    )
+    assert problems_of(path) == [
+        "Sources!G2: 'G' is not an allowed reliability; use one of: A, B, C, D, E, F",
+        "Demands!C4: Demand is required but the cell is empty",
+        "Figures!A2: ID is required but the cell is empty",
+        "Figures!I7: expected a number, got 'eighty-seven'",
+        "Judgments!E5: unknown record 'F1'; use IDs from the Sources, Demands, Reactions, "
+        "Figures or Judgments sheets",
+    ]
+
+
+def test_missing_sheet_names_what_was_found(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    del book["Timeline"]
+    book.save(path)
+    assert problems_of(path) == [
+        "Timeline: missing sheet 'Timeline'; the workbook has: Briefing, Sources, Demands, "
+        "Reactions, Figures, Judgments, Guide"
+    ]
+
+
+def test_empty_sheet_asks_for_its_header(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    del book["Timeline"]
+    book.create_sheet("Timeline")
+    book.save(path)
+    assert problems_of(path) == [
+        "Timeline: missing columns 'Date', 'Event', 'Source', 'Quote'; found in the sheet is "
+        "empty: nothing"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        pytest.param("1,234", 1234, id="thousands-separator"),
+        pytest.param(" 87 ", 87, id="spaces"),
+        pytest.param("12.5", 12.5, id="decimal"),
+        pytest.param("1\u00a0234", 1234, id="non-breaking-space-separator"),
+        pytest.param(17.0, 17, id="float-that-is-whole"),
+    ],
+)
+def test_numbers_typed_as_text_are_read(
+    make_workbook: MakeWorkbook, typed: object, read: float
+) -> None:
+    dossier = load_dossier(make_workbook({"Figures!I2": typed}))
+    value = dossier.figures[0].value
+    assert value == read
+    assert type(value) is type(read)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(dt.datetime(2024, 6, 14), id="real-date"),
+        pytest.param("2024-06-14", id="iso-text"),
+        pytest.param("14 June 2024", id="day-month-year"),
+        pytest.param("June 14, 2024", id="month-day-year"),
+        pytest.param("14.06.2024", id="dotted"),
+    ],
+)
+def test_dates_are_read(make_workbook: MakeWorkbook, typed: object) -> None:
+    dossier = load_dossier(make_workbook({"Figures!B2": typed}))
+    assert dossier.figures[0].date == dt.date(2024, 6, 14)
+
+
+def test_vocabulary_ignores_case_and_stores_the_code(make_workbook: MakeWorkbook) -> None:
+    dossier = load_dossier(
+        make_workbook({"Sources!G2": " f ", "Sources!H2": 3, "Briefing!B7": "tlp:amber+strict"})
+    )
+    assert (dossier.sources[0].reliability, dossier.sources[0].credibility) == ("F", "3")
+    assert dossier.briefing.handling == "TLP:AMBER+STRICT"
+
+
+def test_based_on_accepts_commas_semicolons_and_spaces(make_workbook: MakeWorkbook) -> None:
+    dossier = load_dossier(make_workbook({"Judgments!E2": "D1;R1  F2,S1"}))
+    assert dossier.judgments[0].based_on == ("D1", "R1", "F2", "S1")
+
+
+def test_control_characters_are_removed_with_a_warning(make_workbook: MakeWorkbook) -> None:
+    # Excel writes a control character into the file as _xHHHH_.
+    path = make_workbook({"Demands!C2": "Withdraw_x0007_ from_x001B_ four regions"})
+    dossier = load_dossier(path)
+    assert dossier.demands[0].demand == "Withdraw from four regions"
+    assert [str(w) for w in dossier.warnings] == [
+        "Demands!C2: warning: removed 2 control characters a Word document cannot hold"
+    ]
+    assert all(w.severity is Severity.WARNING for w in dossier.warnings)
+
+
+def test_uncited_source_is_a_warning_not_an_error(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook({"Sources!A3": "S2", "Sources!B3": "Reuters", "Sources!G3": "B"})
+    path2 = make_workbook(
+        {"Sources!A3": "S2", "Sources!B3": "Reuters", "Sources!G3": "B", "Sources!H3": 2},
+        name="two.xlsx",
+    )
+    assert problems_of(path) == [
+        "Sources!A3: warning: source 'S2' is cited by no record",
+        "Sources!H3: Credibility is required but the cell is empty",
+    ]
+    report = check_workbook(path2)
+    assert [str(p) for p in report.problems] == [
+        "Sources!A3: warning: source 'S2' is cited by no record"
+    ]
+    assert report.errors == 0
+
+
+def test_invalid_workbook_carries_every_problem(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook({"Figures!I7": "x", "Figures!I8": "y"})
+    with pytest.raises(InvalidWorkbook) as caught:
+        load_dossier(path)
+    assert str(caught.value) == "the workbook has 2 errors"
+    assert [p.cell for p in caught.value.problems] == ["I7", "I8"]
