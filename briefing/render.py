@@ -12,7 +12,14 @@ from typing import Any
 
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import (
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+    meta,
+    nodes,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -22,6 +29,9 @@ from briefing.errors import TemplateError as BriefingTemplateError
 DEFAULT_TEMPLATE = "memo.docx"
 TAG = re.compile(r"\{[{%].*?[%}]\}", re.DOTALL)
 XML_TAG = re.compile(r"<[^>]+>")
+MAX_EXPONENT = 1000
+MAX_OUTPUT = 10_000_000  # characters one expression may build
+UNSAFE_ATTRIBUTE = re.compile(r"attribute '([^']+)'")
 UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 
 
@@ -30,9 +40,25 @@ def default_template_bytes() -> bytes:
     return resources.files("briefing.templates").joinpath(DEFAULT_TEMPLATE).read_bytes()
 
 
+class _MemoEnvironment(SandboxedEnvironment):
+    """Jinja's sandbox, also refusing to build huge strings or numbers with * and **."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"the power {right} is too large")
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int)]
+            if sizes and counts and sizes[0] * counts[0] > MAX_OUTPUT:
+                raise SecurityError("the repeated text would be too long")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment() -> SandboxedEnvironment:
     # Autoescape keeps '&' and '<' in cell text from breaking the document's XML.
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    return _MemoEnvironment(undefined=StrictUndefined, autoescape=True)
 
 
 def _open(template: Path | None) -> tuple[DocxTemplate, str]:
@@ -69,11 +95,18 @@ def render_memo(
     try:
         document.render(dict(context), jinja_env=_environment(), autoescape=True)
     except SecurityError as err:
+        unsafe = UNSAFE_ATTRIBUTE.search(str(err))
+        tag, text = _tag_naming(_template_texts(document), unsafe[1] if unsafe else "")
         raise BriefingTemplateError(
-            f"{name}: the template tries something unsafe ({err}); remove that tag"
+            f"{name}: the template tries something unsafe ({str(err).rstrip('.')})"
+            f"{' in tag ' + tag if tag else ''}{_near(text)}; remove that tag"
         ) from err
     except TemplateError as err:
         raise BriefingTemplateError(_describe(name, err, document)) from err
+    except (OverflowError, MemoryError, RecursionError) as err:
+        raise BriefingTemplateError(
+            f"{name}: the template asks for too much ({err}); simplify its loops"
+        ) from err
     except PackageNotFoundError as err:
         raise BriefingTemplateError(f"{name}: not a Word document (.docx)") from err
     core = document.docx.core_properties
@@ -113,29 +146,41 @@ def _describe(name: str, err: TemplateError, document: DocxTemplate) -> str:
     """One line: the template, what is wrong, the tag and the text around it."""
     message = err.message or str(err)
     if isinstance(err, TemplateSyntaxError):
-        context = " ".join(getattr(err, "docx_context", ()) or ())
-        context = " ".join(XML_TAG.sub("", context).split())
-        tag = next(iter(TAG.findall(context)), "")
-        return f"{name}: template syntax error: {message}{_near(tag, context)}"
+        # docxtpl keeps the lines from three before the error line to three after it.
+        lines = list(getattr(err, "docx_context", ()) or ())
+        index = min(3, (err.lineno or 1) - 1, len(lines) - 1)
+        line = " ".join(XML_TAG.sub("", lines[index]).split()) if lines else ""
+        return f"{name}: template syntax error: {message}{_near(line)}"
     if isinstance(err, UndefinedError):
         match = UNDEFINED_NAME.search(message)
         missing = next((g for g in match.groups() if g), "") if match else ""
-        for text in _template_texts(document):
-            for tag in TAG.findall(text):
-                if missing and re.search(rf"\b{re.escape(missing)}\b", tag):
-                    return (
-                        f"{name}: unknown variable '{missing}' in tag {tag}{_near(tag, text)}; "
-                        "'briefing template check' lists the variables a template can use"
-                    )
+        tag, text = _tag_naming(_template_texts(document), missing)
+        if tag:
+            return (
+                f"{name}: unknown variable '{missing}' in tag {tag}{_near(text)}; "
+                "'briefing template check' lists the variables a template can use"
+            )
         return f"{name}: {message}"
     return f"{name}: the template failed: {message}"
 
 
-def _near(tag: str, text: str) -> str:
+def _tag_naming(texts: Iterable[str], word: str) -> tuple[str, str]:
+    """The first tag that uses `word`, and the paragraph it stands in."""
+    if word:
+        pattern = re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])")
+        for text in texts:
+            for tag in TAG.findall(text):
+                if pattern.search(tag):
+                    return tag, text
+    return "", ""
+
+
+def _near(text: str) -> str:
+    """The text around a tag, short enough for one line."""
     if not text:
         return ""
     snippet = text if len(text) <= 80 else text[:77] + "..."
-    return f" near '{snippet}'" if tag or snippet else ""
+    return f" near '{snippet}'"
 
 
 def lint_template(template: Path | None, provided: Iterable[str]) -> list[str]:
@@ -150,13 +195,30 @@ def lint_template(template: Path | None, provided: Iterable[str]) -> list[str]:
         parsed = environment.parse(source)
     except TemplateSyntaxError as err:
         line = texts[err.lineno - 1] if err.lineno and err.lineno <= len(texts) else ""
-        tag = next(iter(TAG.findall(line)), "")
-        return [f"{name}: template syntax error: {err.message}{_near(tag, line)}"]
+        return [f"{name}: template syntax error: {err.message}{_near(line)}"]
     known = set(provided)
     for variable in sorted(meta.find_undeclared_variables(parsed) - known):
-        tag, text = next(
-            ((t, x) for x in texts for t in TAG.findall(x) if re.search(rf"\b{variable}\b", t)),
-            ("", ""),
-        )
-        problems.append(f"{name}: unknown variable '{variable}' in tag {tag}{_near(tag, text)}")
+        tag, text = _tag_naming(texts, variable)
+        problems.append(f"{name}: unknown variable '{variable}' in tag {tag}{_near(text)}")
+    flagged = set()
+    for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node, nodes.Getattr):
+            attribute = str(node.attr)
+        else:
+            assert isinstance(node, nodes.Getitem)
+            attribute = _constant(node.arg)
+        if attribute.startswith("_"):
+            tag, text = _tag_naming(texts, attribute)
+            if tag in flagged:
+                continue  # one line per tag, for its outermost unsafe attribute
+            flagged.add(tag)
+            problems.append(
+                f"{name}: unsafe attribute '{attribute}' in tag {tag}{_near(text)}; "
+                "templates cannot reach Python internals"
+            )
     return problems
+
+
+def _constant(node: nodes.Node) -> str:
+    value = node.value if isinstance(node, nodes.Const) else None
+    return value if isinstance(value, str) else ""

@@ -31,11 +31,17 @@ Edits = Mapping[str, Any]
 
 
 def set_cells(path: Path, edits: Edits) -> None:
-    """Change cells of a saved workbook: {"Figures!I2": 12, "Sources!B2": None}."""
+    """Change cells of a saved workbook: {"Figures!I2": 12, "Sources!B2": None}.
+
+    Text stays text, even text starting with '='; tests that need a formula write one directly.
+    """
     book = openpyxl.load_workbook(path)
     for where, value in edits.items():
-        sheet, cell = where.split("!")
-        book[sheet][cell].value = value
+        sheet, coordinate = where.split("!")
+        cell = book[sheet][coordinate]
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
     book.save(path)
 
 

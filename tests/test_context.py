@@ -1,0 +1,296 @@
+"""Context building: formatting, citations, grouping, totals and caveats, in plain Python."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefing.context import (
+    CONTEXT_NAMES,
+    build_context,
+    cite,
+    document_properties,
+    format_date,
+    format_number,
+    grade,
+)
+from briefing.model import Dossier
+from briefing.schema import (
+    BriefingFields,
+    DemandRow,
+    FigureRow,
+    JudgmentRow,
+    ReactionRow,
+    SourceRow,
+)
+
+
+def briefing() -> BriefingFields:
+    return BriefingFields(
+        title="T",
+        subject="S",
+        date=dt.date(2024, 6, 14),
+        recipient="Desk",
+        author="Analyst",
+        handling="TLP:AMBER",
+        bluf="B",
+        email_to="",
+    )
+
+
+def source(id: str, reliability: str = "B", credibility: str = "2", ai: str = "") -> SourceRow:
+    return SourceRow(
+        id=id,
+        title=f"Title {id}",
+        publisher="Reuters",
+        published=dt.date(2024, 6, 14),
+        url="",
+        file="",
+        reliability=reliability,
+        credibility=credibility,
+        ai_generated=ai,
+        notes="",
+    )
+
+
+def figure(id: str, claimed_by: str, metric: str, value: float, **kw: Any) -> FigureRow:
+    fields: dict[str, Any] = {
+        "date": dt.date(2024, 6, 14),
+        "location": "",
+        "region": "",
+        "country": "",
+        "event_type": "",
+        "unit": "",
+        "status": "claimed",
+        "source": "S1",
+        "quote": "q",
+        "note": "",
+    }
+    fields.update(kw)
+    return FigureRow(id=id, claimed_by=claimed_by, metric=metric, value=value, **fields)
+
+
+def demand(id: str, party: str, text: str, detail: str = "", src: str = "S1") -> DemandRow:
+    return DemandRow(
+        id=id,
+        party=party,
+        demand=text,
+        category="",
+        detail=detail,
+        source=src,
+        quote="q",
+        note="",
+    )
+
+
+def reaction(id: str, actor: str, summary: str, src: str = "S1") -> ReactionRow:
+    return ReactionRow(
+        id=id,
+        actor=actor,
+        role="Adviser",
+        affiliation="Ukraine",
+        stance="opposes",
+        summary=summary,
+        source=src,
+        quote="q",
+        note="",
+    )
+
+
+def judgment(id: str, based_on: tuple[str, ...]) -> JudgmentRow:
+    return JudgmentRow(
+        id=id, judgment="J", likelihood="likely", confidence="moderate", based_on=based_on
+    )
+
+
+def dossier(**records: Any) -> Dossier:
+    return Dossier(path=Path("desk.xlsx"), briefing=briefing(), **records)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(dt.date(2024, 6, 14), "14 June 2024", id="date"),
+        pytest.param(dt.date(2024, 6, 1), "1 June 2024", id="no-leading-zero"),
+        pytest.param(None, "", id="no-date"),
+    ],
+)
+def test_format_date(value: dt.date | None, text: str) -> None:
+    assert format_date(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(1234, "1,234", id="thousands"),
+        pytest.param(87.0, "87", id="whole-float"),
+        pytest.param(1234.5, "1,234.5", id="decimal"),
+        pytest.param(0.25, "0.25", id="small-decimal"),
+        pytest.param(None, "", id="none"),
+    ],
+)
+def test_format_number(value: float | None, text: str) -> None:
+    assert format_number(value) == text
+
+
+def test_cite_lists_each_source_once_in_order() -> None:
+    assert cite("S2", "S1", "S2", "") == "[S2][S1]"
+
+
+def test_grade_in_words() -> None:
+    assert grade(source("S1", "F", "6")) == (
+        "F6: reliability cannot be judged; truth cannot be judged"
+    )
+
+
+def test_context_has_exactly_the_declared_names() -> None:
+    context = build_context(dossier()).as_dict()
+    assert tuple(context) == CONTEXT_NAMES
+    assert context["date"] == "14 June 2024"
+    assert context["handling"] == "TLP:AMBER"
+
+
+def test_empty_sections_are_empty_lists() -> None:
+    context = build_context(dossier()).as_dict()
+    for name in ("judgments", "demand_tables", "reaction_groups", "figures", "timeline"):
+        assert context[name] == []
+
+
+def test_demands_side_by_side_in_party_order() -> None:
+    context = build_context(
+        dossier(
+            sources=(source("S1"),),
+            demands=(
+                demand("D1", "Ukraine", "Russian withdrawal"),
+                demand("D2", "Russia", "No NATO", detail="now"),
+                demand("D3", "Russia", "Crimea"),
+                demand("D4", "NATO", "Stop"),
+            ),
+        )
+    )
+    tables = context.demand_tables
+    assert [(t["left"], t["right"]) for t in tables] == [("Russia", "Ukraine"), ("NATO", "")]
+    first = tables[0]["rows"]
+    assert first[0]["left"] == {"demand": "No NATO", "detail": "now", "citation": "[S1]"}
+    assert first[0]["right"]["demand"] == "Russian withdrawal"
+    assert first[1]["left"]["demand"] == "Crimea"
+    assert first[1]["right"] == {"demand": "", "detail": "", "citation": ""}
+
+
+def test_reactions_grouped_by_actor_in_first_seen_order() -> None:
+    context = build_context(
+        dossier(
+            sources=(source("S1"), source("S2")),
+            reactions=(
+                reaction("R1", "Podolyak", "Nothing new"),
+                reaction("R2", "Austin", "No right"),
+                reaction("R3", "Podolyak", "Aggressor's set", src="S2"),
+            ),
+        )
+    )
+    groups = context.reaction_groups
+    assert [g["actor"] for g in groups] == ["Podolyak", "Austin"]
+    assert groups[0]["who"] == "Adviser, Ukraine"
+    assert [(s["summary"], s["citation"]) for s in groups[0]["statements"]] == [
+        ("Nothing new", "[S1]"),
+        ("Aggressor's set", "[S2]"),
+    ]
+
+
+def test_figure_totals_by_metric_and_by_claimant() -> None:
+    context = build_context(
+        dossier(
+            sources=(source("S1"), source("S2")),
+            figures=(
+                figure("F1", "Russia", "drones shot down", 87, unit="drones"),
+                figure("F2", "Ukraine", "people injured", 6, unit="people"),
+                figure("F3", "Ukraine", "people injured", 1500, unit="people", source="S2"),
+                figure("F4", "Ukraine", "drones shot down", 17, unit="drones"),
+            ),
+        )
+    )
+    assert context.totals_by_metric == [
+        {
+            "metric": "drones shot down",
+            "unit": "drones",
+            "total": "104",
+            "count": "2",
+            "citation": "[S1]",
+        },
+        {
+            "metric": "people injured",
+            "unit": "people",
+            "total": "1,506",
+            "count": "2",
+            "citation": "[S1][S2]",
+        },
+    ]
+    assert [(c["claimed_by"], c["metric"], c["total"]) for c in context.totals_by_claimant] == [
+        ("Russia", "drones shot down", "87"),
+        ("Ukraine", "people injured", "1,506"),
+        ("Ukraine", "drones shot down", "17"),
+    ]
+    assert context.figures[2]["value"] == "1,500"
+    assert context.figures[0]["date"] == "14 June 2024"
+
+
+def test_judgment_cites_the_sources_of_its_records() -> None:
+    context = build_context(
+        dossier(
+            sources=(source("S1"), source("S2")),
+            demands=(demand("D1", "Russia", "x", src="S2"),),
+            reactions=(reaction("R1", "A", "y"),),
+            judgments=(judgment("J1", ("D1", "R1")),),
+        )
+    )
+    assert context.judgments == [
+        {
+            "id": "J1",
+            "text": "J",
+            "likelihood": "likely",
+            "likelihood_range": "55–80%",
+            "confidence": "moderate",
+            "based_on": "D1, R1",
+            "citation": "[S2][S1]",
+        }
+    ]
+
+
+def test_caveats_follow_from_the_data() -> None:
+    context = build_context(
+        dossier(
+            sources=(source("S1", "F", "3", ai="yes"), source("S2", "B", "2")),
+            figures=(
+                figure("F1", "Russia", "drones", 87),
+                figure("F2", "Ukraine", "drones", 17, status="confirmed"),
+            ),
+            demands=(demand("D1", "Russia", "x"), demand("D2", "Russia", "y", src="S2")),
+            judgments=(
+                judgment("J1", ("D1",)),
+                judgment("J2", ("D1", "F1")),
+                judgment("J3", ("D1", "D2")),
+            ),
+        )
+    )
+    assert context.caveats == [
+        "[S1] says it was generated with AI; treat its details as unverified until a primary "
+        "source confirms them.",
+        "[S1] is graded F3: reliability cannot be judged; possibly true.",
+        "1 of 2 figures rest on one side's claim and are not independently confirmed (F1).",
+        "Judgments J1 and J2 each rest on a single source, [S1].",
+    ]
+
+
+def test_document_properties_come_from_the_workbook() -> None:
+    now = dt.datetime(2024, 6, 15, 8, 0)
+    properties = document_properties(
+        dossier(demands=(demand("D1", "Russia", "x"), demand("D2", "Ukraine", "y"))), now
+    )
+    assert properties.title == "T"
+    assert properties.subject == "S"
+    assert properties.author == "Analyst"
+    assert properties.keywords == "TLP:AMBER, Russia, Ukraine, briefing"
+    assert properties.created == now

@@ -1,0 +1,250 @@
+"""Rendering: exact text from cell to memo, document properties, and template mistakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from briefing.errors import TemplateError
+from briefing.pipeline import build_memo, check_template, new_template
+from tests.conftest import memo_text
+
+MakeWorkbook = Callable[..., Path]
+NOW = dt.datetime(2024, 6, 15, 9, 30)
+
+
+def build(workbook: Path, template: Path | None = None) -> Path:
+    out = workbook.with_name("memo.docx")
+    build_memo(workbook, out, template, now=NOW)
+    return out
+
+
+def make_template(path: Path, *paragraphs: str) -> Path:
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("AT&T <Holdings> \"quoted\" 'single'", id="markup-characters"),
+        pytest.param("Михайло Подоляк", id="cyrillic"),
+        pytest.param("Peace 🕊️ talks 🇺🇦", id="emoji"),
+        pytest.param("first line\nsecond line", id="line-break"),
+        pytest.param("{{ title }} and {% if x %}", id="jinja-looking-text"),
+        pytest.param("مرحبا بالعالم", id="right-to-left"),
+        pytest.param("=SUM(A1:A2)", id="formula-looking-text"),
+    ],
+)
+def test_cell_text_reaches_the_memo_exactly(make_workbook: MakeWorkbook, text: str) -> None:
+    memo = build(make_workbook({"Reactions!F2": text, "Briefing!B8": text}))
+    body = memo_text(memo)
+    assert f"Opposes. {text} “" in body  # the reaction summary
+    assert f"\n{text}\n" in body  # the BLUF paragraph
+
+
+def test_control_characters_are_dropped_not_fatal(make_workbook: MakeWorkbook) -> None:
+    memo = build(make_workbook({"Briefing!B8": "Bottom_x0001_ line_x0008_"}))
+    assert "\nBottom line\n" in memo_text(memo)
+
+
+def test_header_and_footer_carry_the_handling_label(make_workbook: MakeWorkbook) -> None:
+    memo = build(make_workbook({"Briefing!B7": "TLP:AMBER+STRICT"}))
+    document = Document(str(memo))
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text == "TLP:AMBER+STRICT"
+    footer = section.footer.paragraphs[0]
+    assert footer.text == "TLP:AMBER+STRICT\tPage  of "
+    instructions = [f.get(qn("w:instr")) for f in footer._p.iter(qn("w:fldSimple"))]
+    assert instructions == ["PAGE", "NUMPAGES"]
+
+
+def test_document_properties_come_from_the_workbook(example_workbook: Path) -> None:
+    core = Document(str(build(example_workbook))).core_properties
+    assert core.title == "Putin's ceasefire terms: surrender four regions and drop NATO bid"
+    assert core.author == "Russia–Ukraine desk"
+    assert core.last_modified_by == "Russia–Ukraine desk"
+    assert core.subject.startswith("Putin's 14 June 2024 conditions")
+    assert core.keywords == "TLP:CLEAR, Russia, Ukraine, briefing"
+    assert core.created.replace(tzinfo=None) == NOW
+    assert "python-docx" not in (core.author, core.last_modified_by, core.comments)
+
+
+def test_memo_uses_built_in_styles_and_table_flags(example_workbook: Path) -> None:
+    document = Document(str(build(example_workbook)))
+    styles = {p.style.name for p in document.paragraphs}
+    assert {"Title", "Heading 1", "Heading 2", "List Bullet", "List Number"} <= styles
+    for table in document.tables[1:]:  # the memo block is a layout table
+        first = table.rows[0]._tr.trPr
+        assert first is not None and first.find(qn("w:tblHeader")) is not None
+        for row in table.rows:
+            assert row._tr.trPr.find(qn("w:cantSplit")) is not None
+
+
+def test_empty_sections_are_left_out(make_workbook: MakeWorkbook, tmp_path: Path) -> None:
+    import openpyxl
+
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    for name in ("Judgments", "Figures", "Timeline"):
+        sheet = book[name]
+        sheet.delete_rows(2, sheet.max_row)
+    book.save(path)
+    text = memo_text(build(path))
+    for heading in ("Key judgments", "Battlefield figures", "Totals by metric", "Timeline"):
+        assert f"\n{heading}\n" not in text
+    assert "\nDemands\n" in text and "\nReactions\n" in text
+    for junk in ("None", "nan", "00:00:00"):
+        assert junk not in text
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "expected"),
+    [
+        pytest.param(
+            ["MEMORANDUM FOR: {{ recipient }}", "DATE: {{ titel }} today"],
+            "unknown variable 'titel' in tag {{ titel }} near 'DATE: {{ titel }} today'; "
+            "'briefing template check' lists the variables a template can use",
+            id="typo",
+        ),
+        pytest.param(
+            ["{% for j in judgments %}{{ j.txet }}{% endfor %}"],
+            "unknown variable 'txet' in tag {{ j.txet }} near "
+            "'{% for j in judgments %}{{ j.txet }}{% endfor %}'; "
+            "'briefing template check' lists the variables a template can use",
+            id="unknown-attribute",
+        ),
+        pytest.param(
+            ["{% for j in judgments %}{{ j.text }}"],
+            "template syntax error: Unexpected end of template. Jinja was looking for the "
+            "following tags: 'endfor' or 'else'. The innermost block that needs to be closed "
+            "is 'for'. near '{% for j in judgments %}{{ j.text }}'",
+            id="unclosed-for",
+        ),
+        pytest.param(
+            ["{{ ''.__class__.__mro__ }}"],
+            "the template tries something unsafe (access to attribute '__class__' of 'str' "
+            "object is unsafe) in tag {{ ''.__class__.__mro__ }} near "
+            "'{{ ''.__class__.__mro__ }}'; remove that tag",
+            id="hostile-class",
+        ),
+        pytest.param(
+            ["{{ 'x' * 1000 * 1000 * 1000 }}"],
+            "the template tries something unsafe (the repeated text would be too long); "
+            "remove that tag",
+            id="huge-string",
+        ),
+        pytest.param(
+            ["{% for i in range(10**9) %}x{% endfor %}"],
+            "the template asks for too much (Range too big. The sandbox blocks ranges larger "
+            "than MAX_RANGE (100000).); simplify its loops",
+            id="huge-loop",
+        ),
+    ],
+)
+def test_template_mistakes_are_one_clear_line(
+    example_workbook: Path, tmp_path: Path, paragraphs: list[str], expected: str
+) -> None:
+    template = make_template(tmp_path / "bad.docx", *paragraphs)
+    with pytest.raises(TemplateError) as caught:
+        build(example_workbook, template)
+    assert str(caught.value) == f"{template}: {expected}"
+
+
+def test_tag_split_across_runs_still_renders(example_workbook: Path, tmp_path: Path) -> None:
+    document = Document()
+    paragraph = document.add_paragraph()
+    for piece in ("{{ ti", "tle }}", " for {{ recipient", " }}"):
+        paragraph.add_run(piece).bold = piece.startswith("tle")
+    path = tmp_path / "split.docx"
+    document.save(str(path))
+    memo = build(example_workbook, path)
+    assert Document(str(memo)).paragraphs[0].text == (
+        "Putin's ceasefire terms: surrender four regions and drop NATO bid for Desk editor"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [
+        pytest.param(
+            "memo.xlsx",
+            lambda p: p.write_bytes(b"PK\x03\x04 not really"),
+            "not a Word document (.docx); give a template made with 'briefing template new'",
+            id="not-a-zip",
+        ),
+        pytest.param(
+            "missing.docx", lambda p: None, "the template does not exist; give a .docx file",
+            id="missing",
+        ),
+        pytest.param(
+            "folder.docx", lambda p: p.mkdir(), "the template is a folder; give a .docx file",
+            id="folder",
+        ),
+    ],
+)
+def test_files_that_are_not_templates(
+    example_workbook: Path, tmp_path: Path, name: str, make: Callable[[Path], object], expected: str
+) -> None:
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(TemplateError) as caught:
+        build(example_workbook, path)
+    assert str(caught.value) == f"{path}: {expected}"
+
+
+def test_a_workbook_given_as_template(example_workbook: Path) -> None:
+    with pytest.raises(TemplateError) as caught:
+        build(example_workbook, example_workbook)
+    assert str(caught.value) == f"{example_workbook}: not a Word document (.docx)"
+
+
+def test_a_dotx_given_as_template(example_workbook: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    source = new_template(tmp_path / "copy.docx")
+    dotx = tmp_path / "memo.dotx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(dotx, "w") as changed:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"document.main+xml", b"template.main+xml")
+            changed.writestr(item, data)
+    with pytest.raises(TemplateError) as caught:
+        build(example_workbook, dotx)
+    assert str(caught.value) == (
+        f"{dotx}: a Word template (.dotx); open it in Word and save it as a .docx document"
+    )
+
+
+def test_default_template_lints_clean(tmp_path: Path) -> None:
+    assert check_template(new_template(tmp_path / "copy.docx")) == []
+
+
+def test_lint_names_unknown_variables_and_unsafe_tags(tmp_path: Path) -> None:
+    template = make_template(
+        tmp_path / "t.docx", "{{ title }} {{ sumary }}", "{{ ''.__class__.__mro__ }}"
+    )
+    assert check_template(template) == [
+        f"{template}: unknown variable 'sumary' in tag {{{{ sumary }}}} near "
+        "'{{ title }} {{ sumary }}'",
+        f"{template}: unsafe attribute '__mro__' in tag {{{{ ''.__class__.__mro__ }}}} near "
+        "'{{ ''.__class__.__mro__ }}'; templates cannot reach Python internals",
+    ]
+
+
+def test_lint_names_syntax_errors(tmp_path: Path) -> None:
+    template = make_template(tmp_path / "t.docx", "fine", "{% if title %}never closed")
+    assert check_template(template) == [
+        f"{template}: template syntax error: Unexpected end of template. Jinja was looking "
+        "for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs "
+        "to be closed is 'if'. near '{% if title %}never closed'"
+    ]
