@@ -1,0 +1,267 @@
+"""The command line, driven as a user would: exact output, exact errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing.cli import app
+from tests.conftest import SEED_WORKBOOK
+
+MakeWorkbook = Callable[..., Path]
+
+
+def test_init_writes_a_workbook_and_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "desk.xlsx"
+    result = runner.invoke(app, ["init", str(path)])
+    assert (result.exit_code, result.stdout) == (0, f"Wrote {path}\n")
+    before = path.read_bytes()
+    again = runner.invoke(app, ["init", str(path), "--example"])
+    assert again.exit_code == 1
+    assert again.stderr == f"Error: {path}: already exists; use --force to replace it\n"
+    assert path.read_bytes() == before
+    forced = runner.invoke(app, ["init", str(path), "--example", "--force"])
+    assert forced.exit_code == 0
+    assert path.read_bytes() != before
+
+
+def test_init_into_a_missing_folder(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "desk.xlsx"
+    result = runner.invoke(app, ["init", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: the folder {path.parent} does not exist; create it or choose another\n"
+    )
+
+
+def test_check_clean_workbook(runner: CliRunner, example_workbook: Path) -> None:
+    result = runner.invoke(app, ["check", str(example_workbook)])
+    assert (result.exit_code, result.stdout) == (0, f"{example_workbook}: no problems found\n")
+
+
+def test_check_lists_every_problem_then_a_summary(
+    runner: CliRunner, make_workbook: MakeWorkbook
+) -> None:
+    path = make_workbook({"Figures!I7": "eighty-seven", "Demands!F2": "S9"})
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "Demands!F2: unknown source 'S9'; the Sources sheet has: S1\n"
+        "Figures!I7: expected a number, got 'eighty-seven'\n"
+        f"{path}: 2 errors, 0 warnings\n"
+    )
+
+
+def test_check_json(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
+    path = make_workbook({"Figures!I7": "eighty-seven"})
+    result = runner.invoke(app, ["check", str(path), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "file": str(path),
+        "errors": 1,
+        "warnings": 0,
+        "problems": [
+            {
+                "sheet": "Figures",
+                "cell": "I7",
+                "severity": "error",
+                "message": "expected a number, got 'eighty-seven'",
+            }
+        ],
+    }
+
+
+def test_warnings_pass_unless_strict(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
+    path = make_workbook({"Figures!O1": "Analyst"})
+    expected = (
+        "Figures!O1: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        f"{path}: 0 errors, 1 warning\n"
+    )
+    plain = runner.invoke(app, ["check", str(path)])
+    assert (plain.exit_code, plain.stdout) == (0, expected)
+    strict = runner.invoke(app, ["check", str(path), "--strict"])
+    assert (strict.exit_code, strict.stdout) == (1, expected)
+
+
+def test_check_unreadable_file_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "figures.xlsx"
+    path.write_text("ID,Value\nF1,87\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: not an Excel workbook (it looks like a text or CSV file); open it in "
+        "Excel or LibreOffice and save it as an .xlsx workbook\n"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_wrong_usage_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2
+    assert "Missing argument" in result.output
+
+
+def test_build_writes_next_to_the_current_folder_by_default(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "out"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = runner.invoke(app, ["build", str(example_workbook)])
+    assert (result.exit_code, result.stdout) == (0, "Wrote desk.docx\n")
+    assert (elsewhere / "desk.docx").stat().st_size > 10_000
+
+
+def test_build_with_output_and_template(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    template = tmp_path / "house.docx"
+    made = runner.invoke(app, ["template", "new", str(template)])
+    assert (made.exit_code, made.stdout) == (0, f"Wrote {template}\n")
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(
+        app, ["build", str(example_workbook), "-o", str(out), "-t", str(template)]
+    )
+    assert (result.exit_code, result.stdout) == (0, f"Wrote {out}\n")
+
+
+def test_failed_build_prints_problems_and_keeps_the_earlier_memo(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    good = make_workbook()
+    out = tmp_path / "memo.docx"
+    assert runner.invoke(app, ["build", str(good), "-o", str(out)]).exit_code == 0
+    earlier = out.read_bytes()
+    bad = make_workbook({"Figures!I7": "eighty-seven"}, name="bad.xlsx")
+    result = runner.invoke(app, ["build", str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Figures!I7: expected a number, got 'eighty-seven'\n"
+        f"Error: {bad}: the workbook has 1 error; nothing was written\n"
+    )
+    assert out.read_bytes() == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.xlsx", "desk.xlsx", "memo.docx"]
+
+
+def test_build_prints_warnings_and_goes_on(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    path = make_workbook({"Figures!O1": "Analyst"})
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(path), "-o", str(out)])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Figures!O1: warning: column 'Analyst' is not part of the schema and is ignored\n"
+    )
+    assert result.stdout == f"Wrote {out}\n"
+
+
+def test_build_template_mistake_keeps_the_earlier_memo(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    from docx import Document
+
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"an earlier memo")
+    template = tmp_path / "typo.docx"
+    document = Document()
+    document.add_paragraph("{{ titel }}")
+    document.save(str(template))
+    result = runner.invoke(
+        app, ["build", str(example_workbook), "-o", str(out), "-t", str(template)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {template}: unknown variable 'titel' in tag {{{{ titel }}}} near "
+        "'{{ titel }}'; 'briefing template check' lists the variables a template can use\n"
+    )
+    assert out.read_bytes() == b"an earlier memo"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        pytest.param(
+            "missing/memo.docx",
+            "the folder {tmp}/missing does not exist; create it or choose another",
+            id="missing-folder",
+        ),
+        pytest.param(
+            "folder", "is a folder; give a file name, such as {tmp}/folder/memo.docx", id="folder"
+        ),
+    ],
+)
+def test_build_output_problems(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, target: str, expected: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / target
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: {expected.format(tmp=tmp_path)}\n"
+
+
+def test_build_into_a_read_only_folder(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root ignores folder permissions (CI runs as root), so the refusal is simulated.
+    def refuse(**kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("briefing.output.tempfile.mkstemp", refuse)
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: cannot write in {tmp_path} (Permission denied)\n"
+
+
+def test_disk_full_leaves_no_partial_memo(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"an earlier memo")
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("briefing.output.os.fsync", full)
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {out}: cannot be written (No space left on device); nothing was changed\n"
+    )
+    assert out.read_bytes() == b"an earlier memo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx", "memo.docx"]
+
+
+def test_check_and_build_leave_the_workbook_untouched(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    before = example_workbook.read_bytes()
+    stamp = example_workbook.stat().st_mtime_ns
+    runner.invoke(app, ["check", str(example_workbook)])
+    runner.invoke(app, ["build", str(example_workbook), "-o", str(tmp_path / "m.docx")])
+    assert example_workbook.read_bytes() == before
+    assert example_workbook.stat().st_mtime_ns == stamp
+
+
+def test_template_check(runner: CliRunner, tmp_path: Path) -> None:
+    template = tmp_path / "copy.docx"
+    runner.invoke(app, ["template", "new", str(template)])
+    clean = runner.invoke(app, ["template", "check", str(template)])
+    assert (clean.exit_code, clean.stdout) == (0, f"{template}: no problems found\n")
+    missing = runner.invoke(app, ["template", "check", str(tmp_path / "nope.docx")])
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        f"Error: {tmp_path / 'nope.docx'}: the template does not exist; give a .docx file\n"
+    )
+
+
+def test_seed_workbook_builds(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "seed.docx"
+    result = runner.invoke(app, ["build", str(SEED_WORKBOOK), "-o", str(out)])
+    assert (result.exit_code, result.stderr) == (0, "")
