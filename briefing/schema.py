@@ -182,6 +182,13 @@ class Column:
             return ""
         return ", ".join(self.vocabulary.codes)
 
+    @property
+    def accepts(self) -> str:
+        """What the cell may hold, as the Guide sheet and the docs describe it."""
+        if self.refers_to:
+            return "an ID from " + " or ".join(self.refers_to)
+        return self.allowed
+
 
 def column(
     header: str,

@@ -399,15 +399,12 @@ def _write_guide(sheet: Worksheet) -> None:
     for spec in SHEETS:
         for column in spec.columns:
             number += 1
-            allowed = column.allowed
-            if column.refers_to:
-                allowed = "an ID from " + " or ".join(column.refers_to)
             line = (
                 spec.name,
                 column.header,
                 "yes" if column.required else "",
                 str(column.kind),
-                allowed,
+                column.accepts,
                 column.help,
                 column.example,
             )

@@ -95,3 +95,19 @@ def test_a_plain_install_ships_the_default_template(tmp_path: Path) -> None:
         "briefing/examples/ceasefire-2024-06-14.json",
         "briefing/cli.py",
     } <= names
+
+
+def test_docs_are_generated_from_the_schema() -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import make_docs
+    finally:
+        sys.path.pop(0)
+    assert (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8") == make_docs.render()
+
+
+def test_template_docs_name_every_context_variable() -> None:
+    from briefing.context import CONTEXT_NAMES
+
+    text = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
+    assert [name for name in CONTEXT_NAMES if f"`{name}`" not in text] == []
