@@ -182,11 +182,15 @@ def test_tag_split_across_runs_still_renders(example_workbook: Path, tmp_path: P
             id="not-a-zip",
         ),
         pytest.param(
-            "missing.docx", lambda p: None, "the template does not exist; give a .docx file",
+            "missing.docx",
+            lambda p: None,
+            "the template does not exist; give a .docx file",
             id="missing",
         ),
         pytest.param(
-            "folder.docx", lambda p: p.mkdir(), "the template is a folder; give a .docx file",
+            "folder.docx",
+            lambda p: p.mkdir(),
+            "the template is a folder; give a .docx file",
             id="folder",
         ),
     ],
