@@ -31,6 +31,8 @@ def write_atomically(path: Path, data: bytes) -> Path:
     except OSError as err:
         raise OutputError(f"{path}: cannot write in {path.parent} ({err.strerror})") from err
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain write would.
+        Path(temporary).chmod(_mode_for(path))
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -43,3 +45,13 @@ def write_atomically(path: Path, data: bytes) -> Path:
             f"{path}: cannot be written ({err.strerror}); nothing was changed"
         ) from err
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The earlier file's permissions, or what the user's umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

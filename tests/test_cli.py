@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -265,3 +266,18 @@ def test_seed_workbook_builds(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "seed.docx"
     result = runner.invoke(app, ["build", str(SEED_WORKBOOK), "-o", str(out)])
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_written_files_get_ordinary_permissions(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "memo.docx"
+        runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+        assert out.stat().st_mode & 0o777 == 0o644
+        out.chmod(0o640)
+        runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+        assert out.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
