@@ -106,4 +106,8 @@ class Dossier:
     figures: tuple[FigureRow, ...] = ()
     judgments: tuple[JudgmentRow, ...] = ()
     timeline: tuple[TimelineRow, ...] = ()
-    warnings: tuple[Problem, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def is_valid(self) -> bool:
+        return not any(problem.is_error for problem in self.problems)

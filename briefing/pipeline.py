@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.errors import InvalidWorkbook, TargetExists
 from briefing.model import CellValue, Dossier, Problem
 from briefing.output import check_target, write_atomically
+from briefing.provenance import verify_provenance
 from briefing.render import default_template_bytes, lint_template, render_memo
-from briefing.validate import validate_workbook
+from briefing.validate import sort_problems, validate_workbook
 from briefing.workbook import read_workbook, workbook_bytes
 
 EXAMPLE = "ceasefire-2024-06-14.json"
@@ -63,8 +64,12 @@ def init_workbook(path: Path, *, example: bool = False, force: bool = False) -> 
 
 
 def load_dossier(path: Path) -> Dossier:
-    """Read and validate a workbook; raises InvalidWorkbook with every problem found."""
-    return validate_workbook(read_workbook(path))
+    """Read and validate a workbook, quotes included; raises InvalidWorkbook on any error."""
+    dossier = validate_workbook(read_workbook(path))
+    problems = sort_problems([*dossier.problems, *verify_provenance(dossier)])
+    if any(problem.is_error for problem in problems):
+        raise InvalidWorkbook(problems)
+    return replace(dossier, problems=problems)
 
 
 def check_workbook(path: Path) -> CheckReport:
@@ -73,7 +78,7 @@ def check_workbook(path: Path) -> CheckReport:
         dossier = load_dossier(path)
     except InvalidWorkbook as err:
         return CheckReport(path, err.problems)
-    return CheckReport(path, dossier.warnings)
+    return CheckReport(path, dossier.problems)
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def build_memo(
     context = build_context(dossier)
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     data = render_memo(template, context.as_dict(), document_properties(dossier, created))
-    return BuildResult(write_atomically(target, data), dossier.warnings)
+    return BuildResult(write_atomically(target, data), dossier.problems)
 
 
 def new_template(path: Path, *, force: bool = False) -> Path:

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from briefing.errors import InvalidWorkbook
 from briefing.model import CellValue, Dossier, Problem, RawCell, RawSheet, RawWorkbook, Severity
 from briefing.schema import (
     FIELD_HEADER,
@@ -18,6 +17,7 @@ from briefing.schema import (
     Layout,
     SheetSpec,
     normalize_header,
+    sheet_named,
 )
 
 # Characters XML 1.0 (and so a Word document) cannot hold: C0 controls but tab, LF and CR.
@@ -29,14 +29,15 @@ CELL = re.compile(r"([A-Z]+)(\d+)")
 
 
 def validate_workbook(raw: RawWorkbook) -> Dossier:
-    """The workbook's records; raises InvalidWorkbook listing every problem when any is an error."""
+    """The workbook's records and every problem found in them.
+
+    A dossier whose problems include errors holds empty values where cells were wrong: later
+    checks may read it, but it must not reach a memo.
+    """
     state = _Validation()
     records = {spec.name: state.read_sheet(raw, spec) for spec in SHEETS}
     state.check_ids_and_references(records)
-    problems = sorted(state.problems, key=_reading_order)
-    if any(problem.is_error for problem in problems):
-        raise InvalidWorkbook(problems)
-    briefing = records["Briefing"]
+    briefing = records["Briefing"] or [_blank(sheet_named("Briefing"))]
     return Dossier(
         path=raw.path,
         briefing=briefing[0],
@@ -46,8 +47,17 @@ def validate_workbook(raw: RawWorkbook) -> Dossier:
         figures=tuple(records["Figures"]),
         judgments=tuple(records["Judgments"]),
         timeline=tuple(records["Timeline"]),
-        warnings=tuple(problems),
+        problems=sort_problems(state.problems),
     )
+
+
+def sort_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """Problems in the order a reader meets them in the workbook."""
+    return tuple(sorted(problems, key=_reading_order))
+
+
+def _blank(spec: SheetSpec) -> Any:
+    return spec.record(**{attr: _empty(column) for attr, column in spec.fields})
 
 
 def _reading_order(problem: Problem) -> tuple[int, int, int, str]:

@@ -9,9 +9,12 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.etree import ElementTree
 
 import openpyxl
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DefusedElementTree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -33,8 +36,10 @@ from briefing.schema import (
     SheetSpec,
 )
 
-# openpyxl parses XML through defusedxml when it is installed; entity tricks depend on it.
-assert openpyxl.DEFUSEDXML, "defusedxml must be installed"
+# openpyxl hands XML to defusedxml where lxml is not installed, and lxml (which python-docx
+# needs) refuses entity expansion past its own limits; our own XML reads go through defusedxml.
+if not openpyxl.DEFUSEDXML:
+    raise ImportError("briefing needs defusedxml installed beside openpyxl")
 
 # A desk workbook is a few megabytes at most; past this an archive is refused before parsing.
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
@@ -56,14 +61,11 @@ LINE_HEIGHT = 15  # points per line of 11-point text
 def read_workbook(path: Path) -> RawWorkbook:
     """Every sheet of the .xlsx at `path` as raw rows; the file is opened read-only."""
     _refuse_non_workbook(path)
-    values = _load(path, data_only=True)
-    # A formula cell keeps its last saved value; a file written by a program that never
-    # calculated has none, which must be reported rather than read as a blank.
-    formulas = _load(path, data_only=False) if _has_formulas(path) else None
-    sheets = tuple(
-        _read_sheet(sheet, formulas[sheet.title] if formulas else None)
-        for sheet in values.worksheets
-    )
+    # openpyxl gives a formula's saved value, and None both for "never calculated" and for
+    # an empty text result; the sheet XML tells the two apart.
+    formulas = _formula_cells(path)
+    book = _load(path)
+    sheets = tuple(_read_sheet(sheet, formulas.get(sheet.title, {})) for sheet in book.worksheets)
     return RawWorkbook(path=path, sheets=sheets)
 
 
@@ -127,27 +129,67 @@ def _is_encrypted_ooxml(path: Path) -> bool:
         return marker in handle.read(64 * 1024)
 
 
-def _load(path: Path, *, data_only: bool) -> Workbook:
+def _load(path: Path) -> Workbook:
     try:
-        return openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
+        with path.open("rb") as handle:  # closed even when openpyxl fails half-way
+            return openpyxl.load_workbook(handle, data_only=True, rich_text=False)
     except Exception as err:  # openpyxl raises many types for damaged parts
+        reason = " ".join(f"{type(err).__name__}: {err}".split())
+        if len(reason) > 200:
+            reason = reason[:199] + "…"
         raise WorkbookUnreadable(
-            f"{path}: the workbook cannot be read ({type(err).__name__}: {err}); open it in "
-            "Excel or LibreOffice and save it again"
+            f"{path}: the workbook cannot be read ({reason}); open it in Excel or LibreOffice "
+            "and save it again"
         ) from err
 
 
-def _has_formulas(path: Path) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.infolist():
-            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
-                with archive.open(member) as part:
-                    if _part_has_formula(part):
-                        return True
-    return False
+def _local(tag: str) -> str:
+    """An XML tag without its namespace, so transitional and strict OOXML read alike."""
+    return tag.rsplit("}", 1)[-1]
 
 
-def _part_has_formula(part: io.BufferedIOBase | Any) -> bool:
+def _formula_cells(path: Path) -> dict[str, dict[str, bool]]:
+    """Sheet name -> {coordinate of each formula cell: whether its saved value is text}."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            targets = {
+                rel.get("Id"): rel.get("Target", "")
+                for rel in DefusedElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            }
+            found: dict[str, dict[str, bool]] = {}
+            for sheet in DefusedElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+                if _local(sheet.tag) != "sheet":
+                    continue
+                relation = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
+                target = targets.get(relation, "")
+                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if part not in names:
+                    continue
+                with archive.open(part) as stream:
+                    if not _part_has_formula(stream):
+                        continue
+                with archive.open(part) as stream:
+                    found[sheet.get("name", "")] = _formulas_in(stream)
+            return found
+    except (KeyError, zipfile.BadZipFile, DefusedXmlException, ElementTree.ParseError) as err:
+        raise WorkbookUnreadable(
+            f"{path}: the workbook is damaged ({type(err).__name__}); open it in Excel or "
+            "LibreOffice and save it again"
+        ) from err
+
+
+def _formulas_in(stream: IO[bytes]) -> dict[str, bool]:
+    cells: dict[str, bool] = {}
+    for _, element in DefusedElementTree.iterparse(stream):
+        if _local(element.tag) == "c":
+            if any(_local(child.tag) == "f" for child in element):
+                cells[element.get("r", "")] = element.get("t") == "str"
+            element.clear()
+    return cells
+
+
+def _part_has_formula(part: IO[bytes]) -> bool:
     tail = b""
     while chunk := part.read(1 << 20):
         window = tail + chunk
@@ -157,30 +199,21 @@ def _part_has_formula(part: io.BufferedIOBase | Any) -> bool:
     return False
 
 
-def _read_sheet(sheet: Worksheet, formulas: Worksheet | None) -> RawSheet:
-    merged = _merged_values(sheet)
-    header_row = 0
-    headers: tuple[tuple[str, str], ...] = ()
-    rows: list[RawRow] = []
-    for row in sheet.iter_rows():
-        cells: dict[str, RawCell] = {}
-        for cell in row:
-            raw = _raw_cell(cell, merged, formulas)
-            if raw is not None:
-                cells[_column_letter(cell)] = raw
-        if not cells:
-            continue
-        number = row[0].row or 0
-        if not header_row:
-            header_row = number
-            headers = tuple((letter, _header_text(raw.value)) for letter, raw in cells.items())
-            continue
-        rows.append(RawRow(number=number, cells=cells))
-    return RawSheet(name=sheet.title, header_row=header_row, headers=headers, rows=tuple(rows))
-
-
-def _column_letter(cell: Cell | MergedCell) -> str:
-    return get_column_letter(cell.column or 1)
+def _read_sheet(sheet: Worksheet, formulas: Mapping[str, bool]) -> RawSheet:
+    merged = _merged_origins(sheet)
+    by_row: dict[int, dict[str, RawCell]] = {}
+    # Only the cells the file holds: iter_rows() would make one for every coordinate up to
+    # the farthest used cell, and a stray value at XFD1048576 would never finish.
+    for (number, column), cell in sorted(sheet._cells.items()):
+        raw = _raw_cell(cell, merged.get(cell.coordinate, cell), formulas)
+        if raw is not None:
+            by_row.setdefault(number, {})[get_column_letter(column)] = raw
+    if not by_row:
+        return RawSheet(name=sheet.title, header_row=0, headers=(), rows=())
+    header_row, *body = by_row
+    headers = tuple((letter, _header_text(raw.value)) for letter, raw in by_row[header_row].items())
+    rows = tuple(RawRow(number=number, cells=by_row[number]) for number in body)
+    return RawSheet(name=sheet.title, header_row=header_row, headers=headers, rows=rows)
 
 
 def _plain(value: object) -> CellValue:
@@ -199,34 +232,33 @@ def _header_text(value: CellValue) -> str:
     return "" if value is None else str(value)
 
 
-def _merged_values(sheet: Worksheet) -> dict[str, CellValue]:
-    """Each cell of a merged range takes the value of the range's top-left cell."""
-    values: dict[str, CellValue] = {}
+def _merged_origins(sheet: Worksheet) -> dict[str, Cell | MergedCell]:
+    """Each covered cell of a merged range -> the range's top-left cell, which holds the value."""
+    origins: dict[str, Cell | MergedCell] = {}
     for merged in sheet.merged_cells.ranges:
-        top_left = sheet.cell(row=merged.min_row, column=merged.min_col).value
+        top_left = sheet.cell(row=merged.min_row, column=merged.min_col)
         for row in range(merged.min_row, merged.max_row + 1):
             for col in range(merged.min_col, merged.max_col + 1):
-                values[f"{get_column_letter(col)}{row}"] = _plain(top_left)
-    return values
+                origins[f"{get_column_letter(col)}{row}"] = top_left
+    return origins
 
 
 def _raw_cell(
-    cell: Cell | MergedCell, merged: Mapping[str, CellValue], formulas: Worksheet | None
+    cell: Cell | MergedCell, origin: Cell | MergedCell, formulas: Mapping[str, bool]
 ) -> RawCell | None:
+    """The cell's value, taken from `origin` (itself, or the top-left of its merged range)."""
     coordinate = cell.coordinate
-    value = _plain(merged.get(coordinate, cell.value))
-    if isinstance(cell, Cell) and cell.data_type == "e":
-        return RawCell(coordinate, None, error=f"the cell holds the error {cell.value}")
+    if isinstance(origin, Cell) and origin.data_type == "e":
+        return RawCell(coordinate, None, error=f"the cell holds the error {origin.value}")
+    value = _plain(origin.value)
     if value is None:
-        if formulas is not None:
-            source = formulas[coordinate]
-            if source.data_type == "f":
-                return RawCell(
-                    coordinate,
-                    None,
-                    error="the formula has no saved value; open the workbook in Excel or "
-                    "LibreOffice, let it calculate, and save it",
-                )
+        if formulas.get(origin.coordinate) is False:
+            return RawCell(
+                coordinate,
+                None,
+                error="the formula has no saved value; open the workbook in Excel or "
+                "LibreOffice, let it calculate, and save it",
+            )
         return None
     if isinstance(value, str) and not value.strip():
         return None

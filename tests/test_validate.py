@@ -219,7 +219,8 @@ def test_empty_sheet_asks_for_its_header(make_workbook: MakeWorkbook) -> None:
 def test_numbers_typed_as_text_are_read(
     make_workbook: MakeWorkbook, typed: object, read: float
 ) -> None:
-    dossier = load_dossier(make_workbook({"Figures!I2": typed}))
+    # A figure's value must stand in its quote, so the quote changes with it.
+    dossier = load_dossier(make_workbook({"Figures!I2": typed, "Figures!M2": f"Counted {read}."}))
     value = dossier.figures[0].value
     assert value == read
     assert type(value) is type(read)
@@ -258,10 +259,10 @@ def test_control_characters_are_removed_with_a_warning(make_workbook: MakeWorkbo
     path = make_workbook({"Demands!C2": "Withdraw_x0007_ from_x001B_ four regions"})
     dossier = load_dossier(path)
     assert dossier.demands[0].demand == "Withdraw from four regions"
-    assert [str(w) for w in dossier.warnings] == [
+    assert [str(w) for w in dossier.problems] == [
         "Demands!C2: warning: removed 2 control characters a Word document cannot hold"
     ]
-    assert all(w.severity is Severity.WARNING for w in dossier.warnings)
+    assert all(w.severity is Severity.WARNING for w in dossier.problems)
 
 
 def test_uncited_source_is_a_warning_not_an_error(make_workbook: MakeWorkbook) -> None:

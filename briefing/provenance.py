@@ -1,0 +1,187 @@
+"""Check each quote against the text of its source, and each figure's value against its quote."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from text_to_num import alpha2digit
+
+from briefing.context import format_number
+from briefing.model import Dossier, Problem
+from briefing.schema import SourceRow
+
+# What does not change a quote's meaning: the kind of quote mark, apostrophe or dash.
+TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+    }
+)
+ELLIPSIS = re.compile(r"\s*(?:\.\s*){3}\s*|\s*\[\s*(?:\.\s*){3}\]\s*")
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
+PASSAGE_CHARACTERS = 160
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source's text copy: normalized for matching, and split into sentences for reporting."""
+
+    normalized: str
+    sentences: tuple[str, ...]
+
+
+def normalize(text: str) -> str:
+    """Text as quotes are compared: typography, case and spacing do not matter."""
+    text = unicodedata.normalize("NFKC", text).translate(TYPOGRAPHY)
+    return " ".join(text.casefold().split())
+
+
+def verify_provenance(dossier: Dossier) -> list[Problem]:
+    """Problems with quotes that are not in their source's text and values not in their quote."""
+    problems: list[Problem] = []
+    texts: dict[str, SourceText] = {}
+    for source in dossier.sources:
+        if source.file:
+            text = _read_source(dossier.path.parent, source, problems)
+            if text is not None:
+                texts[source.id] = text
+    quoted: Sequence[tuple[str, Iterable[_Quoted]]] = (
+        ("Demands", dossier.demands),
+        ("Reactions", dossier.reactions),
+        ("Figures", dossier.figures),
+        ("Timeline", dossier.timeline),
+    )
+    for sheet, records in quoted:
+        for record in records:
+            text = texts.get(record.source)
+            if text is not None and not quote_found(record.quote, text.normalized):
+                passage = closest_passage(record.quote, text)
+                problems.append(
+                    Problem(
+                        sheet,
+                        record.cells["quote"],
+                        f'quote not found in source {record.source}; closest passage: "{passage}"',
+                    )
+                )
+    for figure in dossier.figures:
+        if not value_in_quote(figure.value, figure.quote):
+            problems.append(
+                Problem(
+                    "Figures",
+                    figure.cells["value"],
+                    f"the value {format_number(figure.value)} does not appear in its quote "
+                    f"({figure.cells['quote']}); check the number or the quote",
+                )
+            )
+    return problems
+
+
+class _Quoted(Protocol):
+    """What a record with a quote has; demand, reaction, figure and timeline rows all do."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+    @property
+    def cells(self) -> dict[str, str]: ...
+
+
+def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> SourceText | None:
+    path = folder / source.file
+    where = ("Sources", source.cells["file"])
+
+    def fail(message: str) -> None:
+        problems.append(Problem(*where, message))
+
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        fail(
+            f"the source file '{source.file}' {what} (looked for {path}); give a text file's "
+            "path relative to the workbook"
+        )
+        return None
+    if path.stat().st_size > MAX_SOURCE_BYTES:
+        fail(f"the source file '{source.file}' is larger than 20 MB; give a text copy")
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        fail(f"the source file '{source.file}' cannot be read ({err.strerror})")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail(f"the source file '{source.file}' is not UTF-8 text; save it as UTF-8 text")
+        return None
+    sentences = tuple(
+        " ".join(part.split()) for part in SENTENCE_END.split(text) if part and part.strip()
+    )
+    return SourceText(normalize(text), sentences)
+
+
+def quote_found(quote: str, normalized_source: str) -> bool:
+    """Whether the quote's words stand in the source, in order; '...' may stand for any words."""
+    start = 0
+    for fragment in ELLIPSIS.split(normalize(quote)):
+        fragment = fragment.strip(" \"'")
+        if not fragment:
+            continue
+        # Whole words only: "ate" must not match inside "negotiate".
+        pattern = re.compile(rf"(?<!\w){re.escape(fragment)}(?!\w)")
+        match = pattern.search(normalized_source, start)
+        if match is None:
+            return False
+        start = match.end()
+    return True
+
+
+def closest_passage(quote: str, text: SourceText) -> str:
+    """The sentence of the source most like the quote, shortened for one line."""
+    wanted = normalize(quote)
+    best = max(
+        text.sentences,
+        key=lambda sentence: difflib.SequenceMatcher(None, wanted, normalize(sentence)).ratio(),
+        default="",
+    )
+    if len(best) > PASSAGE_CHARACTERS:
+        best = best[: PASSAGE_CHARACTERS - 1] + "…"
+    return best
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number a sentence states, in digits or in words ("three", "two hundred and one")."""
+    digits = alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=0)
+    return {float(match.replace(",", "")) for match in NUMBER.findall(digits)}
+
+
+def value_in_quote(value: float | None, quote: str) -> bool:
+    return value is None or float(value) in numbers_in(quote)

@@ -1,0 +1,211 @@
+"""LibreOffice opens what briefing writes: the `init` workbook and the built memo.
+
+Each conversion runs soffice headless with a fresh user profile, so runs never share state;
+the files are converted once per module and the tests read the results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing.cli import app
+from briefing.pipeline import build_memo, example_records
+from briefing.schema import FIELD_HEADER, sheet_named
+from tests.conftest import SEED_WORKBOOK, needs_office, needs_pdftotext
+
+pytestmark = [pytest.mark.office, needs_office]
+
+TIMEOUT = 180
+# Comma-separated, double-quoted, UTF-8 (76): the first sheet only, as the CSV filter does.
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76"
+
+
+def soffice_convert(source: Path, target: str, outdir: Path, profile: Path) -> Path:
+    """Convert `source` with LibreOffice into `outdir`; returns the converted file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    soffice = shutil.which("soffice")
+    assert soffice is not None
+    result = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    extension = target.split(":", 1)[0]
+    converted = outdir / f"{source.stem}.{extension}"
+    assert result.returncode == 0, result.stderr
+    assert converted.is_file(), f"soffice wrote nothing: {result.stdout} {result.stderr}"
+    return converted
+
+
+def pdf_text(pdf: Path) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+def pdf_pages(text: str) -> list[str]:
+    """pdftotext separates pages with form feeds and ends the last one with one too."""
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+@dataclass(frozen=True)
+class Converted:
+    example: bool
+    workbook: Path
+    pdf: Path
+    csv: Path
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["blank", "example"])
+def converted(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Converted:
+    """The workbook `briefing init [--example]` writes, converted to PDF and to CSV."""
+    example: bool = request.param
+    folder = tmp_path_factory.mktemp("example" if example else "blank")
+    workbook = folder / "desk.xlsx"
+    result = CliRunner().invoke(app, ["init", str(workbook), *(["--example"] if example else [])])
+    assert result.exit_code == 0, result.output
+    pdf = soffice_convert(workbook, "pdf", folder / "pdf", folder / "lo-pdf")
+    csv_file = soffice_convert(workbook, CSV_FILTER, folder / "csv", folder / "lo-csv")
+    return Converted(example, workbook, pdf, csv_file)
+
+
+def test_init_workbook_converts_to_a_non_empty_pdf(converted: Converted) -> None:
+    data = converted.pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 2000
+    assert b"%%EOF" in data[-1024:]
+
+
+@needs_pdftotext
+def test_init_workbook_pdf_prints_the_briefing_and_guide(converted: Converted) -> None:
+    text = pdf_text(converted.pdf)
+    for header in FIELD_HEADER:
+        assert header in text
+    for column in sheet_named("Briefing").columns:
+        assert column.header in text
+    # The Guide explains the vocabularies; its text reaches the printout.
+    assert "Admiralty" in text
+    if converted.example:
+        assert "Stoltenberg" in text
+        assert "TLP:CLEAR" in text
+
+
+def _first_sheet_rows(converted: Converted) -> list[list[str]]:
+    text = converted.csv.read_text(encoding="utf-8")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_init_workbook_csv_first_sheet_holds_the_briefing_fields(converted: Converted) -> None:
+    rows = _first_sheet_rows(converted)
+    assert rows[0] == list(FIELD_HEADER)
+    spec = sheet_named("Briefing")
+    fields = [row[0] for row in rows[1:] if row and row[0]]
+    assert fields == [column.header for column in spec.columns]
+    about = {row[0]: row[2] for row in rows[1:] if len(row) >= 3}
+    for column in spec.columns:
+        assert about[column.header] == column.help
+
+
+def test_init_workbook_csv_values(converted: Converted) -> None:
+    values = {row[0]: row[1] for row in _first_sheet_rows(converted)[1:] if len(row) >= 2}
+    if not converted.example:
+        assert set(values.values()) == {""}
+        return
+    _, briefing = example_records()
+    assert values["Title"] == briefing["Title"]
+    assert values["From"] == "Russia–Ukraine desk"  # UTF-8 en dash survives
+    assert values["Handling"] == "TLP:CLEAR"
+    # A real date cell shown in the workbook's yyyy-mm-dd format, not a serial number.
+    assert values["Date"] == "2024-06-14"
+    assert values["BLUF"] == briefing["BLUF"]
+
+
+# ---------------------------------------------------------------------------- the memo
+
+
+@pytest.fixture(scope="module")
+def memo_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed workbook's memo, built by the pipeline and printed to PDF by LibreOffice."""
+    folder = tmp_path_factory.mktemp("memo")
+    memo = folder / "memo.docx"
+    result = build_memo(SEED_WORKBOOK, memo)
+    assert result.path == memo
+    return soffice_convert(memo, "pdf", folder / "pdf", folder / "lo")
+
+
+def test_memo_converts_to_a_non_empty_pdf(memo_pdf: Path) -> None:
+    data = memo_pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 10_000
+
+
+@pytest.fixture(scope="module")
+def memo_text(memo_pdf: Path) -> str:
+    return pdf_text(memo_pdf)
+
+
+@needs_pdftotext
+@pytest.mark.parametrize(
+    "fact",
+    [
+        "TLP:CLEAR",
+        "MEMORANDUM FOR",
+        "14 June 2024",
+        "87",
+        "254",
+        "Stoltenberg",
+        "Page 1 of",
+        "[S1]",
+        "Desk editor",
+        "Russia–Ukraine desk",
+    ],
+)
+def test_memo_pdf_holds_key_facts(memo_text: str, fact: str) -> None:
+    # Compared with line breaks as spaces: the memo block sets "MEMORANDUM FOR:" in a
+    # narrow label column, which can wrap it.
+    assert fact in " ".join(memo_text.split())
+
+
+@needs_pdftotext
+def test_memo_pdf_memo_block_labels_come_in_order(memo_text: str) -> None:
+    words = " ".join(memo_text.split())
+    positions = [words.find(label) for label in ("MEMORANDUM FOR:", "FROM:", "DATE:", "SUBJECT:")]
+    assert -1 not in positions
+    assert positions == sorted(positions)
+    assert words.find("SUBJECT:") < words.find("Bottom line up front")
+
+
+@needs_pdftotext
+def test_memo_pdf_every_page_has_handling_label_and_page_x_of_y(memo_text: str) -> None:
+    pages = pdf_pages(memo_text)
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert page.count("TLP:CLEAR") >= 2, f"page {number}: header and footer label"
+        assert f"Page {number} of {len(pages)}" in page

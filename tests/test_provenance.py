@@ -1,0 +1,151 @@
+"""Quote verification: strict on words and numbers, tolerant of typography, case and spacing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from briefing.pipeline import check_workbook
+from briefing.provenance import normalize, numbers_in, quote_found, value_in_quote
+from tests.conftest import SEED_ARTICLE, SEED_WORKBOOK
+
+ARTICLE = normalize(SEED_ARTICLE.read_text(encoding="utf-8"))
+F1_QUOTE = (
+    "On the same day, there was intense fighting between Russian and Ukrainian forces, with "
+    "Russia claiming to have shot down 87 Ukrainian drones."
+)
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """The seed workbook beside a copy of the article, where its File column points."""
+    (tmp_path / "workbooks").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED_ARTICLE, tmp_path / "seeds" / SEED_ARTICLE.name)
+    return Path(shutil.copy(SEED_WORKBOOK, tmp_path / "workbooks" / SEED_WORKBOOK.name))
+
+
+def edit(path: Path, cell: str, change: str | None = None, *, to: str = "") -> None:
+    book = openpyxl.load_workbook(path)
+    sheet, coordinate = cell.split("!")
+    target = book[sheet][coordinate]
+    target.value = target.value.replace(change, to) if change else to
+    book.save(path)
+
+
+def problems(path: Path) -> list[str]:
+    return [str(problem) for problem in check_workbook(path).problems]
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        pytest.param(F1_QUOTE, id="exact"),
+        pytest.param(F1_QUOTE.upper(), id="letter-case"),
+        pytest.param(F1_QUOTE.replace(" between", "\nbetween"), id="line-break"),
+        pytest.param(F1_QUOTE.replace(", ", ",  \t"), id="spacing"),
+        pytest.param(
+            "He called the Russian leader\u2019s demands the "
+            "\u201cstandard aggressor\u2019s set\u201d",
+            id="curly-quotes",
+        ),
+        pytest.param("a \u201cstrong land connection\u201d to Crimea", id="curly-double"),
+        pytest.param("Russian-speaking populations", id="hyphen"),
+        pytest.param("Russian\u2013speaking populations", id="en-dash-for-hyphen"),
+        pytest.param(
+            "Kyiv must withdraw its troops … and abandon its plans to join NATO", id="ellipsis"
+        ),
+        pytest.param(
+            "Kyiv must withdraw its troops ... abandon its plans to join NATO",
+            id="three-dots",
+        ),
+    ],
+)
+def test_quotes_that_are_in_the_article(quote: str) -> None:
+    assert quote_found(quote, ARTICLE)
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        pytest.param(F1_QUOTE.replace("87", "78"), id="number-changed"),
+        pytest.param(F1_QUOTE.replace("intense", "fierce"), id="word-changed"),
+        pytest.param(F1_QUOTE.replace("Ukrainian drones", "drones"), id="word-dropped"),
+        pytest.param("87 Ukrainian drones … On the same day", id="ellipsis-out-of-order"),
+        pytest.param("ate negotiations", id="part-of-a-word"),
+    ],
+)
+def test_quotes_that_are_not(quote: str) -> None:
+    assert not quote_found(quote, ARTICLE)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "numbers"),
+    [
+        pytest.param("injuring three people", {3.0}, id="word"),
+        pytest.param("the bodies of 254 Ukrainian soldiers", {254.0}, id="digits"),
+        pytest.param("two hundred and fifty-four bodies", {254.0}, id="compound-words"),
+        pytest.param("some 1,234 shells", {1234.0}, id="thousands"),
+        pytest.param("firing 14 missiles and taking down 17 Shahed drones", {14.0, 17.0}, id="two"),
+    ],
+)
+def test_numbers_in(sentence: str, numbers: set[float]) -> None:
+    assert numbers_in(sentence) == numbers
+
+
+def test_value_must_be_in_its_quote() -> None:
+    assert value_in_quote(3, "three women in a bus")
+    assert not value_in_quote(4, "three women in a bus")
+
+
+def test_seed_workbook_quotes_all_check(seed_copy: Path) -> None:
+    assert problems(seed_copy) == []
+
+
+def test_one_changed_word_fails_naming_the_cell(seed_copy: Path) -> None:
+    edit(seed_copy, "Figures!M2", "intense", to="fierce")
+    assert problems(seed_copy) == [
+        'Figures!M2: quote not found in source S1; closest passage: "On the same day, there '
+        "was intense fighting between Russian and Ukrainian forces, with Russia claiming to "
+        'have shot down 87 Ukrainian drones."'
+    ]
+
+
+def test_one_changed_number_fails_naming_both_cells(seed_copy: Path) -> None:
+    edit(seed_copy, "Figures!M2", "87", to="78")
+    assert problems(seed_copy) == [
+        "Figures!I2: the value 87 does not appear in its quote (M2); check the number or the quote",
+        'Figures!M2: quote not found in source S1; closest passage: "On the same day, there '
+        "was intense fighting between Russian and Ukrainian forces, with Russia claiming to "
+        'have shot down 87 Ukrainian drones."',
+    ]
+
+
+def test_typographic_variants_pass(seed_copy: Path) -> None:
+    book = openpyxl.load_workbook(seed_copy)
+    cell = book["Reactions"]["H3"]
+    cell.value = (
+        cell.value.replace('"', "\u201c", 1).replace('"', "\u201d", 1).replace("'", "\u2019")
+    ).replace(" the ", " the\n", 1)
+    book.save(seed_copy)
+    assert problems(seed_copy) == []
+
+
+def test_missing_source_file_names_the_cell(seed_copy: Path) -> None:
+    (seed_copy.parent.parent / "seeds" / SEED_ARTICLE.name).unlink()
+    expected = seed_copy.parent / "../seeds" / SEED_ARTICLE.name
+    assert problems(seed_copy) == [
+        f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' does not exist "
+        f"(looked for {expected}); give a text file's path relative to the workbook"
+    ]
+
+
+def test_source_file_that_is_not_text(seed_copy: Path) -> None:
+    (seed_copy.parent.parent / "seeds" / SEED_ARTICLE.name).write_bytes(b"\xff\xfe\x00bad")
+    assert problems(seed_copy) == [
+        f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' is not UTF-8 text; "
+        "save it as UTF-8 text"
+    ]
