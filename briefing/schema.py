@@ -149,6 +149,8 @@ HANDLING = Vocabulary(
     ),
 )
 
+REVIEW = Vocabulary("review state", (Choice("unreviewed"), Choice("reviewed")))
+
 VOCABULARIES = (
     PARTY,
     STANCE,
@@ -159,6 +161,7 @@ VOCABULARIES = (
     LIKELIHOOD,
     CONFIDENCE,
     HANDLING,
+    REVIEW,
 )
 
 
@@ -210,6 +213,9 @@ def _cells() -> Any:
     return field(default_factory=dict, compare=False, repr=False)
 
 
+# The column that marks a row as an unreviewed candidate, and its value.
+REVIEW_HEADER = "Review"
+UNREVIEWED = "unreviewed"
 # Every record sheet may be named by a judgment's "Based on".
 RECORD_SHEETS = ("Sources", "Demands", "Reactions", "Figures", "Judgments")
 
@@ -365,6 +371,18 @@ def _note() -> Any:
     return column("Note", Kind.TEXT, "Anything the analyst wants to add.", "", width=30)
 
 
+def _review() -> Any:
+    return column(
+        "Review",
+        Kind.CHOICE,
+        "'unreviewed' marks a candidate from briefing extract: it stays out of checks and the "
+        "memo until you check it and clear this cell.",
+        "",
+        vocabulary=REVIEW,
+        width=12,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class DemandRow:
     """A condition one party sets for a ceasefire or peace."""
@@ -398,6 +416,7 @@ class DemandRow:
     source: str = _source()
     quote: str = _quote()
     note: str = _note()
+    review: str = _review()
     cells: dict[str, str] = _cells()
 
 
@@ -438,6 +457,7 @@ class ReactionRow:
     source: str = _source()
     quote: str = _quote()
     note: str = _note()
+    review: str = _review()
     cells: dict[str, str] = _cells()
 
 
@@ -491,6 +511,7 @@ class FigureRow:
     source: str = _source()
     quote: str = _quote()
     note: str = _note()
+    review: str = _review()
     cells: dict[str, str] = _cells()
 
 

@@ -11,7 +11,9 @@ from typing import Any
 from briefing.model import CellValue, Dossier, Problem, RawCell, RawSheet, RawWorkbook, Severity
 from briefing.schema import (
     FIELD_HEADER,
+    REVIEW_HEADER,
     SHEETS,
+    UNREVIEWED,
     Column,
     Kind,
     Layout,
@@ -145,7 +147,13 @@ class _Validation:
         # A row with a bad cell is still kept, so that its ID and references are checked
         # and one mistake is reported once; no dossier is built while any error stands.
         records = []
+        review = letters.get(normalize_header(REVIEW_HEADER))
+        unreviewed: list[int] = []
         for row in sheet.rows:
+            flag = row.cells.get(review) if review else None
+            if flag is not None and normalize_header(str(flag.value)) == UNREVIEWED:
+                unreviewed.append(row.number)
+                continue
             values: dict[str, Any] = {}
             cells: dict[str, str] = {}
             for attr, column in columns:
@@ -155,6 +163,15 @@ class _Validation:
                 cells[attr] = coordinate
                 values[attr] = self.read_cell(sheet.name, coordinate, raw, column)
             records.append(spec.record(**values, cells=cells))
+        if unreviewed:
+            count = len(unreviewed)
+            self.warn(
+                sheet.name,
+                "",
+                f"{count} unreviewed candidate{'s' if count > 1 else ''} "
+                f"({_row_ranges(unreviewed)}) left out of checks and the memo; check each, "
+                f"then clear its {REVIEW_HEADER} cell",
+            )
         return records
 
     def _read_fields(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
@@ -280,6 +297,18 @@ def _unknown_reference(ref: str, column: Column, known: list[str]) -> str:
         return f"unknown {sheet[:-1].lower()} '{ref}'; the {sheet} sheet has: {listed or 'no IDs'}"
     sheets = ", ".join(column.refers_to[:-1]) + " or " + column.refers_to[-1]
     return f"unknown record '{ref}'; use IDs from the {sheets} sheets"
+
+
+def _row_ranges(numbers: list[int]) -> str:
+    """Row numbers as a reader writes them: "row 4", "rows 2–8, 11"."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    text = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+    return f"row{'s' if len(numbers) > 1 else ''} {text}"
 
 
 def _empty(column: Column) -> Any:

@@ -77,9 +77,9 @@ def test_check_json(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
 
 
 def test_warnings_pass_unless_strict(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Figures!O1": "Analyst"})
+    path = make_workbook({"Figures!P1": "Analyst"})
     expected = (
-        "Figures!O1: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        "Figures!P1: warning: column 'Analyst' is not part of the schema and is ignored\n"
         f"{path}: 0 errors, 1 warning\n"
     )
     plain = runner.invoke(app, ["check", str(path)])
@@ -151,12 +151,12 @@ def test_failed_build_prints_problems_and_keeps_the_earlier_memo(
 def test_build_prints_warnings_and_goes_on(
     runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
 ) -> None:
-    path = make_workbook({"Figures!O1": "Analyst"})
+    path = make_workbook({"Figures!P1": "Analyst"})
     out = tmp_path / "memo.docx"
     result = runner.invoke(app, ["build", str(path), "-o", str(out)])
     assert result.exit_code == 0
     assert result.stderr == (
-        "Figures!O1: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        "Figures!P1: warning: column 'Analyst' is not part of the schema and is ignored\n"
     )
     assert result.stdout == f"Wrote {out}\n"
 

@@ -68,6 +68,7 @@ def figure(id: str, claimed_by: str, metric: str, value: float, **kw: Any) -> Fi
         "source": "S1",
         "quote": "q",
         "note": "",
+        "review": "",
     }
     fields.update(kw)
     return FigureRow(id=id, claimed_by=claimed_by, metric=metric, value=value, **fields)
@@ -83,6 +84,7 @@ def demand(id: str, party: str, text: str, detail: str = "", src: str = "S1") ->
         source=src,
         quote="q",
         note="",
+        review="",
     )
 
 
@@ -97,6 +99,7 @@ def reaction(id: str, actor: str, summary: str, src: str = "S1") -> ReactionRow:
         source=src,
         quote="q",
         note="",
+        review="",
     )
 
 

@@ -125,7 +125,8 @@ CASES = [
         {"Figures!I1": "Amount"},
         [
             "Figures: missing column 'Value'; found in row 1: ID, Date, Location, Region, "
-            "Country, Claimed by, Event type, Metric, Amount, Unit, Status, Source, Quote, Note",
+            "Country, Claimed by, Event type, Metric, Amount, Unit, Status, Source, Quote, Note, "
+            "Review",
             "Figures!I1: warning: column 'Amount' is not part of the schema and is ignored",
         ],
         id="missing-column",
@@ -288,3 +289,23 @@ def test_invalid_workbook_carries_every_problem(make_workbook: MakeWorkbook) -> 
         load_dossier(path)
     assert str(caught.value) == "the workbook has 2 errors"
     assert [p.cell for p in caught.value.problems] == ["I7", "I8"]
+
+
+def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook(
+        {
+            "Figures!O2": "unreviewed",
+            "Figures!O3": "Unreviewed",
+            "Figures!O4": "unreviewed",
+            "Figures!O7": "unreviewed",
+            "Figures!B2": "not a date",  # an unreviewed row is not checked yet
+            "Figures!O8": "reviewed",
+            "Judgments!E5": "D1",  # J4 rested on the figures now left out
+        }
+    )
+    dossier = load_dossier(path)
+    assert [f.id for f in dossier.figures] == ["F4", "F5", "F7"]
+    assert [str(p) for p in dossier.problems] == [
+        "Figures: warning: 4 unreviewed candidates (rows 2–4, 7) left out of checks and the "
+        "memo; check each, then clear its Review cell"
+    ]

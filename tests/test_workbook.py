@@ -393,12 +393,12 @@ def test_columns_in_any_order(tmp_path: Path) -> None:
             new.append(list(reversed(row)))
 
     edit_book(path, reverse_figures)
-    assert openpyxl.load_workbook(path)["Figures"]["A1"].value == "Note"
+    assert openpyxl.load_workbook(path)["Figures"]["A1"].value == "Review"
     after = load_dossier(path)
     assert after.figures == before.figures
-    # Value is the 9th of 14 columns; reversed it is the 6th, F.
-    assert after.figures[0].cells["value"] == "F2"
-    assert after.figures[0].cells["id"] == "N2"
+    # Value is the 9th of 15 columns; reversed it is the 7th, G.
+    assert after.figures[0].cells["value"] == "G2"
+    assert after.figures[0].cells["id"] == "O2"
     assert not problems_at(path, "Figures")
 
 
