@@ -130,6 +130,36 @@ def build(
     typer.echo(f"Wrote {result.path}")
 
 
+@app.command()
+def extract(
+    article: Annotated[Path, typer.Argument(help="The article's text (UTF-8 .txt).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="The workbook to add to or create (default: ARTICLE.xlsx here)."
+        ),
+    ] = None,
+    source_id: Annotated[
+        str | None, typer.Option("--source-id", help="The ID for the article's Sources row.")
+    ] = None,
+) -> None:
+    """Add candidate figures, reactions and demands from an article, marked unreviewed."""
+    try:
+        result = pipeline.extract_candidates(article, output, source_id)
+    except BriefingError as err:
+        raise _fail(err) from err
+    counts = result.counts
+    typer.echo(
+        f"Wrote {result.path}: {_count(counts['Figures'], 'figure')}, "
+        f"{_count(counts['Reactions'], 'reaction')} and {_count(counts['Demands'], 'demand')} "
+        f"from source {result.source_id}, each marked unreviewed"
+    )
+    if result.backup is not None:
+        typer.echo(f"Kept the earlier workbook as {result.backup}")
+    if result.skipped:
+        typer.echo(f"Passed over {_count(result.skipped, 'line')} too long to be a sentence")
+
+
 template_app = typer.Typer(help="Make and lint memo templates.", no_args_is_help=True)
 app.add_typer(template_app, name="template")
 

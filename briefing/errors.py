@@ -36,3 +36,7 @@ class TemplateError(BriefingError):
 
 class OutputError(BriefingError):
     """Raised when the memo cannot be written where it was asked to go."""
+
+
+class ExtractError(BriefingError):
+    """Raised when an article cannot be read or its candidates cannot be added."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -11,15 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
-from briefing.errors import InvalidWorkbook, TargetExists
-from briefing.model import CellValue, Dossier, Problem
+from briefing.errors import ExtractError, InvalidWorkbook, TargetExists
+from briefing.extract import Article, extract_article
+from briefing.model import CellValue, Dossier, Problem, RawWorkbook
 from briefing.output import check_target, write_atomically
 from briefing.provenance import verify_provenance
 from briefing.render import default_template_bytes, lint_template, render_memo
+from briefing.schema import normalize_header
 from briefing.validate import sort_problems, validate_workbook
-from briefing.workbook import read_workbook, workbook_bytes
+from briefing.workbook import appended_workbook_bytes, read_workbook, workbook_bytes
 
 EXAMPLE = "ceasefire-2024-06-14.json"
+MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -122,3 +126,151 @@ def new_template(path: Path, *, force: bool = False) -> Path:
 def check_template(template: Path) -> list[str]:
     """Problems in a template, found without a workbook."""
     return lint_template(template, CONTEXT_NAMES)
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    """What `extract` wrote: the workbook, the backup of its earlier version, the counts."""
+
+    path: Path
+    backup: Path | None
+    source_id: str
+    counts: dict[str, int]
+    skipped: int
+
+
+def extract_candidates(
+    article: Path,
+    output: Path | None = None,
+    source_id: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> ExtractResult:
+    """Add the article's candidate records, marked unreviewed, to a new or existing workbook."""
+    text = read_article(article)
+    target = output or Path(article.with_suffix(".xlsx").name)
+    check_target(target)
+    refuse_open_workbook(target)
+    found = extract_article(text)
+    existing = read_workbook(target) if target.exists() else None
+    ids = existing_ids(existing)
+    if source_id is None:
+        source_id = next_id("S", ids)
+    elif source_id in ids:
+        raise ExtractError(
+            f"{target}: the ID {source_id} is taken already; choose another --source-id"
+        )
+    records = candidate_records(found, source_id, ids, relative_path(article, target))
+    stamp = now or dt.datetime.now()
+    backup = None
+    if existing is None:
+        briefing = {"Title": found.title, "Subject": found.title}
+        if found.published:
+            briefing["Date"] = found.published.isoformat()
+        data = workbook_bytes(records, briefing)
+    else:
+        data = appended_workbook_bytes(target, records)
+        backup = backup_path(target, stamp)
+        write_atomically(backup, target.read_bytes())
+    write_atomically(target, data)
+    counts = {sheet: len(rows) for sheet, rows in records.items() if sheet != "Sources"}
+    return ExtractResult(target, backup, source_id, counts, found.skipped)
+
+
+def read_article(path: Path) -> str:
+    """An article's text; anything but a readable UTF-8 text file is a clear error."""
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ExtractError(f"{path}: the article {what}; give a text file")
+    if path.stat().st_size > MAX_ARTICLE_BYTES:
+        raise ExtractError(f"{path}: larger than 20 MB; give the article's text alone")
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ExtractError(f"{path}: not UTF-8 text; save the article as UTF-8 text") from err
+    except OSError as err:
+        raise ExtractError(f"{path}: cannot be read ({err.strerror})") from err
+
+
+def refuse_open_workbook(target: Path) -> None:
+    """Refuse while Excel or LibreOffice has the workbook open: their lock file is beside it."""
+    for lock in (f"~${target.name}", f".~lock.{target.name}#"):
+        if (target.parent / lock).exists():
+            raise ExtractError(
+                f"{target}: the workbook is open in Excel or LibreOffice ({lock} is beside "
+                "it); close it and try again"
+            )
+
+
+def existing_ids(raw: RawWorkbook | None) -> set[str]:
+    """Every value in a column headed ID, on any sheet."""
+    if raw is None:
+        return set()
+    ids = set()
+    for sheet in raw.sheets:
+        letters = [letter for letter, text in sheet.headers if normalize_header(text) == "id"]
+        for row in sheet.rows:
+            for letter in letters:
+                cell = row.cells.get(letter)
+                if cell is not None and cell.value is not None:
+                    ids.add(str(cell.value).strip())
+    return ids
+
+
+def next_id(prefix: str, taken: set[str]) -> str:
+    """The first prefix-and-number ID above every one already taken: S3 after S1 and S2."""
+    numbers = [
+        int(found[len(prefix) :])
+        for found in taken
+        if found.startswith(prefix) and found[len(prefix) :].isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def relative_path(article: Path, workbook: Path) -> str:
+    """The article's path as the Sources File column holds it: relative to the workbook."""
+    return Path(os.path.relpath(article.resolve(), workbook.resolve().parent)).as_posix()
+
+
+def candidate_records(
+    found: Article, source_id: str, taken: set[str], file: str
+) -> dict[str, list[dict[str, CellValue]]]:
+    """The Sources row and the candidate rows, each with a fresh ID and the source's ID."""
+    taken = set(taken) | {source_id}
+    records: dict[str, list[dict[str, CellValue]]] = {
+        "Sources": [
+            {
+                "ID": source_id,
+                "Title": found.title,
+                "Published": found.published.isoformat() if found.published else "",
+                "File": file,
+                # Ungraded until an analyst grades it: "cannot be judged" on both scales.
+                "Reliability": "F",
+                "Credibility": "6",
+                "AI-generated": "yes" if found.ai_generated else "",
+                "Notes": "Added by briefing extract; grade it before relying on it.",
+            }
+        ]
+    }
+    for sheet, prefix, rows in (
+        ("Demands", "D", found.demands),
+        ("Reactions", "R", found.reactions),
+        ("Figures", "F", found.figures),
+    ):
+        records[sheet] = []
+        for row in rows:
+            record_id = next_id(prefix, taken)
+            taken.add(record_id)
+            records[sheet].append({"ID": record_id, **row, "Source": source_id})
+    return records
+
+
+def backup_path(target: Path, stamp: dt.datetime) -> Path:
+    """desk.xlsx -> desk.backup-20240614-093000.xlsx, beside it, never an existing file."""
+    base = f"{target.stem}.backup-{stamp:%Y%m%d-%H%M%S}"
+    candidate = target.with_name(base + target.suffix)
+    counter = 1
+    while candidate.exists():
+        counter += 1
+        candidate = target.with_name(f"{base}-{counter}{target.suffix}")
+    return candidate

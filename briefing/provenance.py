@@ -177,9 +177,17 @@ def closest_passage(quote: str, text: SourceText) -> str:
     return best
 
 
+def words_to_digits(text: str, *, smallest: int = 0) -> str:
+    """The text with numbers written in words as digits: "three" -> "3".
+
+    Numbers below `smallest` stay words, so that "no one" is not read as a count.
+    """
+    return str(alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=smallest))
+
+
 def numbers_in(text: str) -> set[float]:
     """Every number a sentence states, in digits or in words ("three", "two hundred and one")."""
-    digits = alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=0)
+    digits = words_to_digits(text)
     return {float(match.replace(",", "")) for match in NUMBER.findall(digits)}
 
 

@@ -77,6 +77,7 @@ class _Validation:
     problems: list[Problem] = field(default_factory=list)
     # Sheets whose records could not be read: references into them cannot be checked.
     unreadable: set[str] = field(default_factory=set)
+    cited_by_candidates: set[str] = field(default_factory=set)
 
     def error(self, sheet: str, cell: str, message: str) -> None:
         self.problems.append(Problem(sheet, cell, message))
@@ -153,6 +154,9 @@ class _Validation:
             flag = row.cells.get(review) if review else None
             if flag is not None and normalize_header(str(flag.value)) == UNREVIEWED:
                 unreviewed.append(row.number)
+                source = row.cells.get(letters.get("source", ""))
+                if source is not None:  # a source only candidates cite is not an orphan
+                    self.cited_by_candidates.add(str(source.value).strip())
                 continue
             values: dict[str, Any] = {}
             cells: dict[str, str] = {}
@@ -284,7 +288,7 @@ class _Validation:
                                 _unknown_reference(ref, column, known),
                             )
         for source in records["Sources"]:
-            if source.id not in cited:
+            if source.id not in cited and source.id not in self.cited_by_candidates:
                 self.warn(
                     "Sources", source.cells["id"], f"source '{source.id}' is cited by no record"
                 )

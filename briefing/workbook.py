@@ -17,11 +17,11 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DefusedElementTree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from briefing.errors import WorkbookUnreadable
@@ -34,6 +34,8 @@ from briefing.schema import (
     Kind,
     Layout,
     SheetSpec,
+    normalize_header,
+    sheet_named,
 )
 
 # openpyxl hands XML to defusedxml where lxml is not installed, and lxml (which python-docx
@@ -129,10 +131,10 @@ def _is_encrypted_ooxml(path: Path) -> bool:
         return marker in handle.read(64 * 1024)
 
 
-def _load(path: Path) -> Workbook:
+def _load(path: Path, *, data_only: bool = True) -> Workbook:
     try:
         with path.open("rb") as handle:  # closed even when openpyxl fails half-way
-            return openpyxl.load_workbook(handle, data_only=True, rich_text=False)
+            return openpyxl.load_workbook(handle, data_only=data_only, rich_text=False)
     except Exception as err:  # openpyxl raises many types for damaged parts
         reason = " ".join(f"{type(err).__name__}: {err}".split())
         if len(reason) > 200:
@@ -293,6 +295,73 @@ def workbook_bytes(
     return buffer.getvalue()
 
 
+def appended_workbook_bytes(
+    path: Path, records: Mapping[str, Sequence[Mapping[str, CellValue]]]
+) -> bytes:
+    """The workbook at `path` with `records` added below each sheet's last row.
+
+    Everything already in the workbook is kept as openpyxl reads it; columns the new rows
+    need and the sheet lacks are added at the right, inside the sheet's table.
+    """
+    book = _load(path, data_only=False)
+    for name, rows in records.items():
+        if not rows:
+            continue
+        spec = sheet_named(name)
+        sheet = next((s for s in book.worksheets if s.title.casefold() == name.casefold()), None)
+        if sheet is None:
+            _write_records_sheet(book.create_sheet(name), spec, rows)
+            continue
+        _append_rows(sheet, spec, rows)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _append_rows(
+    sheet: Worksheet, spec: SheetSpec, rows: Sequence[Mapping[str, CellValue]]
+) -> None:
+    used = sorted(key for key, cell in sheet._cells.items() if cell.value is not None)
+    header_row = used[0][0] if used else 1
+    last_row = used[-1][0] if used else header_row
+    columns = {
+        normalize_header(str(cell.value)): column
+        for (row, column), cell in sheet._cells.items()
+        if row == header_row and cell.value is not None
+    }
+    for column in spec.columns:
+        key = normalize_header(column.header)
+        if key not in columns and any(column.header in row for row in rows):
+            columns[key] = max(columns.values(), default=0) + 1
+            _style_header([sheet.cell(row=header_row, column=columns[key], value=column.header)])
+            sheet.column_dimensions[get_column_letter(columns[key])].width = column.width
+    by_header = {column.header: column for column in spec.columns}
+    for offset, row in enumerate(rows, start=1):
+        for name, value in row.items():
+            cell = sheet.cell(row=last_row + offset, column=columns[normalize_header(name)])
+            _set(cell, value, by_header[name])
+            cell.alignment = WRAP_TOP
+    _grow_tables(sheet, header_row, last_row + len(rows), max(columns.values()))
+    _fit_rows(sheet, first_row=last_row + 1)
+
+
+def _grow_tables(sheet: Worksheet, header_row: int, last_row: int, last_column: int) -> None:
+    """Stretch the table that starts at the header row over the new rows and columns."""
+    for table in sheet.tables.values():
+        min_col, min_row, max_col, max_row = (int(v or 1) for v in range_boundaries(table.ref))
+        if min_row != header_row:
+            continue
+        for column in range(max_col + 1, last_column + 1):
+            name = str(sheet.cell(row=header_row, column=column).value or f"Column{column}")
+            table.tableColumns.append(TableColumn(id=len(table.tableColumns) + 1, name=name))
+        table.ref = (
+            f"{get_column_letter(min_col)}{min_row}:"
+            f"{get_column_letter(max(max_col, last_column))}{max(max_row, last_row)}"
+        )
+        if table.autoFilter is not None:
+            table.autoFilter.ref = table.ref
+
+
 def _set(cell: Cell | MergedCell, value: CellValue, column: Column | None = None) -> None:
     """Write a value; text always stays text, even when it starts with '='."""
     if isinstance(value, str):
@@ -312,12 +381,12 @@ def _set(cell: Cell | MergedCell, value: CellValue, column: Column | None = None
         cell.number_format = DATE_FORMAT
 
 
-def _fit_rows(sheet: Worksheet) -> None:
+def _fit_rows(sheet: Worksheet, first_row: int = 2) -> None:
     """Give each row the height its wrapped text needs; Excel does not do it for a new file."""
     widths = {
         letter: dimension.width or 10 for letter, dimension in sheet.column_dimensions.items()
     }
-    for row in sheet.iter_rows(min_row=2):
+    for row in sheet.iter_rows(min_row=first_row):
         lines = 1
         for cell in row:
             if isinstance(cell.value, str) and cell.value:

@@ -1,0 +1,257 @@
+"""`briefing extract`: candidates from an article, written as text, without losing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from briefing.cli import app
+from briefing.errors import ExtractError
+from briefing.extract import extract_article, sentences
+from briefing.pipeline import check_workbook, extract_candidates, load_dossier
+from briefing.workbook import read_workbook
+from tests.conftest import SEED_ARTICLE
+
+NOW = dt.datetime(2024, 6, 15, 9, 30)
+ARTICLE_TEXT = SEED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def article(tmp_path: Path) -> Path:
+    return Path(shutil.copy(SEED_ARTICLE, tmp_path / "article.txt"))
+
+
+def test_every_figure_of_the_seed_article_is_a_candidate() -> None:
+    found = extract_article(ARTICLE_TEXT)
+    values = Counter(row["Value"] for row in found.figures)
+    # 87 drones; 3 injured in Belgorod; 14 missiles; 17 Shahed drones; 6 injured in Donetsk;
+    # 3 women near Esman; 254 bodies returned.
+    assert values >= Counter({87: 1, 3: 2, 14: 1, 17: 1, 6: 1, 254: 1})
+
+
+@pytest.mark.parametrize(
+    ("value", "metric", "claimed_by", "place"),
+    [
+        pytest.param(87, "Ukrainian drones", "Russia", {}, id="87-drones"),
+        pytest.param(14, "missiles", "Ukraine's air force", {}, id="14-missiles"),
+        pytest.param(17, "Shahed drones", "Ukraine's air force", {}, id="17-drones"),
+        pytest.param(6, "people", None, {"Region": "Donetsk region"}, id="6-injured"),
+        pytest.param(254, "bodies of Ukrainian soldiers", None, {}, id="254-bodies"),
+    ],
+)
+def test_figure_candidates_say_what_they_count(
+    value: int, metric: str, claimed_by: str | None, place: dict[str, str]
+) -> None:
+    (row,) = [r for r in extract_article(ARTICLE_TEXT).figures if r["Value"] == value]
+    assert row["Metric"] == metric
+    assert row.get("Claimed by") == claimed_by
+    assert {k: row[k] for k in place} == place
+    assert row["Date"] == "2024-06-14"
+    assert row["Review"] == "unreviewed"
+
+
+def test_places_belong_to_their_number() -> None:
+    rows = [r for r in extract_article(ARTICLE_TEXT).figures if r["Value"] == 3]
+    belgorod, esman = rows
+    assert (belgorod["Region"], belgorod["Country"]) == ("Belgorod region", "Russia")
+    assert (esman["Region"], esman["Location"], esman["Metric"]) == (
+        "Sumy region",
+        "Esman",
+        "women",
+    )
+
+
+def test_reaction_candidates_name_their_speaker() -> None:
+    speakers = {row["Actor"] for row in extract_article(ARTICLE_TEXT).reactions}
+    assert {
+        "Ukraine's Foreign Ministry",
+        "Mykhailo Podolyak",
+        "US Defense Secretary Lloyd Austin",
+        "NATO Secretary-General Jens Stoltenberg",
+        "Putin",
+    } <= speakers
+
+
+def test_every_candidate_quotes_a_sentence_of_the_article_verbatim() -> None:
+    found = extract_article(ARTICLE_TEXT)
+    article_sentences = set(sentences(ARTICLE_TEXT))
+    for row in [*found.figures, *found.reactions, *found.demands]:
+        assert row["Quote"] in article_sentences
+        assert row["Quote"] in ARTICLE_TEXT
+
+
+def test_demand_candidates_carry_a_party() -> None:
+    demands = extract_article(ARTICLE_TEXT).demands
+
+    def party_of(start: str) -> str | int | float:
+        (row,) = [row for row in demands if str(row["Quote"]).startswith(start)]
+        return row["Party"]
+
+    assert party_of("Ukraine has its own set of demands") == "Ukraine"
+    assert party_of("They also seek reparations from Moscow") == "Ukraine"
+    assert party_of("Putin listed several demands for peace") == "Russia"
+
+
+def test_extract_writes_a_new_workbook(article: Path, tmp_path: Path) -> None:
+    target = tmp_path / "desk.xlsx"
+    result = extract_candidates(article, target, now=NOW)
+    assert (result.path, result.backup, result.source_id) == (target, None, "S1")
+    assert result.counts == {"Demands": 12, "Reactions": 16, "Figures": 10}
+    book = openpyxl.load_workbook(target)
+    source = [c.value for c in book["Sources"][2]]
+    assert source[:4] == [
+        "S1",
+        "Putin promises ceasefire if Ukraine leaves occupied areas and gives up NATO aspirations.",
+        None,
+        dt.datetime(2024, 6, 14),
+    ]
+    assert source[5:9] == ["article.txt", "F", "6", "yes"]
+    assert book["Briefing"]["B4"].value == dt.datetime(2024, 6, 14)
+    assert book["Figures"]["A2"].value == "F1"
+    # Everything waits for review, so the workbook has nothing to complain of but the
+    # Briefing fields an analyst must fill in.
+    errors = [p for p in check_workbook(target).problems if p.is_error]
+    assert {p.sheet for p in errors} == {"Briefing"}
+
+
+def test_reviewed_candidates_are_checked_against_the_article(article: Path, tmp_path: Path) -> None:
+    target = tmp_path / "desk.xlsx"
+    extract_candidates(article, target, now=NOW)
+    book = openpyxl.load_workbook(target)
+    figures = book["Figures"]
+    row = next(r for r in range(2, 12) if figures[f"I{r}"].value == 87)
+    figures[f"O{row}"] = None  # reviewed: it now counts, and its quote is checked
+    figures[f"M{row}"] = figures[f"M{row}"].value.replace("87", "78")
+    book.save(target)
+    problems = [str(p) for p in check_workbook(target).problems if p.sheet == "Figures" and p.cell]
+    assert problems == [
+        f"Figures!I{row}: the value 87 does not appear in its quote (M{row}); check the "
+        "number or the quote",
+        f'Figures!M{row}: quote not found in source S1; closest passage: "On the same day, '
+        "there was intense fighting between Russian and Ukrainian forces, with Russia "
+        'claiming to have shot down 87 Ukrainian drones."',
+    ]
+
+
+def test_extract_adds_to_a_workbook_and_keeps_everything(
+    article: Path, example_workbook: Path
+) -> None:
+    before_bytes = example_workbook.read_bytes()
+    before = read_workbook(example_workbook)
+    result = extract_candidates(article, example_workbook, "S7", now=NOW)
+    assert result.backup == example_workbook.with_name("desk.backup-20240615-093000.xlsx")
+    assert result.backup.read_bytes() == before_bytes
+    after = read_workbook(example_workbook)
+    for old in before.sheets:
+        new = after.sheet(old.name)
+        assert new is not None
+        assert new.headers[: len(old.headers)] == old.headers
+        assert new.rows[: len(old.rows)] == old.rows
+    figures = after.sheet("Figures")
+    assert figures is not None
+    assert len(figures.rows) == 7 + 10
+    assert figures.rows[7].cells["A"].value == "F8"  # IDs continue after the analyst's
+    assert figures.rows[7].cells["L"].value == "S7"
+    # The analyst's records still build: the candidates wait for review.
+    dossier = load_dossier(example_workbook)
+    assert [f.id for f in dossier.figures] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+    table = openpyxl.load_workbook(example_workbook)["Figures"].tables["FiguresTable"]
+    assert table.ref == "A1:O18"
+
+
+def test_extract_refuses_a_workbook_open_in_excel(article: Path, example_workbook: Path) -> None:
+    before = example_workbook.read_bytes()
+    (example_workbook.parent / "~$desk.xlsx").write_bytes(b"owner")
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(article, example_workbook, now=NOW)
+    assert str(caught.value) == (
+        f"{example_workbook}: the workbook is open in Excel or LibreOffice (~$desk.xlsx is "
+        "beside it); close it and try again"
+    )
+    assert example_workbook.read_bytes() == before
+    assert sorted(p.name for p in example_workbook.parent.iterdir()) == [
+        "article.txt",
+        "desk.xlsx",
+        "~$desk.xlsx",
+    ]
+
+
+def test_extract_refuses_a_taken_source_id(article: Path, example_workbook: Path) -> None:
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(article, example_workbook, "S1", now=NOW)
+    assert str(caught.value) == (
+        f"{example_workbook}: the ID S1 is taken already; choose another --source-id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        pytest.param(lambda p: None, "the article does not exist; give a text file", id="missing"),
+        pytest.param(lambda p: p.mkdir(), "the article is a folder; give a text file", id="dir"),
+        pytest.param(
+            lambda p: p.write_bytes(b"\xff\xfe\xfa bad"),
+            "not UTF-8 text; save the article as UTF-8 text",
+            id="not-utf8",
+        ),
+    ],
+)
+def test_articles_that_cannot_be_read(tmp_path: Path, make: object, expected: str) -> None:
+    path = tmp_path / "article.txt"
+    make(path)  # type: ignore[operator]
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(path, tmp_path / "desk.xlsx")
+    assert str(caught.value) == f"{path}: {expected}"
+    assert not (tmp_path / "desk.xlsx").exists()
+
+
+def test_hostile_article_gives_a_workbook_with_no_formula(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text(
+        "Hostile headline\n"
+        "June 14th 2024.\n"
+        "=cmd|' /C calc'!A0 said the 3 attackers.\n"
+        "@SUM(1+1) stated that 5 drones fell.\n"
+        "+1 warned the ministry about 7 more.\n"
+        "Control\x07characters\x1b and \x00 nulls said 9 officials.\n" + "x" * 40_000 + "\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "desk.xlsx"
+    result = extract_candidates(hostile, target, now=NOW)
+    assert result.skipped == 1
+    with zipfile.ZipFile(target) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(name), name
+    quotes = [
+        cell.value
+        for cell in openpyxl.load_workbook(target)["Figures"]["M"]
+        if isinstance(cell.value, str)
+    ]
+    assert "=cmd|' /C calc'!A0 said the 3 attackers." in quotes
+    assert "@SUM(1+1) stated that 5 drones fell." in quotes
+    assert "Controlcharacters and  nulls said 9 officials." in quotes
+
+
+def test_extract_cli(runner: CliRunner, article: Path, tmp_path: Path) -> None:
+    target = tmp_path / "desk.xlsx"
+    result = runner.invoke(app, ["extract", str(article), "-o", str(target)])
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"Wrote {target}: 10 figures, 16 reactions and 12 demands from source S1, each "
+        "marked unreviewed\n"
+    )
+    again = runner.invoke(app, ["extract", str(article), "-o", str(target)])
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[0] == (
+        f"Wrote {target}: 10 figures, 16 reactions and 12 demands from source S2, each "
+        "marked unreviewed"
+    )
+    assert again.stdout.splitlines()[1].startswith(f"Kept the earlier workbook as {tmp_path}/")
