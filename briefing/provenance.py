@@ -46,6 +46,8 @@ TYPOGRAPHY = str.maketrans(
 ELLIPSIS = re.compile(r"\s*(?:\.\s*){3}\s*|\s*\[\s*(?:\.\s*){3}\]\s*")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+# "1 200" and "1 200" write 1200 with a space for thousands; read both ways, both count.
+SPACED_NUMBER = re.compile(r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)")
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
 PASSAGE_CHARACTERS = 160
 
@@ -188,7 +190,8 @@ def words_to_digits(text: str, *, smallest: int = 0) -> str:
 def numbers_in(text: str) -> set[float]:
     """Every number a sentence states, in digits or in words ("three", "two hundred and one")."""
     digits = words_to_digits(text)
-    return {float(match.replace(",", "")) for match in NUMBER.findall(digits)}
+    found = {float(match.replace(",", "")) for match in NUMBER.findall(digits)}
+    return found | {float(re.sub(r"\D", "", match)) for match in SPACED_NUMBER.findall(digits)}
 
 
 def value_in_quote(value: float | None, quote: str) -> bool:

@@ -26,6 +26,9 @@ from briefing.schema import (
 UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d.%m.%Y")
 NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+# Signs a number may carry as typed: "12%", "$1,200", "€5", "1 200 ₴".
+NUMBER_SIGNS = re.compile(r"^[$€£¥₴₽]|[%$€£¥₴₽]$")
+HEADER_SEARCH_ROWS = 10  # rows below the first used one where a header row may stand
 REF_SEPARATORS = re.compile(r"[,;\s]+")
 CELL = re.compile(r"([A-Z]+)(\d+)")
 
@@ -51,6 +54,25 @@ def validate_workbook(raw: RawWorkbook) -> Dossier:
         timeline=tuple(records["Timeline"]),
         problems=sort_problems(state.problems),
     )
+
+
+def _locate_header(sheet: RawSheet, wanted: Iterable[str]) -> RawSheet:
+    """The sheet read from its header row: the row near the top naming the most known columns.
+
+    A title or a note typed above the header is passed over rather than taken for it.
+    """
+    known = {normalize_header(header) for header in wanted}
+    candidates = [(sheet.header_row, sheet.headers)] + [
+        (row.number, tuple((letter, str(cell.value)) for letter, cell in row.cells.items()))
+        for row in sheet.rows[:HEADER_SEARCH_ROWS]
+    ]
+    scores = [sum(normalize_header(t) in known for _, t in headers) for _, headers in candidates]
+    best = scores.index(max(scores))
+    if best == 0:
+        return sheet
+    number, headers = candidates[best]
+    rows = tuple(row for row in sheet.rows if row.number > number)
+    return RawSheet(name=sheet.name, header_row=number, headers=headers, rows=rows)
 
 
 def sort_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
@@ -95,8 +117,8 @@ class _Validation:
             self.unreadable.add(spec.name)
             return []
         if spec.layout is Layout.FIELDS:
-            return self._read_fields(sheet, spec)
-        return self._read_records(sheet, spec)
+            return self._read_fields(_locate_header(sheet, FIELD_HEADER), spec)
+        return self._read_records(_locate_header(sheet, [c.header for c in spec.columns]), spec)
 
     def _map_headers(
         self, sheet: RawSheet, wanted: Iterable[str], *, warn_unknown: bool
@@ -136,13 +158,15 @@ class _Validation:
         ]
         if missing:
             found = ", ".join(text.strip() for _, text in sheet.headers if text.strip())
-            where = f"row {sheet.header_row}" if sheet.header_row else "the sheet is empty"
-            self.error(
-                sheet.name,
-                "",
-                f"missing column{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(m) for m in missing)}; found in {where}: {found or 'nothing'}",
-            )
+            listed = ", ".join(repr(m) for m in missing)
+            plural = "s" if len(missing) > 1 else ""
+            if sheet.header_row:
+                message = (
+                    f"missing column{plural} {listed}; found in row {sheet.header_row}: {found}"
+                )
+            else:
+                message = f"missing column{plural} {listed}; the sheet is empty: add its header row"
+            self.error(sheet.name, "", message)
             self.unreadable.add(sheet.name)
             return []
         # A row with a bad cell is still kept, so that its ID and references are checked
@@ -366,6 +390,7 @@ def _to_number(value: CellValue) -> int | float:
     if isinstance(value, int | float):
         return int(value) if isinstance(value, float) and value.is_integer() else value
     text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    text = NUMBER_SIGNS.sub("", text)
     if NUMBER_TEXT.fullmatch(text):
         number = float(text.replace(",", ""))
         return int(number) if number.is_integer() else number

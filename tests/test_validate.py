@@ -202,8 +202,8 @@ def test_empty_sheet_asks_for_its_header(make_workbook: MakeWorkbook) -> None:
     book.create_sheet("Timeline")
     book.save(path)
     assert problems_of(path) == [
-        "Timeline: missing columns 'Date', 'Event', 'Source', 'Quote'; found in the sheet is "
-        "empty: nothing"
+        "Timeline: missing columns 'Date', 'Event', 'Source', 'Quote'; the sheet is empty: "
+        "add its header row"
     ]
 
 
@@ -309,3 +309,29 @@ def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: Make
         "Figures: warning: 4 unreviewed candidates (rows 2–4, 7) left out of checks and the "
         "memo; check each, then clear its Review cell"
     ]
+
+
+def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    sheet = book["Figures"]
+    sheet.insert_rows(1, amount=2)
+    sheet["A1"] = "Battlefield figures, 14 June 2024"
+    book.save(path)
+    dossier = load_dossier(path)
+    assert [f.id for f in dossier.figures] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+    assert dossier.figures[0].cells["value"] == "I4"
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        pytest.param("12%", 12, id="percent"),
+        pytest.param("$1,200", 1200, id="dollars"),
+        pytest.param("€5", 5, id="euros"),
+        pytest.param("1 200 ₴", 1200, id="hryvnia-after"),
+    ],
+)
+def test_numbers_with_signs(make_workbook: MakeWorkbook, typed: str, read: int) -> None:
+    path = make_workbook({"Figures!I2": typed, "Figures!M2": f"It came to {typed}."})
+    assert load_dossier(path).figures[0].value == read
