@@ -21,6 +21,18 @@ def check_target(path: Path) -> None:
         )
 
 
+def check_not_open(path: Path) -> None:
+    """Raise OutputError while an office suite has `path` open: its lock file is beside it."""
+    # Excel writes ~$ and the whole name; Word drops the first two characters of a long
+    # name; LibreOffice writes .~lock.NAME#.
+    for lock in (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#"):
+        if (path.parent / lock).exists():
+            raise OutputError(
+                f"{path}: the file is open in an office program ({lock} is beside it); "
+                "close it and try again"
+            )
+
+
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write `data` to `path` so that a failure leaves any earlier file exactly as it was."""
     check_target(path)

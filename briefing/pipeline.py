@@ -15,7 +15,7 @@ from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.errors import ExtractError, InvalidWorkbook, TargetExists
 from briefing.extract import Article, extract_article
 from briefing.model import CellValue, Dossier, Problem, RawWorkbook
-from briefing.output import check_target, write_atomically
+from briefing.output import check_not_open, check_target, write_atomically
 from briefing.provenance import verify_provenance
 from briefing.render import default_template_bytes, lint_template, render_memo
 from briefing.schema import normalize_header
@@ -108,6 +108,7 @@ def build_memo(
     """Check the workbook, render the memo and write it atomically."""
     target = output or default_output(workbook)
     check_target(target)
+    check_not_open(target)
     dossier = load_dossier(workbook)
     context = build_context(dossier)
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
@@ -150,7 +151,7 @@ def extract_candidates(
     text = read_article(article)
     target = output or Path(article.with_suffix(".xlsx").name)
     check_target(target)
-    refuse_open_workbook(target)
+    check_not_open(target)
     found = extract_article(text)
     existing = read_workbook(target) if target.exists() else None
     ids = existing_ids(existing)
@@ -190,16 +191,6 @@ def read_article(path: Path) -> str:
         raise ExtractError(f"{path}: not UTF-8 text; save the article as UTF-8 text") from err
     except OSError as err:
         raise ExtractError(f"{path}: cannot be read ({err.strerror})") from err
-
-
-def refuse_open_workbook(target: Path) -> None:
-    """Refuse while Excel or LibreOffice has the workbook open: their lock file is beside it."""
-    for lock in (f"~${target.name}", f".~lock.{target.name}#"):
-        if (target.parent / lock).exists():
-            raise ExtractError(
-                f"{target}: the workbook is open in Excel or LibreOffice ({lock} is beside "
-                "it); close it and try again"
-            )
 
 
 def existing_ids(raw: RawWorkbook | None) -> set[str]:

@@ -281,3 +281,21 @@ def test_written_files_get_ordinary_permissions(
         assert out.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize(
+    "lock", ["~$memo.docx", "~$mo.docx", ".~lock.memo.docx#"], ids=["excel", "word", "libreoffice"]
+)
+def test_build_refuses_a_memo_open_in_an_office_program(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, lock: str
+) -> None:
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"the memo being read")
+    (tmp_path / lock).write_bytes(b"owner")
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {out}: the file is open in an office program ({lock} is beside it); close it "
+        "and try again\n"
+    )
+    assert out.read_bytes() == b"the memo being read"

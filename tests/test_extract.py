@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.errors import ExtractError
+from briefing.errors import ExtractError, OutputError
 from briefing.extract import extract_article, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
 from briefing.workbook import read_workbook
@@ -169,11 +169,11 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
 def test_extract_refuses_a_workbook_open_in_excel(article: Path, example_workbook: Path) -> None:
     before = example_workbook.read_bytes()
     (example_workbook.parent / "~$desk.xlsx").write_bytes(b"owner")
-    with pytest.raises(ExtractError) as caught:
+    with pytest.raises(OutputError) as caught:
         extract_candidates(article, example_workbook, now=NOW)
     assert str(caught.value) == (
-        f"{example_workbook}: the workbook is open in Excel or LibreOffice (~$desk.xlsx is "
-        "beside it); close it and try again"
+        f"{example_workbook}: the file is open in an office program (~$desk.xlsx is beside "
+        "it); close it and try again"
     )
     assert example_workbook.read_bytes() == before
     assert sorted(p.name for p in example_workbook.parent.iterdir()) == [
