@@ -200,9 +200,12 @@ def run() -> None:
     except Exception as err:  # the last line of defence; --debug shows the traceback
         if _debug["on"]:
             raise
+        reason = " ".join(f"{type(err).__name__}: {err}".split())
+        if len(reason) > 200:
+            reason = reason[:199] + "…"
         typer.echo(
-            f"Error: unexpected failure ({type(err).__name__}: {err}); run the command again "
-            "with --debug and report what it shows",
+            f"Error: unexpected failure ({reason}); run the command again with --debug and "
+            "report what it shows",
             err=True,
         )
         sys.exit(1)

@@ -21,6 +21,23 @@ def check_target(path: Path) -> None:
         )
 
 
+def check_output(path: Path, suffix: str, *inputs: Path | None) -> None:
+    """Raise OutputError unless `path` is a new or replaceable file of the kind `suffix` names.
+
+    It must not be one of the command's own inputs: writing a memo over the workbook it was
+    built from would destroy the analyst's work.
+    """
+    check_target(path)
+    for given in inputs:
+        if given is not None and path.exists() and given.exists() and path.samefile(given):
+            raise OutputError(
+                f"{path}: is the file the command reads ({given}); choose another output name"
+            )
+    if path.suffix.casefold() != suffix:
+        raise OutputError(f"{path}: give a file name ending in {suffix}, such as memo{suffix}")
+    check_not_open(path)
+
+
 def check_not_open(path: Path) -> None:
     """Raise OutputError while an office suite has `path` open: its lock file is beside it."""
     # Excel writes ~$ and the whole name; Word drops the first two characters of a long

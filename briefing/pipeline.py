@@ -15,7 +15,7 @@ from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.errors import ExtractError, InvalidWorkbook, TargetExists
 from briefing.extract import Article, extract_article
 from briefing.model import CellValue, Dossier, Problem, RawWorkbook
-from briefing.output import check_not_open, check_target, write_atomically
+from briefing.output import check_not_open, check_output, check_target, write_atomically
 from briefing.provenance import verify_provenance
 from briefing.render import default_template_bytes, lint_template, render_memo
 from briefing.schema import normalize_header
@@ -107,8 +107,7 @@ def build_memo(
 ) -> BuildResult:
     """Check the workbook, render the memo and write it atomically."""
     target = output or default_output(workbook)
-    check_target(target)
-    check_not_open(target)
+    check_output(target, ".docx", workbook, template)
     dossier = load_dossier(workbook)
     context = build_context(dossier)
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)

@@ -110,11 +110,12 @@ def render_memo(
     except PackageNotFoundError as err:
         raise BriefingTemplateError(f"{name}: not a Word document (.docx)") from err
     core = document.docx.core_properties
-    core.title = properties.title
-    core.subject = properties.subject
-    core.author = properties.author
-    core.last_modified_by = properties.author
-    core.keywords = properties.keywords
+    # Word's document properties hold 255 characters at most.
+    core.title = _shorten(properties.title, 255)
+    core.subject = _shorten(properties.subject, 255)
+    core.author = _shorten(properties.author, 255)
+    core.last_modified_by = _shorten(properties.author, 255)
+    core.keywords = _shorten(properties.keywords, 255)
     core.comments = ""
     core.created = properties.created
     core.modified = properties.created
@@ -122,6 +123,10 @@ def render_memo(
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _template_texts(document: DocxTemplate) -> list[str]:

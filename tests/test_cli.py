@@ -299,3 +299,68 @@ def test_build_refuses_a_memo_open_in_an_office_program(
         "and try again\n"
     )
     assert out.read_bytes() == b"the memo being read"
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        pytest.param(
+            "desk.xlsx",
+            "is the file the command reads ({workbook}); choose another output name",
+            id="the-workbook",
+        ),
+        pytest.param(
+            "memo.txt", "give a file name ending in .docx, such as memo.docx", id="not-docx"
+        ),
+    ],
+)
+def test_build_never_writes_over_its_inputs(
+    runner: CliRunner, example_workbook: Path, output: str, expected: str
+) -> None:
+    before = example_workbook.read_bytes()
+    out = example_workbook.parent / output
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: {expected.format(workbook=example_workbook)}\n"
+    assert example_workbook.read_bytes() == before
+
+
+def test_build_never_writes_over_its_template(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    template = tmp_path / "house.docx"
+    runner.invoke(app, ["template", "new", str(template)])
+    before = template.read_bytes()
+    result = runner.invoke(
+        app, ["build", str(example_workbook), "-t", str(template), "-o", str(template)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {template}: is the file the command reads ({template}); choose another "
+        "output name\n"
+    )
+    assert template.read_bytes() == before
+
+
+def test_upper_case_docx_suffix_is_fine(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "MEMO.DOCX"
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
+    assert (result.exit_code, result.stdout) == (0, f"Wrote {out}\n")
+
+
+def test_a_title_longer_than_word_properties_hold(
+    runner: CliRunner, make_workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    from docx import Document
+
+    title = "Ceasefire " * 60
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(
+        app, ["build", str(make_workbook({"Briefing!B2": title})), "-o", str(out)]
+    )
+    assert result.exit_code == 0
+    document = Document(str(out))
+    assert document.core_properties.title == title.strip()[:254] + "…"
+    assert document.paragraphs[0].text == title.strip()
