@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -14,16 +15,18 @@ from typing import Any
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.errors import ExtractError, InvalidWorkbook, TargetExists
 from briefing.extract import Article, extract_article
-from briefing.model import CellValue, Dossier, Problem, RawWorkbook
-from briefing.output import check_not_open, check_output, check_target, write_atomically
+from briefing.model import CellValue, Dossier, Problem, RawSheet, RawWorkbook
+from briefing.output import check_output, check_target, write_atomically
 from briefing.provenance import verify_provenance
 from briefing.render import default_template_bytes, lint_template, render_memo
-from briefing.schema import normalize_header
-from briefing.validate import sort_problems, validate_workbook
+from briefing.schema import SHEETS, normalize_header
+from briefing.validate import locate_header, sort_problems, validate_workbook
 from briefing.workbook import appended_workbook_bytes, read_workbook, workbook_bytes
 
 EXAMPLE = "ceasefire-2024-06-14.json"
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+# A source ID is cited in cells and split on commas and spaces: keep it one plain word.
+SOURCE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -149,27 +152,40 @@ def extract_candidates(
     """Add the article's candidate records, marked unreviewed, to a new or existing workbook."""
     text = read_article(article)
     target = output or Path(article.with_suffix(".xlsx").name)
-    check_target(target)
-    check_not_open(target)
+    check_output(target, ".xlsx", article)
     found = extract_article(text)
-    existing = read_workbook(target) if target.exists() else None
+    if not found.title:
+        raise ExtractError(f"{article}: the article has no text; give the article's text")
+    existing = located_sheets(read_workbook(target)) if target.exists() else {}
     ids = existing_ids(existing)
+    file = relative_path(article, target)
     if source_id is None:
         source_id = next_id("S", ids)
+    elif not SOURCE_ID.fullmatch(source_id):
+        raise ExtractError(
+            f"{source_id!r}: not a usable source ID; use letters and digits, such as S2"
+        )
     elif source_id in ids:
         raise ExtractError(
             f"{target}: the ID {source_id} is taken already; choose another --source-id"
         )
-    records = candidate_records(found, source_id, ids, relative_path(article, target))
+    already = source_with_file(existing.get("Sources"), file)
+    if already:
+        raise ExtractError(
+            f"{target}: the article is already a source ({already}); delete that row and its "
+            "candidates to extract it again"
+        )
+    records = candidate_records(found, source_id, ids, file)
     stamp = now or dt.datetime.now()
     backup = None
-    if existing is None:
+    if not existing:
         briefing = {"Title": found.title, "Subject": found.title}
         if found.published:
             briefing["Date"] = found.published.isoformat()
         data = workbook_bytes(records, briefing)
     else:
-        data = appended_workbook_bytes(target, records)
+        header_rows = {name: sheet.header_row or 1 for name, sheet in existing.items()}
+        data = appended_workbook_bytes(target, records, header_rows)
         backup = backup_path(target, stamp)
         write_atomically(backup, target.read_bytes())
     write_atomically(target, data)
@@ -192,12 +208,32 @@ def read_article(path: Path) -> str:
         raise ExtractError(f"{path}: cannot be read ({err.strerror})") from err
 
 
-def existing_ids(raw: RawWorkbook | None) -> set[str]:
-    """Every value in a column headed ID, on any sheet."""
-    if raw is None:
-        return set()
+def located_sheets(raw: RawWorkbook) -> dict[str, RawSheet]:
+    """The schema's sheets that the workbook has, each read from its header row."""
+    return {
+        spec.name: locate_header(sheet, spec)
+        for spec in SHEETS
+        if (sheet := raw.sheet(spec.name)) is not None
+    }
+
+
+def source_with_file(sources: RawSheet | None, file: str) -> str:
+    """Where a Sources row already points at `file`, as "S1 at Sources!F2"; else ""."""
+    if sources is None:
+        return ""
+    letters = {normalize_header(text): letter for letter, text in sources.headers}
+    for row in sources.rows:
+        cell = row.cells.get(letters.get("file", ""))
+        if cell is not None and str(cell.value).strip() == file:
+            found = row.cells.get(letters.get("id", ""))
+            return f"{found.value if found else 'a source'} at Sources!{cell.coordinate}"
+    return ""
+
+
+def existing_ids(sheets: Mapping[str, RawSheet]) -> set[str]:
+    """Every value in a column headed ID, on the schema's sheets."""
     ids = set()
-    for sheet in raw.sheets:
+    for sheet in sheets.values():
         letters = [letter for letter, text in sheet.headers if normalize_header(text) == "id"]
         for row in sheet.rows:
             for letter in letters:

@@ -8,7 +8,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from briefing.model import CellValue, Dossier, Problem, RawCell, RawSheet, RawWorkbook, Severity
+from briefing.model import (
+    CellValue,
+    Dossier,
+    Problem,
+    RawCell,
+    RawRow,
+    RawSheet,
+    RawWorkbook,
+    Severity,
+)
 from briefing.schema import (
     FIELD_HEADER,
     REVIEW_HEADER,
@@ -56,11 +65,13 @@ def validate_workbook(raw: RawWorkbook) -> Dossier:
     )
 
 
-def _locate_header(sheet: RawSheet, wanted: Iterable[str]) -> RawSheet:
+def locate_header(sheet: RawSheet, spec: SheetSpec) -> RawSheet:
     """The sheet read from its header row: the row near the top naming the most known columns.
 
-    A title or a note typed above the header is passed over rather than taken for it.
+    A title or a note typed above the header is passed over rather than taken for it. A
+    Briefing sheet whose Field/Value header was deleted is read from its first row.
     """
+    wanted = FIELD_HEADER if spec.layout is Layout.FIELDS else [c.header for c in spec.columns]
     known = {normalize_header(header) for header in wanted}
     candidates = [(sheet.header_row, sheet.headers)] + [
         (row.number, tuple((letter, str(cell.value)) for letter, cell in row.cells.items()))
@@ -68,6 +79,15 @@ def _locate_header(sheet: RawSheet, wanted: Iterable[str]) -> RawSheet:
     ]
     scores = [sum(normalize_header(t) in known for _, t in headers) for _, headers in candidates]
     best = scores.index(max(scores))
+    if spec.layout is Layout.FIELDS and max(scores) == 0 and sheet.header_row:
+        first = RawRow(
+            number=sheet.header_row,
+            cells={
+                letter: RawCell(f"{letter}{sheet.header_row}", text)
+                for letter, text in sheet.headers
+            },
+        )
+        return RawSheet(name=sheet.name, header_row=0, headers=(), rows=(first, *sheet.rows))
     if best == 0:
         return sheet
     number, headers = candidates[best]
@@ -117,8 +137,8 @@ class _Validation:
             self.unreadable.add(spec.name)
             return []
         if spec.layout is Layout.FIELDS:
-            return self._read_fields(_locate_header(sheet, FIELD_HEADER), spec)
-        return self._read_records(_locate_header(sheet, [c.header for c in spec.columns]), spec)
+            return self._read_fields(locate_header(sheet, spec), spec)
+        return self._read_records(locate_header(sheet, spec), spec)
 
     def _map_headers(
         self, sheet: RawSheet, wanted: Iterable[str], *, warn_unknown: bool
@@ -223,6 +243,14 @@ class _Validation:
                 )
                 continue
             attr = by_field[key][0]
+            if attr in coordinates:
+                self.error(
+                    sheet.name,
+                    label.coordinate,
+                    f"field '{str(label.value).strip()}' appears twice (also in "
+                    f"{name_letter}{coordinates[attr][len(value_letter) :]}); delete one",
+                )
+                continue
             found[attr] = row.cells.get(value_letter)
             coordinates[attr] = f"{value_letter}{row.number}"
         values: dict[str, Any] = {}

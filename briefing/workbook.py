@@ -24,7 +24,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from briefing.errors import WorkbookUnreadable
+from briefing.errors import ExtractError, WorkbookUnreadable
 from briefing.model import CellValue, RawCell, RawRow, RawSheet, RawWorkbook
 from briefing.schema import (
     FIELD_HEADER,
@@ -296,13 +296,27 @@ def workbook_bytes(
 
 
 def appended_workbook_bytes(
-    path: Path, records: Mapping[str, Sequence[Mapping[str, CellValue]]]
+    path: Path,
+    records: Mapping[str, Sequence[Mapping[str, CellValue]]],
+    header_rows: Mapping[str, int],
 ) -> bytes:
     """The workbook at `path` with `records` added below each sheet's last row.
 
     Everything already in the workbook is kept as openpyxl reads it; columns the new rows
-    need and the sheet lacks are added at the right, inside the sheet's table.
+    need and the sheet lacks are added at the right, inside the sheet's table. A workbook
+    with formulas is refused: openpyxl would save them without their calculated values.
     """
+    formulas = [
+        f"{sheet}!{coordinate}"
+        for sheet, cells in _formula_cells(path).items()
+        for coordinate in cells
+    ]
+    if formulas:
+        shown = ", ".join(formulas[:3]) + (", …" if len(formulas) > 3 else "")
+        raise ExtractError(
+            f"{path}: the workbook has formulas ({shown}), whose saved values would be lost; "
+            "extract into a new workbook (-o new.xlsx) and copy the rows across"
+        )
     book = _load(path, data_only=False)
     for name, rows in records.items():
         if not rows:
@@ -312,18 +326,17 @@ def appended_workbook_bytes(
         if sheet is None:
             _write_records_sheet(book.create_sheet(name), spec, rows)
             continue
-        _append_rows(sheet, spec, rows)
+        _append_rows(sheet, spec, rows, header_rows.get(name, 1))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
 def _append_rows(
-    sheet: Worksheet, spec: SheetSpec, rows: Sequence[Mapping[str, CellValue]]
+    sheet: Worksheet, spec: SheetSpec, rows: Sequence[Mapping[str, CellValue]], header_row: int
 ) -> None:
-    used = sorted(key for key, cell in sheet._cells.items() if cell.value is not None)
-    header_row = used[0][0] if used else 1
-    last_row = used[-1][0] if used else header_row
+    used = [key for key, cell in sheet._cells.items() if cell.value is not None]
+    last_row = max((row for row, _ in used), default=header_row)
     columns = {
         normalize_header(str(cell.value)): column
         for (row, column), cell in sheet._cells.items()

@@ -248,10 +248,70 @@ def test_extract_cli(runner: CliRunner, article: Path, tmp_path: Path) -> None:
         f"Wrote {target}: 10 figures, 16 reactions and 12 demands from source S1, each "
         "marked unreviewed\n"
     )
-    again = runner.invoke(app, ["extract", str(article), "-o", str(target)])
+    second = Path(shutil.copy(article, tmp_path / "second.txt"))
+    again = runner.invoke(app, ["extract", str(second), "-o", str(target)])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[0] == (
         f"Wrote {target}: 10 figures, 16 reactions and 12 demands from source S2, each "
         "marked unreviewed"
     )
     assert again.stdout.splitlines()[1].startswith(f"Kept the earlier workbook as {tmp_path}/")
+
+
+def test_the_same_article_is_not_extracted_twice(article: Path, tmp_path: Path) -> None:
+    target = tmp_path / "desk.xlsx"
+    extract_candidates(article, target, now=NOW)
+    before = target.read_bytes()
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(article, target, now=NOW)
+    assert str(caught.value) == (
+        f"{target}: the article is already a source (S1 at Sources!F2); delete that row and "
+        "its candidates to extract it again"
+    )
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("source_id", ["", "S 2", "S1,S2", "=S2"])
+def test_unusable_source_ids(article: Path, tmp_path: Path, source_id: str) -> None:
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(article, tmp_path / "desk.xlsx", source_id)
+    assert str(caught.value) == (
+        f"{source_id!r}: not a usable source ID; use letters and digits, such as S2"
+    )
+
+
+def test_an_empty_article(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(empty, tmp_path / "desk.xlsx")
+    assert str(caught.value) == f"{empty}: the article has no text; give the article's text"
+    assert not (tmp_path / "desk.xlsx").exists()
+
+
+def test_extract_below_a_title_row(article: Path, example_workbook: Path) -> None:
+    book = openpyxl.load_workbook(example_workbook)
+    book["Figures"].insert_rows(1, amount=2)
+    book["Figures"]["A1"] = "Battlefield figures"
+    book.save(example_workbook)
+    extract_candidates(article, example_workbook, now=NOW)
+    book = openpyxl.load_workbook(example_workbook)
+    assert [c.value for c in book["Figures"][1]][:2] == ["Battlefield figures", None]
+    assert book["Figures"]["A3"].value == "ID"
+    assert book["Figures"]["A11"].value == "F8"  # after the analyst's F1 to F7
+    dossier = load_dossier(example_workbook)
+    assert [f.id for f in dossier.figures] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+
+
+def test_extract_refuses_a_workbook_with_formulas(article: Path, example_workbook: Path) -> None:
+    book = openpyxl.load_workbook(example_workbook)
+    book["Figures"]["P2"] = "=I2*2"
+    book.save(example_workbook)
+    before = example_workbook.read_bytes()
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(article, example_workbook, now=NOW)
+    assert str(caught.value) == (
+        f"{example_workbook}: the workbook has formulas (Figures!P2), whose saved values would "
+        "be lost; extract into a new workbook (-o new.xlsx) and copy the rows across"
+    )
+    assert example_workbook.read_bytes() == before

@@ -335,3 +335,20 @@ def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook
 def test_numbers_with_signs(make_workbook: MakeWorkbook, typed: str, read: int) -> None:
     path = make_workbook({"Figures!I2": typed, "Figures!M2": f"It came to {typed}."})
     assert load_dossier(path).figures[0].value == read
+
+
+def test_a_briefing_field_given_twice(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook({"Briefing!A9": "Title"})
+    assert problems_of(path) == [
+        "Briefing!A9: field 'Title' appears twice (also in A2); delete one"
+    ]
+
+
+def test_a_briefing_sheet_without_its_header_row(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    book["Briefing"].delete_rows(1)
+    book.save(path)
+    dossier = load_dossier(path)
+    assert dossier.briefing.title.startswith("Putin's ceasefire terms")
+    assert dossier.briefing.cells["title"] == "B1"
