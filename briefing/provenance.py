@@ -50,6 +50,11 @@ NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 SPACED_NUMBER = re.compile(r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)")
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
 PASSAGE_CHARACTERS = 160
+SHORTLIST = 8  # sentences compared closely with a quote that was not found
+WORD = re.compile(r"\w+")
+# "1.5 million", "2 billion": a number the words after it multiply.
+SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(thousand|million|billion)\b", re.IGNORECASE)
+SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class SourceText:
 
     normalized: str
     sentences: tuple[str, ...]
+    # Each sentence's normalized words, to shortlist passages before comparing them closely.
+    words: tuple[frozenset[str], ...]
 
 
 def normalize(text: str) -> str:
@@ -147,7 +154,8 @@ def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> So
     sentences = tuple(
         " ".join(part.split()) for part in SENTENCE_END.split(text) if part and part.strip()
     )
-    return SourceText(normalize(text), sentences)
+    words = tuple(frozenset(WORD.findall(normalize(sentence))) for sentence in sentences)
+    return SourceText(normalize(text), sentences, words)
 
 
 def quote_found(quote: str, normalized_source: str) -> bool:
@@ -167,10 +175,18 @@ def quote_found(quote: str, normalized_source: str) -> bool:
 
 
 def closest_passage(quote: str, text: SourceText) -> str:
-    """The sentence of the source most like the quote, shortened for one line."""
+    """The sentence of the source most like the quote, shortened for one line.
+
+    Sentences sharing the most words with the quote are shortlisted first, so that a quote
+    checked against the wrong (long) file costs milliseconds, not minutes.
+    """
     wanted = normalize(quote)
+    words = frozenset(WORD.findall(wanted))
+    shortlist = sorted(
+        range(len(text.sentences)), key=lambda i: len(words & text.words[i]), reverse=True
+    )[:SHORTLIST]
     best = max(
-        text.sentences,
+        (text.sentences[i] for i in sorted(shortlist)),
         key=lambda sentence: difflib.SequenceMatcher(None, wanted, normalize(sentence)).ratio(),
         default="",
     )
@@ -191,7 +207,11 @@ def numbers_in(text: str) -> set[float]:
     """Every number a sentence states, in digits or in words ("three", "two hundred and one")."""
     digits = words_to_digits(text)
     found = {float(match.replace(",", "")) for match in NUMBER.findall(digits)}
-    return found | {float(re.sub(r"\D", "", match)) for match in SPACED_NUMBER.findall(digits)}
+    found |= {float(re.sub(r"\D", "", match)) for match in SPACED_NUMBER.findall(digits)}
+    return found | {
+        round(float(number.replace(",", "")) * SCALES[scale.casefold()], 6)
+        for number, scale in SCALED.findall(unicodedata.normalize("NFKC", text))
+    }
 
 
 def value_in_quote(value: float | None, quote: str) -> bool:

@@ -90,6 +90,8 @@ def test_quotes_that_are_not(quote: str) -> None:
         pytest.param("two hundred and fifty-four bodies", {254.0}, id="compound-words"),
         pytest.param("some 1,234 shells", {1234.0}, id="thousands"),
         pytest.param("firing 14 missiles and taking down 17 Shahed drones", {14.0, 17.0}, id="two"),
+        pytest.param("1.5 million people", {1.5, 1_000_000.0, 1_500_000.0}, id="1.5-million"),
+        pytest.param("some 1 200 hryvnias", {1.0, 200.0, 1200.0}, id="spaced-thousands"),
     ],
 )
 def test_numbers_in(sentence: str, numbers: set[float]) -> None:
