@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
-from briefing.errors import ExtractError, InvalidWorkbook, TargetExists
+from briefing.errors import ExtractError, InvalidWorkbook, TargetExists, TemplateError
 from briefing.extract import Article, extract_article
 from briefing.model import CellValue, Dossier, Problem, RawSheet, RawWorkbook
 from briefing.output import check_output, check_target, write_atomically
@@ -127,8 +128,30 @@ def new_template(path: Path, *, force: bool = False) -> Path:
 
 
 def check_template(template: Path) -> list[str]:
-    """Problems in a template, found without a workbook."""
-    return lint_template(template, CONTEXT_NAMES)
+    """Problems in a template, found without a workbook.
+
+    What reading the template cannot show (a misspelt field inside a loop, say) shows when it
+    is rendered, so a clean template is also rendered with the seed article's records.
+    """
+    problems = lint_template(template, CONTEXT_NAMES)
+    if problems:
+        return problems
+    dossier = example_dossier()
+    properties = document_properties(dossier, dt.datetime(2024, 6, 14))
+    try:
+        render_memo(template, build_context(dossier).as_dict(), properties)
+    except TemplateError as err:
+        return [str(err)]
+    return []
+
+
+def example_dossier() -> Dossier:
+    """The seed article's records, validated as any workbook's would be."""
+    records, briefing = example_records()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "example.xlsx"
+        path.write_bytes(workbook_bytes(records, briefing))
+        return load_dossier(path)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,15 @@ def render_memo(
         ) from err
     except PackageNotFoundError as err:
         raise BriefingTemplateError(f"{name}: not a Word document (.docx)") from err
+    except TypeError as err:
+        if "no loader" in str(err):
+            raise BriefingTemplateError(
+                f"{name}: the template uses include, import or extends, which memo templates "
+                "cannot; keep the whole memo in the one document"
+            ) from err
+        raise BriefingTemplateError(f"{name}: the template failed ({_reason(err)})") from err
+    except Exception as err:  # the template is the user's: whatever it breaks, say so in a line
+        raise BriefingTemplateError(f"{name}: the template failed ({_reason(err)})") from err
     core = document.docx.core_properties
     # Word's document properties hold 255 characters at most.
     core.title = _shorten(properties.title, 255)
@@ -125,12 +134,22 @@ def render_memo(
     return buffer.getvalue()
 
 
+def _reason(err: BaseException) -> str:
+    """An exception as one short line."""
+    return _shorten(" ".join(f"{type(err).__name__}: {err}".split()), 200)
+
+
+def _quoted_name(message: str) -> str:
+    match = re.search(r"named '([^']+)'", message)
+    return match[1] if match else ""
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _template_texts(document: DocxTemplate) -> list[str]:
-    """The template's paragraphs as text, tags included, as Jinja sees them."""
+def _template_parts(document: DocxTemplate) -> list[list[str]]:
+    """The paragraphs of the body, headers and footers as text, tags included, part by part."""
     document.init_docx()
     parts = [document.xml_to_string(document.docx._element.body)]
     for uri in (document.HEADER_URI, document.FOOTER_URI):
@@ -140,11 +159,13 @@ def _template_texts(document: DocxTemplate) -> list[str]:
     texts = []
     for part in parts:
         patched = document.patch_xml(part)
-        for paragraph in re.split(r"</w:p>", patched):
-            text = XML_TAG.sub("", paragraph).strip()
-            if text:
-                texts.append(text)
+        paragraphs = (XML_TAG.sub("", p).strip() for p in re.split(r"</w:p>", patched))
+        texts.append([text for text in paragraphs if text])
     return texts
+
+
+def _template_texts(document: DocxTemplate) -> list[str]:
+    return [text for part in _template_parts(document) for text in part]
 
 
 def _describe(name: str, err: TemplateError, document: DocxTemplate) -> str:
@@ -193,16 +214,33 @@ def lint_template(template: Path | None, provided: Iterable[str]) -> list[str]:
     document, name = _open(template)
     environment = _environment()
     problems = []
-    texts = _template_texts(document)
     try:
-        document.render_init()
-        source = "\n".join(texts)
-        parsed = environment.parse(source)
-    except TemplateSyntaxError as err:
-        line = texts[err.lineno - 1] if err.lineno and err.lineno <= len(texts) else ""
-        return [f"{name}: template syntax error: {err.message}{_near(line)}"]
+        parts = _template_parts(document)
+    except Exception as err:  # a damaged document part: python-docx and lxml raise many kinds
+        raise BriefingTemplateError(
+            f"{name}: the template cannot be read ({_reason(err)})"
+        ) from err
+    texts = [text for part in parts for text in part]
+    parsed_parts = []
+    for part in parts:
+        try:
+            parsed_parts.append(environment.parse("\n".join(part)))
+        except TemplateSyntaxError as err:
+            line = part[err.lineno - 1] if err.lineno and err.lineno <= len(part) else ""
+            return [f"{name}: template syntax error: {err.message}{_near(line)}"]
+    undeclared: set[str] = set()
+    for parsed in parsed_parts:
+        try:
+            undeclared |= meta.find_undeclared_variables(parsed)
+        except TemplateSyntaxError as err:  # such as a filter that does not exist
+            tag, text = _tag_naming(texts, _quoted_name(err.message or ""))
+            return [
+                f"{name}: template error: {err.message}{' in tag ' + tag if tag else ''}"
+                f"{_near(text)}"
+            ]
+    parsed = nodes.Template([node for tree in parsed_parts for node in tree.body])
     known = set(provided)
-    for variable in sorted(meta.find_undeclared_variables(parsed) - known):
+    for variable in sorted(undeclared - known):
         tag, text = _tag_naming(texts, variable)
         problems.append(f"{name}: unknown variable '{variable}' in tag {tag}{_near(text)}")
     flagged = set()

@@ -252,3 +252,63 @@ def test_lint_names_syntax_errors(tmp_path: Path) -> None:
         "for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs "
         "to be closed is 'if'. near '{% if title %}never closed'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "expected"),
+    [
+        pytest.param(
+            ["{% for s in sources %}{{ s.nope }}{% endfor %}"],
+            "unknown variable 'nope' in tag {{ s.nope }} near "
+            "'{% for s in sources %}{{ s.nope }}{% endfor %}'; 'briefing template check' "
+            "lists the variables a template can use",
+            id="unknown-attribute-in-a-loop",
+        ),
+        pytest.param(
+            ["{{ title|nosuchfilter }}"],
+            "template error: No filter named 'nosuchfilter'. in tag {{ title|nosuchfilter }} "
+            "near '{{ title|nosuchfilter }}'",
+            id="unknown-filter",
+        ),
+        pytest.param(
+            ["first", "{{ title"],
+            "template syntax error: unexpected end of template, expected 'end of print "
+            "statement'. near '{{ title'",
+            id="unclosed-tag",
+        ),
+    ],
+)
+def test_template_check_finds_what_build_would(
+    tmp_path: Path, paragraphs: list[str], expected: str
+) -> None:
+    template = make_template(tmp_path / "t.docx", *paragraphs)
+    assert check_template(template) == [f"{template}: {expected}"]
+
+
+def test_include_is_refused_in_one_line(example_workbook: Path, tmp_path: Path) -> None:
+    template = make_template(tmp_path / "t.docx", "{% include 'other.docx' %}")
+    with pytest.raises(TemplateError) as caught:
+        build(example_workbook, template)
+    assert str(caught.value) == (
+        f"{template}: the template uses include, import or extends, which memo templates "
+        "cannot; keep the whole memo in the one document"
+    )
+
+
+def test_a_damaged_template_is_one_line(example_workbook: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    source = new_template(tmp_path / "copy.docx")
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(broken, "w") as changed:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "word/document.xml":
+                data = data[: len(data) // 2]
+            changed.writestr(item, data)
+    for run in (lambda: build(example_workbook, broken), lambda: check_template(broken)):
+        with pytest.raises(TemplateError) as caught:
+            run()
+        message = str(caught.value)
+        assert message.startswith(f"{broken}: the template ")
+        assert "\n" not in message and len(message) < 400
