@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from briefing.provenance import words_to_digits
 from briefing.schema import PARTY, UNREVIEWED
+from briefing.validate import parse_date_text
 
 Row = dict[str, str | int | float]
 
@@ -61,12 +62,6 @@ PARTY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Ukraine", re.compile(r"\b(Kyiv|Ukraine|Ukrainian|Zelenskyy?)\b")),
     ("NATO", re.compile(r"\bNATO\b")),
     ("United States", re.compile(r"\b(US|U\.S\.|United States|Washington)\b")),
-)
-ARTICLE_DATE = re.compile(
-    rf"^\s*(?P<month>{MONTHS})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\.?\s*$"
-)
-ARTICLE_DATE_DMY = re.compile(
-    rf"^\s*(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{MONTHS}),?\s+(?P<year>\d{{4}})\.?\s*$"
 )
 AI_MARKERS = re.compile(r"generated (?:with|by) (?:an )?AI|AI[- ]generated", re.IGNORECASE)
 
@@ -133,14 +128,11 @@ def extract_article(text: str) -> Article:
 
 
 def _article_date(lines: Iterable[str]) -> dt.date | None:
+    """The first of the opening lines that is a date and nothing else."""
     for line in list(lines)[:10]:
-        match = ARTICLE_DATE.match(line) or ARTICLE_DATE_DMY.match(line)
-        if match:
-            month = MONTHS.split("|").index(match["month"]) + 1
-            try:
-                return dt.date(int(match["year"]), month, int(match["day"]))
-            except ValueError:
-                return None
+        found = parse_date_text(line)
+        if found is not None:
+            return found
     return None
 
 

@@ -33,7 +33,18 @@ from briefing.schema import (
 
 # Characters XML 1.0 (and so a Word document) cannot hold: C0 controls but tab, LF and CR.
 UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d.%m.%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d %Y",
+    "%b %d %Y",
+    "%d.%m.%Y",
+)
+ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+SERIAL = re.compile(r"\d{5}")  # Excel's day numbers for 1927 to 2173
+EXCEL_EPOCH = dt.date(1899, 12, 30)
 NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 # Signs a number may carry as typed: "12%", "$1,200", "€5", "1 200 ₴".
 NUMBER_SIGNS = re.compile(r"^[$€£¥₴₽]|[%$€£¥₴₽]$")
@@ -431,9 +442,24 @@ def _to_date(value: CellValue) -> dt.date:
     if isinstance(value, dt.date):
         return value
     text = " ".join(str(value).split())
+    # A date cell formatted as General (or typed as its number) shows Excel's serial number.
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number or SERIAL.fullmatch(text):
+        serial = float(text)
+        if 10_000 <= serial < 100_000:  # 1927 to 2173; a small number is no date
+            return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    parsed = parse_date_text(text)
+    if parsed is None:
+        raise ValueError(f"expected a date such as 2024-06-14, got {text!r}")
+    return parsed
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """A date as people type it: 2024-06-14, 14 June 2024, June 14th, 2024, 14.06.2024."""
+    text = ORDINAL.sub(r"\1", " ".join(text.replace(",", " ").split())).rstrip(".")
     for pattern in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise ValueError(f"expected a date such as 2024-06-14, got {text!r}")
+    return None

@@ -235,6 +235,11 @@ def test_numbers_typed_as_text_are_read(
         pytest.param("14 June 2024", id="day-month-year"),
         pytest.param("June 14, 2024", id="month-day-year"),
         pytest.param("14.06.2024", id="dotted"),
+        pytest.param("June 14th 2024.", id="article-dateline"),
+        pytest.param("14th June 2024", id="ordinal-first"),
+        pytest.param("2024/06/14", id="slashes"),
+        pytest.param(45457, id="excel-serial-number"),
+        pytest.param("45457", id="excel-serial-as-text"),
     ],
 )
 def test_dates_are_read(make_workbook: MakeWorkbook, typed: object) -> None:
@@ -352,3 +357,4 @@ def test_a_briefing_sheet_without_its_header_row(make_workbook: MakeWorkbook) ->
     dossier = load_dossier(path)
     assert dossier.briefing.title.startswith("Putin's ceasefire terms")
     assert dossier.briefing.cells["title"] == "B1"
+
