@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _debug = {"on": False}
+MAX_PRINTED = 200  # problems `check` prints before it summarizes the rest
 
 
 def _fail(err: BriefingError) -> typer.Exit:
@@ -64,6 +65,9 @@ def check(
     try:
         report = pipeline.check_workbook(workbook)
     except BriefingError as err:
+        if as_json and not _debug["on"]:
+            typer.echo(json.dumps({"file": str(workbook), "error": str(err)}, ensure_ascii=False))
+            raise typer.Exit(1) from err
         raise _fail(err) from err
     if as_json:
         payload = {
@@ -82,8 +86,11 @@ def check(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        for problem in report.problems:
+        for problem in report.problems[:MAX_PRINTED]:
             typer.echo(str(problem))
+        if len(report.problems) > MAX_PRINTED:
+            hidden = len(report.problems) - MAX_PRINTED
+            typer.echo(f"… and {_count(hidden, 'more problem')} (--json lists them all)")
         typer.echo(_summary(report))
     if report.errors or (strict and report.warnings):
         raise typer.Exit(1)

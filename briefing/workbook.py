@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -43,8 +44,9 @@ from briefing.schema import (
 if not openpyxl.DEFUSEDXML:
     raise ImportError("briefing needs defusedxml installed beside openpyxl")
 
-# A desk workbook is a few megabytes at most; past this an archive is refused before parsing.
-MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+# A desk workbook unpacks to a few megabytes; openpyxl needs about 25 times the unpacked size
+# in memory, so past this an archive is refused before parsing.
+MAX_UNPACKED_BYTES = 16 * 1024 * 1024
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -133,7 +135,9 @@ def _is_encrypted_ooxml(path: Path) -> bool:
 
 def _load(path: Path, *, data_only: bool = True) -> Workbook:
     try:
-        with path.open("rb") as handle:  # closed even when openpyxl fails half-way
+        with path.open("rb") as handle, warnings.catch_warnings():  # closed even on failure
+            # openpyxl warns of features it drops (extensions, odd dates); check reports cells.
+            warnings.simplefilter("ignore")
             return openpyxl.load_workbook(handle, data_only=data_only, rich_text=False)
     except Exception as err:  # openpyxl raises many types for damaged parts
         reason = " ".join(f"{type(err).__name__}: {err}".split())
@@ -253,6 +257,9 @@ def _raw_cell(
     if isinstance(origin, Cell) and origin.data_type == "e":
         return RawCell(coordinate, None, error=f"the cell holds the error {origin.value}")
     value = _plain(origin.value)
+    if isinstance(value, int | float) and "%" in str(origin.number_format):
+        # A cell formatted as a percentage shows 87% for 0.87; the analyst typed 87.
+        value = round(value * 100, 9)
     if value is None:
         if formulas.get(origin.coordinate) is False:
             return RawCell(

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -364,3 +365,33 @@ def test_a_title_longer_than_word_properties_hold(
     document = Document(str(out))
     assert document.core_properties.title == title.strip()[:254] + "…"
     assert document.paragraphs[0].text == title.strip()
+
+
+def test_check_json_on_an_unreadable_file(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    result = runner.invoke(app, ["check", str(path), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "file": str(path),
+        "error": f"{path}: the file is empty (0 bytes); it is not a workbook",
+    }
+
+
+def test_check_prints_at_most_200_problems(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
+    path = make_workbook({f"Timeline!A{row}": "not a date" for row in range(2, 13)})
+    book = openpyxl.load_workbook(path)
+    for row in range(20, 80):  # 60 demands with an ID and nothing else: 4 errors each
+        book["Demands"][f"A{row}"] = f"X{row}"
+    book.save(path)
+    everything = json.loads(runner.invoke(app, ["check", str(path), "--json"]).stdout)
+    assert everything["errors"] == 11 + 60 * 4
+    result = runner.invoke(app, ["check", str(path)])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1
+    assert len(lines) == 202
+    assert lines[:200] == [
+        f"{p['sheet']}!{p['cell']}: {p['message']}" for p in everything["problems"][:200]
+    ]
+    assert lines[200] == "… and 51 more problems (--json lists them all)"
+    assert lines[201] == f"{path}: 251 errors, 0 warnings"

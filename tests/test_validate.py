@@ -357,4 +357,3 @@ def test_a_briefing_sheet_without_its_header_row(make_workbook: MakeWorkbook) ->
     dossier = load_dossier(path)
     assert dossier.briefing.title.startswith("Putin's ceasefire terms")
     assert dossier.briefing.cells["title"] == "B1"
-

@@ -736,7 +736,7 @@ UNREADABLE: list[tuple[Callable[[Path], Path], str]] = [
     (_plain_zip, "{path}: a zip archive, but not an Excel workbook"),
     (
         _zip_bomb,
-        "{path}: the workbook unpacks to 300 MB, more than the 256 MB a briefing workbook "
+        "{path}: the workbook unpacks to 300 MB, more than the 16 MB a briefing workbook "
         "can be; it is refused",
     ),
 ]
@@ -934,3 +934,16 @@ def test_a_damaged_sheet_is_one_line_and_leaves_no_file_open(tmp_path: Path) -> 
     import gc
 
     gc.collect()  # an unclosed file would raise ResourceWarning here (warnings are errors)
+
+
+def test_a_percentage_cell_reads_as_the_number_shown(tmp_path: Path) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    letter = letter_of(FIGURES, "Value")
+
+    def percent(book: openpyxl.Workbook) -> None:
+        cell = book["Figures"][f"{letter}2"]
+        cell.value = 0.87
+        cell.number_format = "0%"
+
+    edit_book(path, percent)
+    assert raw_cell(read_workbook(path), "Figures", f"{letter}2") == RawCell(f"{letter}2", 87.0)
