@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import signal
+import threading
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from briefing.errors import TemplateError as BriefingTemplateError
 DEFAULT_TEMPLATE = "memo.docx"
 TAG = re.compile(r"\{[{%].*?[%}]\}", re.DOTALL)
 XML_TAG = re.compile(r"<[^>]+>")
+RENDER_SECONDS = 20  # a 5,000-row table renders in well under a second
 MAX_EXPONENT = 1000
 MAX_OUTPUT = 10_000_000  # characters one expression may build
 UNSAFE_ATTRIBUTE = re.compile(r"attribute '([^']+)'")
@@ -93,7 +97,13 @@ def render_memo(
     """The memo as .docx bytes; a template mistake raises TemplateError naming the tag."""
     document, name = _open(template)
     try:
-        document.render(dict(context), jinja_env=_environment(), autoescape=True)
+        with _time_limit(RENDER_SECONDS):
+            document.render(dict(context), jinja_env=_environment(), autoescape=True)
+    except RenderTimeout as err:
+        raise BriefingTemplateError(
+            f"{name}: the template ran for more than {RENDER_SECONDS} s; look for loops inside "
+            "loops"
+        ) from err
     except SecurityError as err:
         unsafe = UNSAFE_ATTRIBUTE.search(str(err))
         tag, text = _tag_naming(_template_texts(document), unsafe[1] if unsafe else "")
@@ -142,6 +152,36 @@ def _reason(err: BaseException) -> str:
 def _quoted_name(message: str) -> str:
     match = re.search(r"named '([^']+)'", message)
     return match[1] if match else ""
+
+
+class RenderTimeout(Exception):
+    """Raised inside a render that has run past its time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """Stop a render that runs too long: Jinja loops have no limit of their own.
+
+    It needs a POSIX alarm and the main thread (the command line runs there); elsewhere the
+    render runs unlimited.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise RenderTimeout
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -312,3 +312,18 @@ def test_a_damaged_template_is_one_line(example_workbook: Path, tmp_path: Path) 
         message = str(caught.value)
         assert message.startswith(f"{broken}: the template ")
         assert "\n" not in message and len(message) < 400
+
+
+def test_a_template_that_runs_too_long_is_stopped(
+    example_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("briefing.render.RENDER_SECONDS", 1)
+    template = make_template(
+        tmp_path / "slow.docx",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    with pytest.raises(TemplateError) as caught:
+        build(example_workbook, template)
+    assert str(caught.value) == (
+        f"{template}: the template ran for more than 1 s; look for loops inside loops"
+    )
