@@ -25,6 +25,7 @@ from jinja2 import (
 )
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from briefing.context import DocumentProperties
 from briefing.errors import TemplateError as BriefingTemplateError
@@ -62,7 +63,15 @@ class _MemoEnvironment(SandboxedEnvironment):
 
 def _environment() -> SandboxedEnvironment:
     # Autoescape keeps '&' and '<' in cell text from breaking the document's XML.
-    return _MemoEnvironment(undefined=StrictUndefined, autoescape=True)
+    return _MemoEnvironment(undefined=StrictUndefined, autoescape=True, finalize=_keep_braces)
+
+
+def _keep_braces(value: Any) -> Any:
+    """Printed text, escaped so that docxtpl's own "{_{" -> "{{" rewriting cannot touch it."""
+    if isinstance(value, str) and not isinstance(value, Markup) and "_" in value:
+        # str() first: Markup.replace would escape the "&" of the replacement again.
+        return Markup(str(escape(value)).replace("{_", "&#123;_").replace("_}", "_&#125;"))
+    return value
 
 
 def _open(template: Path | None) -> tuple[DocxTemplate, str]:

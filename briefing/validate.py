@@ -287,27 +287,26 @@ class _Validation:
             self.error(sheet, coordinate, raw.error)
             return _empty(column)
         value = None if raw is None else raw.value
-        if value is None:
-            if column.required:
-                self.error(sheet, coordinate, f"{column.header} is required but the cell is empty")
-            return _empty(column)
-        try:
-            typed = _convert(value, column)
-        except ValueError as err:
-            self.error(sheet, coordinate, str(err))
-            return _empty(column)
-        if isinstance(typed, str):
-            cleaned = UNSAFE_CHARACTERS.sub("", typed)
-            if cleaned != typed:
-                removed = len(typed) - len(cleaned)
+        if isinstance(value, str):
+            cleaned = UNSAFE_CHARACTERS.sub("", value)
+            if cleaned != value:
+                removed = len(value) - len(cleaned)
                 self.warn(
                     sheet,
                     coordinate,
                     f"removed {removed} control character{'s' if removed > 1 else ''} "
                     "a Word document cannot hold",
                 )
-                typed = cleaned
-        return typed
+            value = cleaned if cleaned.strip() else None
+        if value is None:
+            if column.required:
+                self.error(sheet, coordinate, f"{column.header} is required but the cell is empty")
+            return _empty(column)
+        try:
+            return _convert(value, column)
+        except ValueError as err:
+            self.error(sheet, coordinate, str(err))
+            return _empty(column)
 
     # -- across sheets
 

@@ -42,6 +42,8 @@ def make_template(path: Path, *paragraphs: str) -> Path:
         pytest.param("{{ title }} and {% if x %}", id="jinja-looking-text"),
         pytest.param("مرحبا بالعالم", id="right-to-left"),
         pytest.param("=SUM(A1:A2)", id="formula-looking-text"),
+        pytest.param("{_{ docxtpl's own escapes }_} {_% %_}", id="docxtpl-escapes"),
+        pytest.param("a\ttab", id="tab"),
     ],
 )
 def test_cell_text_reaches_the_memo_exactly(make_workbook: MakeWorkbook, text: str) -> None:

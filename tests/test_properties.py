@@ -1,0 +1,109 @@
+"""Properties over many generated inputs: any cell text reaches the memo exactly; any valid
+records build a memo that python-docx opens again."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from docx import Document
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from briefing.pipeline import build_memo, example_records, load_dossier
+from briefing.validate import UNSAFE_CHARACTERS
+from briefing.workbook import workbook_bytes
+from tests.conftest import memo_text
+
+PROPERTY_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# Any character but surrogates, which no file can hold.
+CELL_TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=120)
+
+
+def excel_escaped(text: str) -> str:
+    """Text as Excel stores it: characters XML cannot hold as _xHHHH_."""
+    return re.sub(
+        r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", lambda m: f"_x{ord(m[0]):04X}_", text
+    )
+
+
+def what_the_memo_shows(text: str) -> str:
+    """The documented rule: unholdable characters removed, outer spaces trimmed, one newline."""
+    cleaned = UNSAFE_CHARACTERS.sub("", text)
+    return cleaned.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+@PROPERTY_SETTINGS
+@given(text=CELL_TEXT)
+def test_any_cell_text_reaches_the_memo_exactly(text: str) -> None:
+    # A literal _xHHHH_ would be stored by Excel as _x005F_xHHHH_; openpyxl does not do that.
+    assume(not re.search(r"_x[0-9A-Fa-f]{4}_", text))
+    expected = what_the_memo_shows(text)
+    assume(expected)
+    with tempfile.TemporaryDirectory() as folder:
+        workbook = Path(folder) / "desk.xlsx"
+        records, briefing = example_records()
+        workbook.write_bytes(workbook_bytes(records, briefing))
+        book = openpyxl.load_workbook(workbook)
+        cell = book["Briefing"]["B8"]  # the BLUF, a paragraph of its own
+        cell.value = excel_escaped(text)
+        cell.data_type = "s"
+        book.save(workbook)
+        memo = Path(folder) / "memo.docx"
+        build_memo(workbook, memo)
+        body = memo_text(memo)
+    assert f"Bottom line up front\n{expected}\nKey judgments\n" in body
+
+
+ROW_TEXT = st.text(
+    st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
+).filter(lambda t: t.strip() and not re.search(r"_x[0-9A-Fa-f]{4}_", t))
+
+
+@st.composite
+def figure_rows(draw: Any) -> list[dict[str, Any]]:
+    count = draw(st.integers(min_value=0, max_value=12))
+    rows = []
+    for index in range(count):
+        value = draw(st.integers(min_value=0, max_value=10**9))
+        rows.append(
+            {
+                "ID": f"F{index + 1}",
+                "Date": draw(st.dates()).isoformat(),
+                "Claimed by": draw(ROW_TEXT),
+                "Metric": draw(ROW_TEXT),
+                "Value": value,
+                "Status": draw(st.sampled_from(["claimed", "confirmed", "disputed"])),
+                "Source": "S1",
+                "Quote": f"{draw(ROW_TEXT)} {value}",
+            }
+        )
+    return rows
+
+
+@PROPERTY_SETTINGS
+@given(figures=figure_rows())
+def test_any_valid_records_build_a_memo_word_can_open(figures: list[dict[str, Any]]) -> None:
+    records, briefing = example_records()
+    records = dict(records, Figures=figures, Judgments=[])
+    with tempfile.TemporaryDirectory() as folder:
+        workbook = Path(folder) / "desk.xlsx"
+        workbook.write_bytes(workbook_bytes(records, briefing))
+        assert [f.id for f in load_dossier(workbook).figures] == [f["ID"] for f in figures]
+        memo = Path(folder) / "memo.docx"
+        build_memo(workbook, memo)
+        document = Document(str(memo))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert ("Battlefield figures" in text) == bool(figures)
+    for figure in figures:
+        assert any(
+            f"{figure['Value']:,}" == row.cells[4].text
+            for table in document.tables
+            for row in table.rows
+            if len(row.cells) == 7
+        )
