@@ -21,6 +21,7 @@ from docx.text.paragraph import Paragraph
 TARGET = Path(__file__).resolve().parent.parent / "templates" / "memo.docx"
 TABLE_STYLE = "Light Grid Accent 1"
 NAVY = RGBColor(0x1F, 0x38, 0x64)
+NUMBER_COLUMNS = {"Value", "Total", "Figures"}  # right-aligned so digits line up
 
 
 def tag(document: Document, text: str) -> None:
@@ -83,6 +84,10 @@ def loop_table(
                 paragraph.paragraph_format.space_after = Pt(0)
                 for run in paragraph.runs:
                     run.font.size = Pt(9)
+    for row in table.rows[0], table.rows[2]:
+        for index, cell in enumerate(row.cells):
+            if headers[index] in NUMBER_COLUMNS:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     row_flags(table)
 
 
@@ -155,7 +160,7 @@ def memo_block(document: Document) -> None:
         row.cells[1].paragraphs[0].add_run(value)
         for cell in row.cells:
             cell.paragraphs[0].paragraph_format.space_after = Pt(2)
-    shape(block, [4.6, 12.0])
+    shape(block, [5.2, 11.4])
     document.add_heading("Bottom line up front", level=1)
     document.add_paragraph("{{ bluf }}")
 
