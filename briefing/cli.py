@@ -11,6 +11,7 @@ import typer
 
 from briefing import pipeline
 from briefing.errors import BriefingError, InvalidWorkbook
+from briefing.validate import parse_date_text
 
 app = typer.Typer(
     help="Turn an analyst's Excel workbook into a Word briefing memo.",
@@ -119,10 +120,28 @@ def build(
         Path | None,
         typer.Option("--template", "-t", help="A Word template with Jinja tags (.docx)."),
     ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="The memo's date, instead of the Briefing sheet's."),
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write a PDF beside the memo (needs LibreOffice).")
+    ] = False,
+    email: Annotated[
+        bool,
+        typer.Option("--email", help="Also write an email draft (.eml) with the memo attached."),
+    ] = False,
 ) -> None:
     """Check the workbook, then render the memo; errors stop it, warnings do not."""
+    memo_date = None
+    if date is not None:
+        memo_date = parse_date_text(date)
+        if memo_date is None:
+            raise typer.BadParameter(f"{date!r} is not a date; write it as 2024-06-14")
     try:
-        result = pipeline.build_memo(workbook, output, template)
+        result = pipeline.build_memo(
+            workbook, output, template, memo_date=memo_date, pdf=pdf, email=email
+        )
     except InvalidWorkbook as err:
         for problem in err.problems:
             typer.echo(str(problem), err=True)
@@ -134,7 +153,9 @@ def build(
         raise _fail(err) from err
     for problem in result.warnings:
         typer.echo(str(problem), err=True)
-    typer.echo(f"Wrote {result.path}")
+    for written in (result.path, result.pdf, result.email):
+        if written is not None:
+            typer.echo(f"Wrote {written}")
 
 
 @app.command()

@@ -1,13 +1,24 @@
-"""Write files atomically: a temporary file beside the target, then os.replace."""
+"""Write what a command makes: atomically (a temporary file, then os.replace), PDF, email draft."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import email.utils
 import os
+import shutil
+import subprocess
 import tempfile
+from collections.abc import Sequence
+from email.message import EmailMessage
 from pathlib import Path
 
 from briefing.errors import OutputError
+
+ATTACHMENT_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pdf": "application/pdf",
+}
 
 
 def check_target(path: Path) -> None:
@@ -84,3 +95,61 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def pdf_from_docx(docx: Path, *, timeout: int = 180) -> Path:
+    """Convert the memo to PDF with LibreOffice, beside it, replacing any earlier PDF whole."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise OutputError(
+            f"{docx}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
+        )
+    target = docx.with_suffix(".pdf")
+    check_not_open(target)
+    with tempfile.TemporaryDirectory(dir=docx.parent, prefix=".briefing-pdf-") as folder:
+        # A profile of its own, so that a LibreOffice the analyst has open does not take over.
+        profile = Path(folder, "profile").resolve().as_uri()
+        command = [
+            office,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            folder,
+            str(docx),
+        ]
+        try:
+            subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as err:
+            raise OutputError(f"{docx}: LibreOffice took over {timeout} s to make the PDF") from err
+        made = Path(folder) / target.name
+        if not made.is_file():
+            raise OutputError(f"{docx}: LibreOffice could not convert the memo to PDF")
+        write_atomically(target, made.read_bytes())
+    return target
+
+
+def email_draft(
+    memo: Path,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[Path],
+    date: dt.datetime,
+) -> Path:
+    """Write an email draft (.eml) beside the memo with the memo attached; mail clients open it."""
+    message = EmailMessage()
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = email.utils.format_datetime(date)
+    message["X-Unsent"] = "1"  # Outlook opens the file as a draft to send
+    message.set_content(body)
+    for attachment in attachments:
+        kind = ATTACHMENT_TYPES.get(attachment.suffix.casefold(), "application/octet-stream")
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(
+            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
+        )
+    return write_atomically(memo.with_suffix(".eml"), bytes(message))

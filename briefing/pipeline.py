@@ -14,10 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
-from briefing.errors import ExtractError, InvalidWorkbook, TargetExists, TemplateError
+from briefing.errors import (
+    ExtractError,
+    InvalidWorkbook,
+    OutputError,
+    TargetExists,
+    TemplateError,
+)
 from briefing.extract import Article, extract_article
 from briefing.model import CellValue, Dossier, Problem, RawSheet, RawWorkbook
-from briefing.output import check_output, check_target, write_atomically
+from briefing.output import (
+    check_output,
+    check_target,
+    email_draft,
+    pdf_from_docx,
+    write_atomically,
+)
 from briefing.provenance import verify_provenance
 from briefing.render import default_template_bytes, lint_template, render_memo
 from briefing.schema import SHEETS, normalize_header
@@ -95,6 +107,8 @@ class BuildResult:
 
     path: Path
     warnings: tuple[Problem, ...]
+    pdf: Path | None = None
+    email: Path | None = None
 
 
 def default_output(workbook: Path) -> Path:
@@ -107,16 +121,38 @@ def build_memo(
     output: Path | None = None,
     template: Path | None = None,
     *,
+    memo_date: dt.date | None = None,
+    pdf: bool = False,
+    email: bool = False,
     now: dt.datetime | None = None,
 ) -> BuildResult:
-    """Check the workbook, render the memo and write it atomically."""
+    """Check the workbook, render the memo and write it atomically; then a PDF and an email."""
     target = output or default_output(workbook)
     check_output(target, ".docx", workbook, template)
     dossier = load_dossier(workbook)
+    if memo_date is not None:
+        dossier = replace(dossier, briefing=replace(dossier.briefing, date=memo_date))
+    if email and not dossier.briefing.email_to:
+        raise OutputError(
+            f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' field"
+        )
     context = build_context(dossier)
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     data = render_memo(template, context.as_dict(), document_properties(dossier, created))
-    return BuildResult(write_atomically(target, data), dossier.problems)
+    memo = write_atomically(target, data)
+    made_pdf = pdf_from_docx(memo) if pdf else None
+    draft = None
+    if email:
+        briefing = dossier.briefing
+        draft = email_draft(
+            memo,
+            to=briefing.email_to,
+            subject=f"[{briefing.handling}] {briefing.subject}",
+            body=f"{briefing.bluf}\n\nThe memo is attached ({briefing.handling}).\n",
+            attachments=[memo, *([made_pdf] if made_pdf else [])],
+            date=created.replace(tzinfo=dt.UTC),
+        )
+    return BuildResult(memo, dossier.problems, made_pdf, draft)
 
 
 def new_template(path: Path, *, force: bool = False) -> Path:

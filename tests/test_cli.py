@@ -395,3 +395,57 @@ def test_check_prints_at_most_200_problems(runner: CliRunner, make_workbook: Mak
     ]
     assert lines[200] == "… and 51 more problems (--json lists them all)"
     assert lines[201] == f"{path}: 251 errors, 0 warnings"
+
+
+def test_build_email_draft_attaches_the_memo(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    import email
+    from email import policy
+
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out), "--email"])
+    assert result.exit_code == 0
+    assert result.stdout == f"Wrote {out}\nWrote {tmp_path / 'memo.eml'}\n"
+    message = email.message_from_bytes((tmp_path / "memo.eml").read_bytes(), policy=policy.default)
+    assert message["To"] == "desk-editor@example.org"
+    assert message["Subject"] == (
+        "[TLP:CLEAR] Putin's 14 June 2024 conditions for a ceasefire in Ukraine and reactions "
+        "from Kyiv, Washington and NATO"
+    )
+    assert message["X-Unsent"] == "1"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert body.get_content().startswith("On 14 June 2024 Putin offered an immediate ceasefire")
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "memo.docx"
+    assert attachment.get_content() == out.read_bytes()
+
+
+def test_build_email_needs_addresses(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    path = make_workbook({"Briefing!B9": None})
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(path), "-o", str(out), "--email"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: --email needs the addresses in the Briefing sheet's 'Email to' field\n"
+    )
+    assert not out.exists()
+
+
+def test_build_date_overrides_the_briefing_date(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import memo_text
+
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(
+        app, ["build", str(example_workbook), "-o", str(out), "--date", "2024-06-15"]
+    )
+    assert result.exit_code == 0
+    assert "DATE: | 15 June 2024" in memo_text(out)
+    wrong = runner.invoke(app, ["build", str(example_workbook), "--date", "tomorrow"])
+    assert wrong.exit_code == 2
+    assert "'tomorrow' is not a date; write it as 2024-06-14" in wrong.output

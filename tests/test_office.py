@@ -209,3 +209,14 @@ def test_memo_pdf_every_page_has_handling_label_and_page_x_of_y(memo_text: str) 
     for number, page in enumerate(pages, start=1):
         assert page.count("TLP:CLEAR") >= 2, f"page {number}: header and footer label"
         assert f"Page {number} of {len(pages)}" in page
+
+
+def test_build_pdf_writes_a_pdf_beside_the_memo(tmp_path: Path) -> None:
+    out = tmp_path / "memo.docx"
+    result = build_memo(SEED_WORKBOOK, out, pdf=True)
+    assert result.pdf == tmp_path / "memo.pdf"
+    text = subprocess.run(
+        ["pdftotext", str(result.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "MEMORANDUM FOR" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memo.docx", "memo.pdf"]
