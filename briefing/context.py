@@ -295,8 +295,18 @@ def _caveats(dossier: Dossier, record_sources: dict[str, str]) -> list[str]:
     if unconfirmed:
         caveats.append(
             f"{format_number(len(unconfirmed))} of {format_number(len(dossier.figures))} "
-            "figures rest on one side's claim and are not independently confirmed "
+            "figures are claimed or disputed, not independently confirmed "
             f"({', '.join(f.id for f in unconfirmed)})."
+        )
+    unchecked = [s.id for s in dossier.sources if not s.file]
+    if unchecked:
+        markers = cite(*unchecked)
+        caveats.append(
+            f"Quotes from {markers} were not checked against a copy of the source: the "
+            "workbook gives no text file for it."
+            if len(unchecked) == 1
+            else f"Quotes from {markers} were not checked against copies of the sources: the "
+            "workbook gives no text files for them."
         )
     single: dict[str, list[str]] = {}
     for judgment in dossier.judgments:

@@ -50,6 +50,9 @@ NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 SPACED_NUMBER = re.compile(r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)")
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
 PASSAGE_CHARACTERS = 160
+SPACED_DASH = re.compile(r" ?- ?")
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+PARAGRAPH = "\u00b6"  # stands between paragraphs in the normalized text
 SHORTLIST = 8  # sentences compared closely with a quote that was not found
 WORD = re.compile(r"\w+")
 # "1.5 million", "2 billion": a number the words after it multiply.
@@ -70,7 +73,8 @@ class SourceText:
 def normalize(text: str) -> str:
     """Text as quotes are compared: typography, case and spacing do not matter."""
     text = unicodedata.normalize("NFKC", text).translate(TYPOGRAPHY)
-    return " ".join(text.casefold().split())
+    # "drones—over" and "drones — over" differ only in spacing.
+    return SPACED_DASH.sub("-", " ".join(text.casefold().split()))
 
 
 def verify_provenance(dossier: Dossier) -> list[Problem]:
@@ -155,20 +159,25 @@ def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> So
         " ".join(part.split()) for part in SENTENCE_END.split(text) if part and part.strip()
     )
     words = tuple(frozenset(WORD.findall(normalize(sentence))) for sentence in sentences)
-    return SourceText(normalize(text), sentences, words)
+    # Paragraphs stay apart: "..." may leave words out of a paragraph, not join two.
+    paragraphs = (normalize(part) for part in PARAGRAPH_BREAK.split(text))
+    return SourceText(f" {PARAGRAPH} ".join(p for p in paragraphs if p), sentences, words)
 
 
 def quote_found(quote: str, normalized_source: str) -> bool:
     """Whether the quote's words stand in the source, in order; '...' may stand for any words."""
-    start = 0
+    start = -1
     for fragment in ELLIPSIS.split(normalize(quote)):
         fragment = fragment.strip(" \"'")
         if not fragment:
             continue
-        # Whole words only: "ate" must not match inside "negotiate".
-        pattern = re.compile(rf"(?<!\w){re.escape(fragment)}(?!\w)")
-        match = pattern.search(normalized_source, start)
+        # Whole words and whole numbers only: "ate" must not match inside "negotiate", nor
+        # "lost 1" inside "lost 1,087", nor "87" inside "1,087".
+        pattern = re.compile(rf"(?<!\w)(?<!\d[.,]){re.escape(fragment)}(?![.,]\d)(?!\w)")
+        match = pattern.search(normalized_source, max(start, 0))
         if match is None:
+            return False
+        if start >= 0 and PARAGRAPH in normalized_source[start : match.start()]:
             return False
         start = match.end()
     return True

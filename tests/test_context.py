@@ -282,7 +282,9 @@ def test_caveats_follow_from_the_data() -> None:
         "[S1] says it was generated with AI; treat its details as unverified until a primary "
         "source confirms them.",
         "[S1] is graded F3: reliability cannot be judged; possibly true.",
-        "1 of 2 figures rest on one side's claim and are not independently confirmed (F1).",
+        "1 of 2 figures are claimed or disputed, not independently confirmed (F1).",
+        "Quotes from [S1][S2] were not checked against copies of the sources: the workbook "
+        "gives no text files for them.",
         "Judgments J1 and J2 each rest on a single source, [S1].",
     ]
 

@@ -151,3 +151,51 @@ def test_source_file_that_is_not_text(seed_copy: Path) -> None:
         f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' is not UTF-8 text; "
         "save it as UTF-8 text"
     ]
+
+
+SOURCE = (
+    "Officials said Russia lost 1,087 drones\u2014over two weeks.\n\n"
+    "The army fired 2.5 million shells. Kyiv asked for more.\n"
+)
+
+
+def source_text(tmp_path: Path) -> str:
+    from briefing.provenance import _read_source
+    from briefing.schema import SourceRow
+
+    (tmp_path / "source.txt").write_text(SOURCE, encoding="utf-8")
+    row = SourceRow(
+        id="S1",
+        title="t",
+        publisher="",
+        published=None,
+        url="",
+        file="source.txt",
+        reliability="A",
+        credibility="1",
+        ai_generated="",
+        notes="",
+        cells={"file": "F2"},
+    )
+    text = _read_source(tmp_path, row, [])
+    assert text is not None
+    return text.normalized
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        pytest.param("Officials said Russia lost 1", False, id="number-cut-short"),
+        pytest.param("087 drones", False, id="number-cut-at-the-front"),
+        pytest.param("The army fired 2.5", True, id="whole-decimal"),
+        pytest.param("The army fired 2", False, id="decimal-cut-short"),
+        pytest.param("lost 1,087 drones \u2014 over two weeks", True, id="spaced-dash"),
+        pytest.param("lost 1,087 drones - over", True, id="hyphen-for-dash"),
+        pytest.param(
+            "Officials said ... Kyiv asked for more", False, id="ellipsis-across-paragraphs"
+        ),
+        pytest.param("The army fired … Kyiv asked for more", True, id="ellipsis-in-a-paragraph"),
+    ],
+)
+def test_whole_numbers_dashes_and_paragraphs(tmp_path: Path, quote: str, found: bool) -> None:
+    assert quote_found(quote, source_text(tmp_path)) is found
