@@ -79,6 +79,8 @@ def _refuse_non_workbook(path: Path) -> None:
         raise WorkbookUnreadable(f"{name}: no such file; check the path and try again")
     if path.is_dir():
         raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the .xlsx file")
+    if not path.is_file():  # a pipe or a device would block the read
+        raise WorkbookUnreadable(f"{name}: not a regular file; give the .xlsx file")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -124,6 +126,25 @@ def _refuse_non_workbook(path: Path) -> None:
             f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
             f"{MAX_UNPACKED_BYTES // 2**20} MB a briefing workbook can be; it is refused"
         )
+    declaring = _parts_declaring_entities(path, members)
+    if declaring:
+        raise WorkbookUnreadable(
+            f"{name}: {declaring[0]} declares XML entities, which Excel never writes; the "
+            "workbook is refused as unsafe"
+        )
+
+
+def _parts_declaring_entities(path: Path, members: Iterable[zipfile.ZipInfo]) -> list[str]:
+    """XML parts that open with a DOCTYPE: the way in for entity-expansion attacks."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for member in members:
+            if member.filename.endswith((".xml", ".rels")):
+                with archive.open(member) as part:
+                    head = part.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    found.append(member.filename)
+    return found
 
 
 def _is_encrypted_ooxml(path: Path) -> bool:

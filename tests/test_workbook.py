@@ -919,9 +919,10 @@ def test_billion_laughs_in_a_sheet_is_refused(tmp_path: Path) -> None:
     patch_sheet_xml(path, "Figures", add_doctype)
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: the workbook ")
-    assert "\n" not in message
+    assert str(caught.value) == (
+        f"{path}: xl/worksheets/sheet5.xml declares XML entities, which Excel never writes; "
+        "the workbook is refused as unsafe"
+    )
 
 
 def test_a_damaged_sheet_is_one_line_and_leaves_no_file_open(tmp_path: Path) -> None:
@@ -929,7 +930,8 @@ def test_a_damaged_sheet_is_one_line_and_leaves_no_file_open(tmp_path: Path) -> 
     patch_sheet_xml(path, "Figures", lambda xml: xml[: len(xml) // 2])
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
-    assert str(caught.value).startswith(f"{path}: the workbook ")
+    assert str(caught.value).startswith(f"{path}: the workbook cannot be read (")
+    assert str(caught.value).endswith("); open it in Excel or LibreOffice and save it again")
     assert "\n" not in str(caught.value)
     import gc
 
@@ -947,3 +949,25 @@ def test_a_percentage_cell_reads_as_the_number_shown(tmp_path: Path) -> None:
 
     edit_book(path, percent)
     assert raw_cell(read_workbook(path), "Figures", f"{letter}2") == RawCell(f"{letter}2", 87.0)
+
+
+def test_a_million_empty_styled_rows_are_refused_with_a_clear_line(tmp_path: Path) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    rows = "".join(f'<row r="{i}" s="1" customFormat="1"/>' for i in range(20, 1_000_020))
+    patch_sheet_xml(
+        path, "Timeline", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>")
+    )
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: the workbook unpacks to 38 MB, more than the 16 MB a briefing workbook can "
+        "be; it is refused"
+    )
+
+
+def test_a_pipe_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "desk.xlsx"
+    os.mkfifo(path)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == f"{path}: not a regular file; give the .xlsx file"
