@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 import signal
@@ -22,6 +23,7 @@ from jinja2 import (
     UndefinedError,
     meta,
     nodes,
+    pass_eval_context,
 )
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -36,6 +38,8 @@ XML_TAG = re.compile(r"<[^>]+>")
 RENDER_SECONDS = 20  # a 5,000-row table renders in well under a second
 MAX_EXPONENT = 1000
 MAX_OUTPUT = 10_000_000  # characters one expression may build
+MAX_PRINTED = 50_000_000  # characters a whole memo may print
+LARGE_WIDTH = re.compile(r"%[-+ #0]*\d{8,}|%[-+ #0]*\d*\.\d{8,}|\{[^{}]*?\d{8,}[^{}]*\}")
 UNSAFE_ATTRIBUTE = re.compile(r"attribute '([^']+)'")
 UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 
@@ -46,9 +50,22 @@ def default_template_bytes() -> bytes:
 
 
 class _MemoEnvironment(SandboxedEnvironment):
-    """Jinja's sandbox, also refusing to build huge strings or numbers with * and **."""
+    """Jinja's sandbox, also refusing to build huge strings or numbers.
 
-    intercepted_binops = frozenset({"*", "**"})
+    Jinja's sandbox keeps templates away from Python but lets them ask for any amount of
+    memory ('x' * 10**9, '{:>999999999}'.format(1), a loop printing a long text). Each way of
+    making one value large is checked before it runs, every value's size after, and the
+    whole printed text is counted.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(finalize=self._print, **options)
+        self.printed = 0
+        for name in list(self.filters):
+            self.filters[name] = _bounded(self.filters[name])
+        self.filters["join"] = _bounded_join(self.filters["join"])
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
@@ -58,12 +75,73 @@ class _MemoEnvironment(SandboxedEnvironment):
             counts = [v for v in (left, right) if isinstance(v, int)]
             if sizes and counts and sizes[0] * counts[0] > MAX_OUTPUT:
                 raise SecurityError("the repeated text would be too long")
-        return super().call_binop(context, operator, left, right)
+        if operator == "%" and isinstance(left, str):
+            _check_widths(left)
+        return _checked_size(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            _check_widths(owner)
+            numbers = [a for a in (*args, *kwargs.values()) if isinstance(a, int)]
+            if any(abs(n) > MAX_OUTPUT for n in numbers):
+                raise SecurityError("the text would be too long")
+        return _checked_size(super().call(__context, __obj, *args, **kwargs))
+
+    def wrap_str_format(self, value: Any) -> Any:
+        # Jinja reroutes str.format here, not through call(): check the format first.
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _check_widths(owner)
+        return super().wrap_str_format(value)
+
+    def _print(self, value: Any) -> Any:
+        value = _keep_braces(value)
+        self.printed += len(value) if isinstance(value, str) else 0
+        if self.printed > MAX_PRINTED:
+            raise SecurityError(f"the memo would be over {MAX_PRINTED:,} characters")
+        return value
 
 
-def _environment() -> SandboxedEnvironment:
-    # Autoescape keeps '&' and '<' in cell text from breaking the document's XML.
-    return _MemoEnvironment(undefined=StrictUndefined, autoescape=True, finalize=_keep_braces)
+def _bounded(function: Any) -> Any:
+    """A Jinja filter that refuses to make or return a value too large to print."""
+
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_OUTPUT:
+                raise SecurityError("the text would be too long")
+            if isinstance(value, str):
+                _check_widths(value)
+        return _checked_size(function(*args, **kwargs))
+
+    return bounded
+
+
+def _bounded_join(join: Any) -> Any:
+    """The join filter, refusing before it builds a text too long to print."""
+
+    @pass_eval_context
+    def bounded(context: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        items = list(value)
+        size = len(d) * max(len(items) - 1, 0) + sum(len(str(item)) for item in items)
+        if size > MAX_OUTPUT:
+            raise SecurityError("the text would be too long")
+        return join(context, items, d, attribute)
+
+    return bounded
+
+
+def _check_widths(text: str) -> None:
+    """Refuse a format string that pads to millions of characters: '%0400000000d', '{:>9999999}'."""
+    if LARGE_WIDTH.search(text):
+        raise SecurityError("the format asks for a text too long")
+
+
+def _checked_size(value: Any) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_OUTPUT:
+        raise SecurityError("the text would be too long")
+    return value
 
 
 def _keep_braces(value: Any) -> Any:
@@ -72,6 +150,11 @@ def _keep_braces(value: Any) -> Any:
         # str() first: Markup.replace would escape the "&" of the replacement again.
         return Markup(str(escape(value)).replace("{_", "&#123;_").replace("_}", "_&#125;"))
     return value
+
+
+def _environment() -> SandboxedEnvironment:
+    # Autoescape keeps '&' and '<' in cell text from breaking the document's XML.
+    return _MemoEnvironment(undefined=StrictUndefined, autoescape=True)
 
 
 def _open(template: Path | None) -> tuple[DocxTemplate, str]:

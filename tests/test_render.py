@@ -145,6 +145,39 @@ def test_empty_sections_are_left_out(make_workbook: MakeWorkbook, tmp_path: Path
             id="huge-string",
         ),
         pytest.param(
+            ["{{ 'x'.center(400000000) }}"],
+            "the template tries something unsafe (the text would be too long); remove that tag",
+            id="huge-center",
+        ),
+        pytest.param(
+            ["{{ '%0400000000d' % 1 }}"],
+            "the template tries something unsafe (the format asks for a text too long); "
+            "remove that tag",
+            id="huge-percent-format",
+        ),
+        pytest.param(
+            ["{{ '{:>400000000}'.format(1) }}"],
+            "the template tries something unsafe (the format asks for a text too long); "
+            "remove that tag",
+            id="huge-format-method",
+        ),
+        pytest.param(
+            ["{{ 'x'|center(400000000) }}"],
+            "the template tries something unsafe (the text would be too long); remove that tag",
+            id="huge-center-filter",
+        ),
+        pytest.param(
+            ["{% for i in range(60) %}{{ 'x' * 9000000 }}{% endfor %}"],
+            "the template tries something unsafe (the memo would be over 50,000,000 "
+            "characters); remove that tag",
+            id="huge-total",
+        ),
+        pytest.param(
+            ["{{ range(100000)|map('string')|join('x' * 5000) }}"],
+            "the template tries something unsafe (the text would be too long); remove that tag",
+            id="huge-join",
+        ),
+        pytest.param(
             ["{% for i in range(10**9) %}x{% endfor %}"],
             "the template asks for too much (Range too big. The sandbox blocks ranges larger "
             "than MAX_RANGE (100000).); simplify its loops",
