@@ -50,6 +50,20 @@ MAX_UNPACKED_BYTES = 16 * 1024 * 1024
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Parts of a workbook that openpyxl may not write back, by what an analyst would call them.
+KEPT_PARTS = (
+    ("xl/drawings/", "drawings or text boxes"),
+    ("xl/media/", "pictures"),
+    ("xl/charts/", "charts"),
+    ("xl/comments", "comments"),
+    ("xl/threadedComments/", "threaded comments"),
+    ("xl/vbaProject.bin", "macros"),
+    ("xl/pivotTables/", "pivot tables"),
+    ("xl/slicers/", "slicers"),
+    ("xl/externalLinks/", "links to other workbooks"),
+    ("xl/embeddings/", "embedded objects"),
+    ("customXml/", "custom XML"),
+)
 HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="1F3864"))
@@ -357,7 +371,24 @@ def appended_workbook_bytes(
         _append_rows(sheet, spec, rows, header_rows.get(name, 1))
     buffer = io.BytesIO()
     book.save(buffer)
+    lost = _dropped_parts(path, buffer.getvalue())
+    if lost:
+        raise ExtractError(
+            f"{path}: adding rows would drop what openpyxl cannot keep ({', '.join(lost)}); "
+            "extract into a new workbook (-o new.xlsx) and copy the rows across"
+        )
     return buffer.getvalue()
+
+
+def _dropped_parts(path: Path, rewritten: bytes) -> list[str]:
+    """Kinds of content (drawings, comments, macros, …) the rewritten workbook has fewer of."""
+    with zipfile.ZipFile(path) as before, zipfile.ZipFile(io.BytesIO(rewritten)) as after:
+        old, new = before.namelist(), after.namelist()
+    return [
+        what
+        for prefix, what in KEPT_PARTS
+        if sum(n.startswith(prefix) for n in new) < sum(n.startswith(prefix) for n in old)
+    ]
 
 
 def _append_rows(

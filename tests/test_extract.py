@@ -315,3 +315,20 @@ def test_extract_refuses_a_workbook_with_formulas(article: Path, example_workboo
         "be lost; extract into a new workbook (-o new.xlsx) and copy the rows across"
     )
     assert example_workbook.read_bytes() == before
+
+
+def test_extract_refuses_to_drop_what_openpyxl_cannot_keep(
+    article: Path, example_workbook: Path
+) -> None:
+    # A picture part openpyxl does not carry over when it saves the workbook again.
+    with zipfile.ZipFile(example_workbook, "a") as archive:
+        archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    before = example_workbook.read_bytes()
+    with pytest.raises(ExtractError) as caught:
+        extract_candidates(article, example_workbook, now=NOW)
+    assert str(caught.value) == (
+        f"{example_workbook}: adding rows would drop what openpyxl cannot keep (pictures); "
+        "extract into a new workbook (-o new.xlsx) and copy the rows across"
+    )
+    assert example_workbook.read_bytes() == before
+    assert not list(example_workbook.parent.glob("*.backup-*"))
