@@ -245,8 +245,9 @@ def test_check_and_build_leave_the_workbook_untouched(
 ) -> None:
     before = example_workbook.read_bytes()
     stamp = example_workbook.stat().st_mtime_ns
-    runner.invoke(app, ["check", str(example_workbook)])
-    runner.invoke(app, ["build", str(example_workbook), "-o", str(tmp_path / "m.docx")])
+    assert runner.invoke(app, ["check", str(example_workbook)]).exit_code == 0
+    built = runner.invoke(app, ["build", str(example_workbook), "-o", str(tmp_path / "m.docx")])
+    assert built.exit_code == 0
     assert example_workbook.read_bytes() == before
     assert example_workbook.stat().st_mtime_ns == stamp
 

@@ -55,14 +55,52 @@ def test_any_cell_text_reaches_the_memo_exactly(text: str) -> None:
         cell.data_type = "s"
         book.save(workbook)
         memo = Path(folder) / "memo.docx"
-        build_memo(workbook, memo)
+        result = build_memo(workbook, memo)
         body = memo_text(memo)
     assert f"Bottom line up front\n{expected}\nKey judgments\n" in body
+    removed = len(UNSAFE_CHARACTERS.findall(text))
+    reported = [str(w) for w in result.warnings if w.cell == "B8"]
+    if removed:
+        plural = "s" if removed > 1 else ""
+        assert reported == [
+            f"Briefing!B8: warning: removed {removed} control character{plural} a Word "
+            "document cannot hold"
+        ]
+    else:
+        assert reported == []
 
 
 ROW_TEXT = st.text(
     st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
 ).filter(lambda t: t.strip() and not re.search(r"_x[0-9A-Fa-f]{4}_", t))
+
+
+@st.composite
+def demand_and_reaction_rows(draw: Any) -> dict[str, list[dict[str, Any]]]:
+    demands = [
+        {
+            "ID": f"D{index + 1}",
+            "Party": draw(st.sampled_from(["Russia", "Ukraine", "NATO", "G7", "Other"])),
+            "Demand": draw(ROW_TEXT),
+            "Detail": draw(st.one_of(st.just(""), ROW_TEXT)),
+            "Source": "S1",
+            "Quote": draw(ROW_TEXT),
+        }
+        for index in range(draw(st.integers(min_value=0, max_value=8)))
+    ]
+    reactions = [
+        {
+            "ID": f"R{index + 1}",
+            "Actor": draw(st.sampled_from(["Podolyak", "Austin", draw(ROW_TEXT)])),
+            "Role": draw(st.one_of(st.just(""), ROW_TEXT)),
+            "Stance": draw(st.sampled_from(["supports", "opposes", "mixed", "neutral"])),
+            "Summary": draw(ROW_TEXT),
+            "Source": "S1",
+            "Quote": draw(ROW_TEXT),
+        }
+        for index in range(draw(st.integers(min_value=0, max_value=8)))
+    ]
+    return {"Demands": demands, "Reactions": reactions}
 
 
 @st.composite
@@ -87,10 +125,12 @@ def figure_rows(draw: Any) -> list[dict[str, Any]]:
 
 
 @PROPERTY_SETTINGS
-@given(figures=figure_rows())
-def test_any_valid_records_build_a_memo_word_can_open(figures: list[dict[str, Any]]) -> None:
+@given(figures=figure_rows(), others=demand_and_reaction_rows())
+def test_any_valid_records_build_a_memo_word_can_open(
+    figures: list[dict[str, Any]], others: dict[str, list[dict[str, Any]]]
+) -> None:
     records, briefing = example_records()
-    records = dict(records, Figures=figures, Judgments=[])
+    records = dict(records, Figures=figures, Judgments=[], **others)
     with tempfile.TemporaryDirectory() as folder:
         workbook = Path(folder) / "desk.xlsx"
         workbook.write_bytes(workbook_bytes(records, briefing))
@@ -100,6 +140,8 @@ def test_any_valid_records_build_a_memo_word_can_open(figures: list[dict[str, An
         document = Document(str(memo))
     text = "\n".join(p.text for p in document.paragraphs)
     assert ("Battlefield figures" in text) == bool(figures)
+    assert ("\nDemands\n" in f"\n{text}\n") == bool(others["Demands"])
+    assert ("\nReactions\n" in f"\n{text}\n") == bool(others["Reactions"])
     for figure in figures:
         assert any(
             f"{figure['Value']:,}" == row.cells[4].text
