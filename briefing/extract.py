@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 
 from briefing.provenance import words_to_digits
 from briefing.schema import PARTY, UNREVIEWED
-from briefing.validate import parse_date_text
+from briefing.validate import UNSAFE_CHARACTERS, parse_date_text
 
 Row = dict[str, str | int | float]
 
-# Characters XML (and so a workbook) cannot hold; hostile text is cleaned before anything else.
-UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 LONGEST_SENTENCE = 2000  # characters; longer "sentences" are not prose and are passed over
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|,\d|\.\d)")
@@ -81,7 +79,7 @@ class Article:
 
 def clean(text: str) -> str:
     """The text with line endings made one kind and characters a workbook cannot hold removed."""
-    return UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return UNSAFE_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def sentences(text: str) -> Iterator[str]:
