@@ -237,14 +237,14 @@ def extract_candidates(
     records = candidate_records(found, source_id, ids, file)
     stamp = now or dt.datetime.now()
     backup = None
+    briefing: dict[str, CellValue] = {"Title": found.title, "Subject": found.title}
+    if found.published:
+        briefing["Date"] = found.published.isoformat()
     if not existing:
-        briefing = {"Title": found.title, "Subject": found.title}
-        if found.published:
-            briefing["Date"] = found.published.isoformat()
         data = workbook_bytes(records, briefing)
     else:
         header_rows = {name: sheet.header_row or 1 for name, sheet in existing.items()}
-        data = appended_workbook_bytes(target, records, header_rows)
+        data = appended_workbook_bytes(target, records, header_rows, briefing)
         backup = backup_path(target, stamp)
         write_atomically(backup, target.read_bytes())
     write_atomically(target, data)

@@ -341,12 +341,14 @@ def appended_workbook_bytes(
     path: Path,
     records: Mapping[str, Sequence[Mapping[str, CellValue]]],
     header_rows: Mapping[str, int],
+    briefing: Mapping[str, CellValue] | None = None,
 ) -> bytes:
     """The workbook at `path` with `records` added below each sheet's last row.
 
     Everything already in the workbook is kept as openpyxl reads it; columns the new rows
-    need and the sheet lacks are added at the right, inside the sheet's table. A workbook
-    with formulas is refused: openpyxl would save them without their calculated values.
+    need and the sheet lacks are added at the right, inside the sheet's table. `briefing`
+    fills Briefing fields that are still empty, never one the analyst wrote. A workbook with
+    formulas is refused: openpyxl would save them without their calculated values.
     """
     formulas = [
         f"{sheet}!{coordinate}"
@@ -369,6 +371,9 @@ def appended_workbook_bytes(
             _write_records_sheet(book.create_sheet(name), spec, rows)
             continue
         _append_rows(sheet, spec, rows, header_rows.get(name, 1))
+    fields = next((s for s in book.worksheets if s.title.casefold() == "briefing"), None)
+    if fields is not None and briefing:
+        _fill_empty_fields(fields, briefing)
     buffer = io.BytesIO()
     book.save(buffer)
     lost = _dropped_parts(path, buffer.getvalue())
@@ -378,6 +383,20 @@ def appended_workbook_bytes(
             "extract into a new workbook (-o new.xlsx) and copy the rows across"
         )
     return buffer.getvalue()
+
+
+def _fill_empty_fields(sheet: Worksheet, values: Mapping[str, CellValue]) -> None:
+    """Write values into the Briefing sheet's empty Value cells (column B), by field name."""
+    spec = sheet_named("Briefing")
+    columns = {normalize_header(column.header): column for column in spec.columns}
+    for (row, column), cell in list(sheet._cells.items()):
+        if column != 1 or cell.value is None:
+            continue
+        key = normalize_header(str(cell.value))
+        wanted = next((v for k, v in values.items() if normalize_header(k) == key), None)
+        target = sheet.cell(row=row, column=2)
+        if wanted not in (None, "") and key in columns and target.value in (None, ""):
+            _set(target, wanted, columns[key])
 
 
 def _dropped_parts(path: Path, rewritten: bytes) -> list[str]:

@@ -16,7 +16,7 @@ from briefing.cli import app
 from briefing.errors import ExtractError, OutputError
 from briefing.extract import extract_article, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
-from briefing.workbook import read_workbook
+from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import SEED_ARTICLE
 
 NOW = dt.datetime(2024, 6, 15, 9, 30)
@@ -332,3 +332,18 @@ def test_extract_refuses_to_drop_what_openpyxl_cannot_keep(
     )
     assert example_workbook.read_bytes() == before
     assert not list(example_workbook.parent.glob("*.backup-*"))
+
+
+def test_extract_fills_only_empty_briefing_fields(
+    article: Path, tmp_path: Path, example_workbook: Path
+) -> None:
+    blank = tmp_path / "blank.xlsx"
+    blank.write_bytes(workbook_bytes({}, {}))
+    extract_candidates(article, blank, now=NOW)
+    fields = openpyxl.load_workbook(blank)["Briefing"]
+    assert fields["B2"].value.startswith("Putin promises ceasefire")
+    assert fields["B4"].value == dt.datetime(2024, 6, 14)
+    assert fields["B5"].value is None  # For: the analyst's to fill
+    extract_candidates(Path(shutil.copy(article, tmp_path / "other.txt")), example_workbook)
+    kept = openpyxl.load_workbook(example_workbook)["Briefing"]
+    assert kept["B2"].value == "Putin's ceasefire terms: surrender four regions and drop NATO bid"
