@@ -137,17 +137,27 @@ def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentPropertie
     )
 
 
-def _record_sources(dossier: Dossier) -> dict[str, str]:
-    """Record ID -> the source ID it cites, for the records a judgment can rest on."""
-    cited: dict[str, str] = {s.id: s.id for s in dossier.sources}
-    cited.update({demand.id: demand.source for demand in dossier.demands})
-    cited.update({reaction.id: reaction.source for reaction in dossier.reactions})
-    cited.update({figure.id: figure.source for figure in dossier.figures})
+def _record_sources(dossier: Dossier) -> dict[str, tuple[str, ...]]:
+    """Record ID -> the source IDs it rests on, in order; a judgment through its records."""
+    cited: dict[str, tuple[str, ...]] = {s.id: (s.id,) for s in dossier.sources}
+    cited.update({demand.id: (demand.source,) for demand in dossier.demands})
+    cited.update({reaction.id: (reaction.source,) for reaction in dossier.reactions})
+    cited.update({figure.id: (figure.source,) for figure in dossier.figures})
+    # A judgment may rest on another judgment: resolve until nothing changes (cycles stop).
+    for _ in dossier.judgments:
+        changed = False
+        for judgment in dossier.judgments:
+            sources = tuple(dict.fromkeys(s for r in judgment.based_on for s in cited.get(r, ())))
+            if cited.get(judgment.id) != sources:
+                cited[judgment.id] = sources
+                changed = True
+        if not changed:
+            break
     return cited
 
 
-def _judgment(judgment: JudgmentRow, record_sources: dict[str, str]) -> dict[str, str]:
-    sources = [record_sources[r] for r in judgment.based_on if r in record_sources]
+def _judgment(judgment: JudgmentRow, record_sources: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    sources = record_sources.get(judgment.id, ())
     return {
         "id": judgment.id,
         "text": judgment.judgment,
@@ -278,7 +288,7 @@ def _source(source: SourceRow) -> dict[str, str]:
     }
 
 
-def _caveats(dossier: Dossier, record_sources: dict[str, str]) -> list[str]:
+def _caveats(dossier: Dossier, record_sources: dict[str, tuple[str, ...]]) -> list[str]:
     caveats = []
     for source in dossier.sources:
         marker = cite(source.id)
@@ -310,7 +320,7 @@ def _caveats(dossier: Dossier, record_sources: dict[str, str]) -> list[str]:
         )
     single: dict[str, list[str]] = {}
     for judgment in dossier.judgments:
-        sources = {record_sources[r] for r in judgment.based_on if r in record_sources}
+        sources = set(record_sources.get(judgment.id, ()))
         if len(sources) == 1:
             single.setdefault(sources.pop(), []).append(judgment.id)
     for source_id, judgment_ids in single.items():

@@ -96,7 +96,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Dossier:
-    """A workbook's records once they have passed validation."""
+    """A workbook's records and the problems found in them; only one without errors is built."""
 
     path: Path
     briefing: BriefingFields
@@ -107,7 +107,3 @@ class Dossier:
     judgments: tuple[JudgmentRow, ...] = ()
     timeline: tuple[TimelineRow, ...] = ()
     problems: tuple[Problem, ...] = field(default=())
-
-    @property
-    def is_valid(self) -> bool:
-        return not any(problem.is_error for problem in self.problems)

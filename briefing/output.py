@@ -15,18 +15,19 @@ from pathlib import Path
 
 from briefing.errors import OutputError
 
+EXAMPLE_NAMES = {".docx": "memo.docx", ".xlsx": "desk.xlsx", ".pdf": "memo.pdf"}
 ATTACHMENT_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".pdf": "application/pdf",
 }
 
 
-def check_target(path: Path) -> None:
+def check_target(path: Path, example: str = "memo.docx") -> None:
     """Raise OutputError when `path` cannot be written as a file; nothing is written."""
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name, such as {path / 'memo.docx'}")
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a folder; give a file name, such as {path / example}")
     folder = path.parent
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         raise OutputError(
             f"{path}: the folder {folder} does not exist; create it or choose another"
         )
@@ -38,14 +39,20 @@ def check_output(path: Path, suffix: str, *inputs: Path | None) -> None:
     It must not be one of the command's own inputs: writing a memo over the workbook it was
     built from would destroy the analyst's work.
     """
-    check_target(path)
+    example = EXAMPLE_NAMES.get(suffix, f"name{suffix}")
+    check_target(path, example)
     for given in inputs:
-        if given is not None and path.exists() and given.exists() and path.samefile(given):
+        if (
+            given is not None
+            and os.path.exists(path)
+            and os.path.exists(given)
+            and path.samefile(given)
+        ):
             raise OutputError(
                 f"{path}: is the file the command reads ({given}); choose another output name"
             )
     if path.suffix.casefold() != suffix:
-        raise OutputError(f"{path}: give a file name ending in {suffix}, such as memo{suffix}")
+        raise OutputError(f"{path}: give a file name ending in {suffix}, such as {example}")
     check_not_open(path)
 
 
@@ -54,7 +61,7 @@ def check_not_open(path: Path) -> None:
     # Excel writes ~$ and the whole name; Word drops the first two characters of a long
     # name; LibreOffice writes .~lock.NAME#.
     for lock in (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#"):
-        if (path.parent / lock).exists():
+        if os.path.exists(path.parent / lock):
             raise OutputError(
                 f"{path}: the file is open in an office program ({lock} is beside it); "
                 "close it and try again"
@@ -124,7 +131,7 @@ def pdf_from_docx(docx: Path, *, timeout: int = 180) -> Path:
         except subprocess.TimeoutExpired as err:
             raise OutputError(f"{docx}: LibreOffice took over {timeout} s to make the PDF") from err
         made = Path(folder) / target.name
-        if not made.is_file():
+        if not os.path.isfile(made):
             raise OutputError(f"{docx}: LibreOffice could not convert the memo to PDF")
         write_atomically(target, made.read_bytes())
     return target
@@ -141,8 +148,9 @@ def email_draft(
 ) -> Path:
     """Write an email draft (.eml) beside the memo with the memo attached; mail clients open it."""
     message = EmailMessage()
-    message["To"] = to
-    message["Subject"] = subject
+    # A line break typed in a cell cannot stand in a mail header.
+    message["To"] = " ".join(to.split())
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = email.utils.format_datetime(date)
     message["X-Unsent"] = "1"  # Outlook opens the file as a draft to send
     message.set_content(body)

@@ -25,7 +25,6 @@ from briefing.extract import Article, extract_article
 from briefing.model import CellValue, Dossier, Problem, RawSheet, RawWorkbook
 from briefing.output import (
     check_output,
-    check_target,
     email_draft,
     pdf_from_docx,
     write_atomically,
@@ -76,11 +75,16 @@ def example_records(
 
 def init_workbook(path: Path, *, example: bool = False, force: bool = False) -> Path:
     """Write a new workbook at `path`; refuse to replace a file unless `force`."""
-    check_target(path)
-    if path.exists() and not force:
-        raise TargetExists(f"{path}: already exists; use --force to replace it")
+    check_new_file(path, ".xlsx", force=force)
     records, briefing = example_records() if example else ({}, {})
     return write_atomically(path, workbook_bytes(records, briefing))
+
+
+def check_new_file(path: Path, suffix: str, *, force: bool) -> None:
+    """Raise unless `path` can take a new file of this kind; an existing one needs `force`."""
+    check_output(path, suffix)
+    if os.path.exists(path) and not force:
+        raise TargetExists(f"{path}: already exists; use --force to replace it")
 
 
 def load_dossier(path: Path) -> Dossier:
@@ -111,9 +115,9 @@ class BuildResult:
     email: Path | None = None
 
 
-def default_output(workbook: Path) -> Path:
-    """The workbook's name with .docx, in the current folder."""
-    return Path(workbook.with_suffix(".docx").name)
+def default_output(source: Path, suffix: str = ".docx") -> Path:
+    """The input's name with the output's suffix, in the current folder."""
+    return Path(source.with_suffix(suffix).name)
 
 
 def build_memo(
@@ -129,6 +133,10 @@ def build_memo(
     """Check the workbook, render the memo and write it atomically; then a PDF and an email."""
     target = output or default_output(workbook)
     check_output(target, ".docx", workbook, template)
+    if pdf:
+        check_output(target.with_suffix(".pdf"), ".pdf", workbook, template)
+    if email:
+        check_output(target.with_suffix(".eml"), ".eml", workbook, template)
     dossier = load_dossier(workbook)
     if memo_date is not None:
         dossier = replace(dossier, briefing=replace(dossier.briefing, date=memo_date))
@@ -157,9 +165,7 @@ def build_memo(
 
 def new_template(path: Path, *, force: bool = False) -> Path:
     """Write a copy of the default template to restyle in Word."""
-    check_target(path)
-    if path.exists() and not force:
-        raise TargetExists(f"{path}: already exists; use --force to replace it")
+    check_new_file(path, ".docx", force=force)
     return write_atomically(path, default_template_bytes())
 
 
@@ -210,12 +216,12 @@ def extract_candidates(
 ) -> ExtractResult:
     """Add the article's candidate records, marked unreviewed, to a new or existing workbook."""
     text = read_article(article)
-    target = output or Path(article.with_suffix(".xlsx").name)
+    target = output or default_output(article, ".xlsx")
     check_output(target, ".xlsx", article)
     found = extract_article(text)
     if not found.title:
         raise ExtractError(f"{article}: the article has no text; give the article's text")
-    existing = located_sheets(read_workbook(target)) if target.exists() else {}
+    existing = located_sheets(read_workbook(target)) if os.path.exists(target) else {}
     ids = existing_ids(existing)
     file = relative_path(article, target)
     if source_id is None:
@@ -240,7 +246,7 @@ def extract_candidates(
     briefing: dict[str, CellValue] = {"Title": found.title, "Subject": found.title}
     if found.published:
         briefing["Date"] = found.published.isoformat()
-    if not existing:
+    if not os.path.exists(target):
         data = workbook_bytes(records, briefing)
     else:
         header_rows = {name: sheet.header_row or 1 for name, sheet in existing.items()}
@@ -254,8 +260,8 @@ def extract_candidates(
 
 def read_article(path: Path) -> str:
     """An article's text; anything but a readable UTF-8 text file is a clear error."""
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
+    if not os.path.isfile(path):
+        what = "is a folder" if os.path.isdir(path) else "does not exist"
         raise ExtractError(f"{path}: the article {what}; give a text file")
     if path.stat().st_size > MAX_ARTICLE_BYTES:
         raise ExtractError(f"{path}: larger than 20 MB; give the article's text alone")
@@ -355,7 +361,7 @@ def backup_path(target: Path, stamp: dt.datetime) -> Path:
     base = f"{target.stem}.backup-{stamp:%Y%m%d-%H%M%S}"
     candidate = target.with_name(base + target.suffix)
     counter = 1
-    while candidate.exists():
+    while os.path.exists(candidate):
         counter += 1
         candidate = target.with_name(f"{base}-{counter}{target.suffix}")
     return candidate

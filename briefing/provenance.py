@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -135,8 +136,8 @@ def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> So
     def fail(message: str) -> None:
         problems.append(Problem(*where, message))
 
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
+    if not os.path.isfile(path):
+        what = "is a folder" if os.path.isdir(path) else "does not exist"
         fail(
             f"the source file '{source.file}' {what} (looked for {path}); give a text file's "
             "path relative to the workbook"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import re
 import signal
 import threading
@@ -162,8 +163,8 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
     if template is None:
         return DocxTemplate(io.BytesIO(default_template_bytes())), DEFAULT_TEMPLATE
     name = str(template)
-    if not template.is_file():
-        what = "is a folder" if template.is_dir() else "does not exist"
+    if not os.path.isfile(template):
+        what = "is a folder" if os.path.isdir(template) else "does not exist"
         raise BriefingTemplateError(f"{name}: the template {what}; give a .docx file")
     try:
         with zipfile.ZipFile(template) as archive:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import warnings
 import zipfile
@@ -89,11 +90,11 @@ def read_workbook(path: Path) -> RawWorkbook:
 
 def _refuse_non_workbook(path: Path) -> None:
     name = str(path)
-    if not path.exists():
+    if not os.path.exists(path):
         raise WorkbookUnreadable(f"{name}: no such file; check the path and try again")
-    if path.is_dir():
+    if os.path.isdir(path):
         raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the .xlsx file")
-    if not path.is_file():  # a pipe or a device would block the read
+    if not os.path.isfile(path):  # a pipe or a device would block the read
         raise WorkbookUnreadable(f"{name}: not a regular file; give the .xlsx file")
     try:
         with path.open("rb") as handle:
@@ -366,12 +367,12 @@ def appended_workbook_bytes(
         if not rows:
             continue
         spec = sheet_named(name)
-        sheet = next((s for s in book.worksheets if s.title.casefold() == name.casefold()), None)
+        sheet = _find_sheet(book, name)
         if sheet is None:
-            _write_records_sheet(book.create_sheet(name), spec, rows)
+            _write_records_sheet(book.create_sheet(name), spec, rows, _free_table_name(book, name))
             continue
         _append_rows(sheet, spec, rows, header_rows.get(name, 1))
-    fields = next((s for s in book.worksheets if s.title.casefold() == "briefing"), None)
+    fields = _find_sheet(book, "Briefing")
     if fields is not None and briefing:
         _fill_empty_fields(fields, briefing)
     buffer = io.BytesIO()
@@ -383,6 +384,22 @@ def appended_workbook_bytes(
             "extract into a new workbook (-o new.xlsx) and copy the rows across"
         )
     return buffer.getvalue()
+
+
+def _find_sheet(book: Workbook, name: str) -> Worksheet | None:
+    """The sheet called `name`, matched as reading matches it (case, outer spaces ignored)."""
+    wanted = name.strip().casefold()
+    return next((s for s in book.worksheets if s.title.strip().casefold() == wanted), None)
+
+
+def _free_table_name(book: Workbook, name: str) -> str:
+    """A table name no sheet of the workbook uses yet: FiguresTable, else FiguresTable2, …"""
+    taken = {table for sheet in book.worksheets for table in sheet.tables}
+    candidate, number = f"{name}Table", 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}Table{number}"
+    return candidate
 
 
 def _fill_empty_fields(sheet: Worksheet, values: Mapping[str, CellValue]) -> None:
@@ -531,7 +548,10 @@ def _input_message(column: Column) -> DataValidation:
 
 
 def _write_records_sheet(
-    sheet: Worksheet, spec: SheetSpec, rows: Sequence[Mapping[str, CellValue]]
+    sheet: Worksheet,
+    spec: SheetSpec,
+    rows: Sequence[Mapping[str, CellValue]],
+    table_name: str = "",
 ) -> None:
     columns = spec.columns
     for index, column in enumerate(columns, start=1):
@@ -549,7 +569,7 @@ def _write_records_sheet(
             cell.alignment = WRAP_TOP
     last_row = max(2, len(rows) + 1)  # an Excel Table needs at least one body row
     table = Table(
-        displayName=f"{spec.name}Table",
+        displayName=table_name or f"{spec.name}Table",
         ref=f"A1:{get_column_letter(len(columns))}{last_row}",
         tableStyleInfo=TableStyleInfo(name="TableStyleMedium2", showRowStripes=True),
     )

@@ -450,3 +450,35 @@ def test_build_date_overrides_the_briefing_date(
     wrong = runner.invoke(app, ["build", str(example_workbook), "--date", "tomorrow"])
     assert wrong.exit_code == 2
     assert "'tomorrow' is not a date; write it as 2024-06-14" in wrong.output
+
+
+def test_build_checks_every_output_before_writing_any(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"the earlier memo")
+    (tmp_path / ".~lock.memo.pdf#").write_bytes(b"owner")
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out), "--pdf"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'memo.pdf'}: the file is open in an office program "
+        "(.~lock.memo.pdf# is beside it); close it and try again\n"
+    )
+    assert out.read_bytes() == b"the earlier memo"
+
+
+def test_email_headers_take_no_line_breaks(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    import email
+    from email import policy
+
+    path = make_workbook(
+        {"Briefing!B3": "Ceasefire\nterms", "Briefing!B9": "a@example.org,\nb@example.org"}
+    )
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(path), "-o", str(out), "--email"])
+    assert result.exit_code == 0
+    message = email.message_from_bytes((tmp_path / "memo.eml").read_bytes(), policy=policy.default)
+    assert message["Subject"] == "[TLP:CLEAR] Ceasefire terms"
+    assert message["To"] == "a@example.org, b@example.org"

@@ -299,3 +299,15 @@ def test_document_properties_come_from_the_workbook() -> None:
     assert properties.author == "Analyst"
     assert properties.keywords == "TLP:AMBER, Russia, Ukraine, briefing"
     assert properties.created == now
+
+
+def test_a_judgment_resting_on_a_judgment_cites_its_sources() -> None:
+    context = build_context(
+        dossier(
+            sources=(source("S1"), source("S2")),
+            demands=(demand("D1", "Russia", "x", src="S2"),),
+            judgments=(judgment("J1", ("J2",)), judgment("J2", ("D1",))),
+        )
+    )
+    assert [j["citation"] for j in context.judgments] == ["[S2]", "[S2]"]
+    assert context.caveats[-1] == "Judgments J1 and J2 each rest on a single source, [S2]."

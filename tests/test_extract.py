@@ -347,3 +347,26 @@ def test_extract_fills_only_empty_briefing_fields(
     extract_candidates(Path(shutil.copy(article, tmp_path / "other.txt")), example_workbook)
     kept = openpyxl.load_workbook(example_workbook)["Briefing"]
     assert kept["B2"].value == "Putin's ceasefire terms: surrender four regions and drop NATO bid"
+
+
+def test_extract_into_an_unrelated_workbook_keeps_it(article: Path, tmp_path: Path) -> None:
+    budget = tmp_path / "budget.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Budget"
+    book.active["A1"] = "Fuel"
+    book.save(budget)
+    before = budget.read_bytes()
+    result = extract_candidates(article, budget, now=NOW)
+    assert result.backup is not None and result.backup.read_bytes() == before
+    kept = openpyxl.load_workbook(budget)
+    assert kept["Budget"]["A1"].value == "Fuel"
+    assert kept["Figures"]["A2"].value == "F1"
+
+
+def test_extract_matches_sheet_names_as_check_does(article: Path, example_workbook: Path) -> None:
+    book = openpyxl.load_workbook(example_workbook)
+    book["Figures"].title = "Figures "
+    book.save(example_workbook)
+    extract_candidates(article, example_workbook, now=NOW)
+    names = openpyxl.load_workbook(example_workbook).sheetnames
+    assert names.count("Figures ") == 1 and "Figures" not in names
