@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from briefing import pipeline
-from briefing.errors import BriefingError, InvalidWorkbook
+from briefing.errors import BriefingError, InvalidWorkbook, describe
 from briefing.validate import parse_date_text
 
 app = typer.Typer(
@@ -228,12 +228,9 @@ def run() -> None:
     except Exception as err:  # the last line of defence; --debug shows the traceback
         if _debug["on"]:
             raise
-        reason = " ".join(f"{type(err).__name__}: {err}".split())
-        if len(reason) > 200:
-            reason = reason[:199] + "…"
         typer.echo(
-            f"Error: unexpected failure ({reason}); run the command again with --debug and "
-            "report what it shows",
+            f"Error: unexpected failure ({describe(err)}); run the command again with --debug "
+            "and report what it shows",
             err=True,
         )
         sys.exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +113,10 @@ def build_context(dossier: Dossier) -> MemoContext:
         demand_tables=_demand_tables(dossier),
         reaction_groups=_reaction_groups(dossier.reactions),
         figures=[_figure(f) for f in dossier.figures],
-        totals_by_metric=_totals_by_metric(dossier.figures),
-        totals_by_claimant=_totals_by_claimant(dossier.figures),
+        totals_by_metric=_totals(dossier.figures, ("metric", "unit")),
+        totals_by_claimant=_totals(
+            dossier.figures, ("claimed_by", "metric", "unit"), by_first=True
+        ),
         timeline=[
             {"date": format_date(e.date), "event": e.event, "citation": cite(e.source)}
             for e in sorted(dossier.timeline, key=lambda e: e.date)
@@ -233,42 +235,22 @@ def _figure(figure: FigureRow) -> dict[str, str]:
     }
 
 
-def _sum(values: Iterable[Number]) -> Number:
-    total: Number = 0
-    for value in values:
-        total += value
-    return total
-
-
-def _totals_by_metric(figures: Sequence[FigureRow]) -> list[dict[str, str]]:
-    groups: dict[tuple[str, str], list[FigureRow]] = {}
+def _totals(
+    figures: Sequence[FigureRow], names: tuple[str, ...], *, by_first: bool = False
+) -> list[dict[str, str]]:
+    """Figures grouped by the named fields, each group's values summed and its sources cited."""
+    groups: dict[tuple[str, ...], list[FigureRow]] = {}
     for figure in figures:
-        groups.setdefault((figure.metric, figure.unit), []).append(figure)
+        groups.setdefault(tuple(getattr(figure, name) for name in names), []).append(figure)
+    items = sorted(groups.items(), key=lambda kv: kv[0][0]) if by_first else groups.items()
     return [
         {
-            "metric": metric,
-            "unit": unit,
-            "total": format_number(_sum(f.value for f in rows)),
+            **dict(zip(names, key, strict=True)),
+            "total": format_number(sum(f.value for f in rows)),
             "count": format_number(len(rows)),
             "citation": cite(*(f.source for f in rows)),
         }
-        for (metric, unit), rows in groups.items()
-    ]
-
-
-def _totals_by_claimant(figures: Sequence[FigureRow]) -> list[dict[str, str]]:
-    groups: dict[tuple[str, str, str], list[FigureRow]] = {}
-    for figure in figures:
-        groups.setdefault((figure.claimed_by, figure.metric, figure.unit), []).append(figure)
-    return [
-        {
-            "claimed_by": claimant,
-            "metric": metric,
-            "unit": unit,
-            "total": format_number(_sum(f.value for f in rows)),
-            "citation": cite(*(f.source for f in rows)),
-        }
-        for (claimant, metric, unit), rows in sorted(groups.items(), key=lambda kv: kv[0][0])
+        for key, rows in items
     ]
 
 

@@ -9,6 +9,12 @@ if TYPE_CHECKING:
     from briefing.model import Problem
 
 
+def describe(err: BaseException, limit: int = 200) -> str:
+    """Another library's exception as one short line, to quote inside our own message."""
+    reason = " ".join(f"{type(err).__name__}: {err}".split())
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
 class BriefingError(Exception):
     """Base class: raised for anything the user can fix; its message is the one line they see."""
 

@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 
 from briefing.context import DocumentProperties
 from briefing.errors import TemplateError as BriefingTemplateError
+from briefing.errors import describe
 
 DEFAULT_TEMPLATE = "memo.docx"
 TAG = re.compile(r"\{[{%].*?[%}]\}", re.DOTALL)
@@ -218,9 +219,9 @@ def render_memo(
                 f"{name}: the template uses include, import or extends, which memo templates "
                 "cannot; keep the whole memo in the one document"
             ) from err
-        raise BriefingTemplateError(f"{name}: the template failed ({_reason(err)})") from err
+        raise BriefingTemplateError(f"{name}: the template failed ({describe(err)})") from err
     except Exception as err:  # the template is the user's: whatever it breaks, say so in a line
-        raise BriefingTemplateError(f"{name}: the template failed ({_reason(err)})") from err
+        raise BriefingTemplateError(f"{name}: the template failed ({describe(err)})") from err
     core = document.docx.core_properties
     # Word's document properties hold 255 characters at most.
     core.title = _shorten(properties.title, 255)
@@ -235,11 +236,6 @@ def render_memo(
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-def _reason(err: BaseException) -> str:
-    """An exception as one short line."""
-    return _shorten(" ".join(f"{type(err).__name__}: {err}".split()), 200)
 
 
 def _quoted_name(message: str) -> str:
@@ -351,7 +347,7 @@ def lint_template(template: Path | None, provided: Iterable[str]) -> list[str]:
         parts = _template_parts(document)
     except Exception as err:  # a damaged document part: python-docx and lxml raise many kinds
         raise BriefingTemplateError(
-            f"{name}: the template cannot be read ({_reason(err)})"
+            f"{name}: the template cannot be read ({describe(err)})"
         ) from err
     texts = [text for part in parts for text in part]
     parsed_parts = []

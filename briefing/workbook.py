@@ -26,7 +26,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from briefing.errors import ExtractError, WorkbookUnreadable
+from briefing.errors import ExtractError, WorkbookUnreadable, describe
 from briefing.model import CellValue, RawCell, RawRow, RawSheet, RawWorkbook
 from briefing.schema import (
     FIELD_HEADER,
@@ -176,12 +176,9 @@ def _load(path: Path, *, data_only: bool = True) -> Workbook:
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(handle, data_only=data_only, rich_text=False)
     except Exception as err:  # openpyxl raises many types for damaged parts
-        reason = " ".join(f"{type(err).__name__}: {err}".split())
-        if len(reason) > 200:
-            reason = reason[:199] + "…"
         raise WorkbookUnreadable(
-            f"{path}: the workbook cannot be read ({reason}); open it in Excel or LibreOffice "
-            "and save it again"
+            f"{path}: the workbook cannot be read ({describe(err)}); open it in Excel or "
+            "LibreOffice and save it again"
         ) from err
 
 

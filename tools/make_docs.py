@@ -35,7 +35,13 @@ def render() -> str:
                 f"{column.accepts} | {column.help} | {column.example} |"
             )
         lines.append("")
-    lines += ["## Vocabularies", "", "The cell holds the code; the memo prints the words.", ""]
+    lines += [
+        "## Vocabularies",
+        "",
+        "The cell holds the code. The memo spells out source grades and likelihood ranges in",
+        "words; the other codes it prints as they are.",
+        "",
+    ]
     for vocabulary in VOCABULARIES:
         words = "; ".join(f"`{c.code}` {c.words}".strip() for c in vocabulary.choices)
         lines += [f"- **{vocabulary.name}**: {words}"]
