@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from briefing import pipeline
 from briefing.errors import BriefingError, InvalidWorkbook, describe
+from briefing.model import Problem
 from briefing.validate import parse_date_text
 
 app = typer.Typer(
@@ -87,14 +89,19 @@ def check(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        for problem in report.problems[:MAX_PRINTED]:
-            typer.echo(str(problem))
-        if len(report.problems) > MAX_PRINTED:
-            hidden = len(report.problems) - MAX_PRINTED
-            typer.echo(f"… and {_count(hidden, 'more problem')} (--json lists them all)")
+        _print_problems(report.problems, hint="--json lists them all")
         typer.echo(_summary(report))
     if report.errors or (strict and report.warnings):
         raise typer.Exit(1)
+
+
+def _print_problems(problems: Sequence[Problem], *, hint: str, err: bool = False) -> None:
+    """One line a problem, up to MAX_PRINTED, then how many more there are."""
+    for problem in problems[:MAX_PRINTED]:
+        typer.echo(str(problem), err=err)
+    if len(problems) > MAX_PRINTED:
+        hidden = _count(len(problems) - MAX_PRINTED, "more problem")
+        typer.echo(f"… and {hidden} ({hint})", err=err)
 
 
 def _summary(report: pipeline.CheckReport) -> str:
@@ -143,16 +150,14 @@ def build(
             workbook, output, template, memo_date=memo_date, pdf=pdf, email=email
         )
     except InvalidWorkbook as err:
-        for problem in err.problems:
-            typer.echo(str(problem), err=True)
+        _print_problems(err.problems, hint="'briefing check --json' lists them all", err=True)
         if _debug["on"]:
             raise
         typer.echo(f"Error: {workbook}: {err}; nothing was written", err=True)
         raise typer.Exit(1) from err
     except BriefingError as err:
         raise _fail(err) from err
-    for problem in result.warnings:
-        typer.echo(str(problem), err=True)
+    _print_problems(result.warnings, hint="'briefing check --json' lists them all", err=True)
     for written in (result.path, result.pdf, result.email):
         if written is not None:
             typer.echo(f"Wrote {written}")

@@ -482,3 +482,19 @@ def test_email_headers_take_no_line_breaks(
     message = email.message_from_bytes((tmp_path / "memo.eml").read_bytes(), policy=policy.default)
     assert message["Subject"] == "[TLP:CLEAR] Ceasefire terms"
     assert message["To"] == "a@example.org, b@example.org"
+
+
+def test_a_failed_build_prints_at_most_200_problems(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    for row in range(20, 80):  # 60 demands with an ID and nothing else: 4 errors each
+        book["Demands"][f"A{row}"] = f"X{row}"
+    book.save(path)
+    result = runner.invoke(app, ["build", str(path), "-o", str(tmp_path / "memo.docx")])
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1
+    assert len(lines) == 202
+    assert lines[200] == "… and 40 more problems ('briefing check --json' lists them all)"
+    assert lines[201] == f"Error: {path}: the workbook has 240 errors; nothing was written"
