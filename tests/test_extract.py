@@ -352,8 +352,9 @@ def test_extract_fills_only_empty_briefing_fields(
 def test_extract_into_an_unrelated_workbook_keeps_it(article: Path, tmp_path: Path) -> None:
     budget = tmp_path / "budget.xlsx"
     book = openpyxl.Workbook()
-    book.active.title = "Budget"
-    book.active["A1"] = "Fuel"
+    sheet = book.worksheets[0]
+    sheet.title = "Budget"
+    sheet["A1"] = "Fuel"
     book.save(budget)
     before = budget.read_bytes()
     result = extract_candidates(article, budget, now=NOW)

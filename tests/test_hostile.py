@@ -6,6 +6,7 @@ import datetime as dt
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 import openpyxl
 import pytest
@@ -97,10 +98,17 @@ def test_unreadable_by_permission(
     path.write_bytes(workbook_bytes({}, {}))
     original = Path.open
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> object:
+    def refuse(
+        self: Path,
+        mode: str = "r",
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> IO[Any]:
         if self == path:
             raise PermissionError(13, "Permission denied")
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+        return original(self, mode, buffering, encoding, errors, newline)
 
     monkeypatch.setattr(Path, "open", refuse)
     result = runner.invoke(app, ["check", str(path)])

@@ -22,7 +22,7 @@ PROPERTY_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 # Any character but surrogates, which no file can hold.
-CELL_TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=120)
+CELL_TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=120)
 
 
 def excel_escaped(text: str) -> str:

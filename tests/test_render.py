@@ -82,7 +82,7 @@ def test_document_properties_come_from_the_workbook(example_workbook: Path) -> N
 
 def test_memo_uses_built_in_styles_and_table_flags(example_workbook: Path) -> None:
     document = Document(str(build(example_workbook)))
-    styles = {p.style.name for p in document.paragraphs}
+    styles = {p.style.name for p in document.paragraphs if p.style is not None}
     assert {"Title", "Heading 1", "Heading 2", "List Bullet", "List Number"} <= styles
     for table in document.tables[1:]:  # the memo block is a layout table
         first = table.rows[0]._tr.trPr

@@ -56,7 +56,12 @@ def _plain(value: object) -> object:
 def test_every_quote_is_in_the_article() -> None:
     article = " ".join(SEED_ARTICLE.read_text(encoding="utf-8").split())
     records, _ = example_records()
-    quotes = [row["Quote"] for rows in records.values() for row in rows if "Quote" in row]
+    quotes = [
+        quote
+        for rows in records.values()
+        for row in rows
+        if isinstance(quote := row.get("Quote"), str)
+    ]
     assert len(quotes) == 42
     assert [q for q in quotes if " ".join(q.split()) not in article] == []
 

@@ -62,7 +62,7 @@ def write_example(path: Path) -> Path:
     return path
 
 
-def edit_book(path: Path, edit: Callable[[openpyxl.Workbook], None]) -> None:
+def edit_book(path: Path, edit: Callable[[openpyxl.Workbook], object]) -> None:
     book = openpyxl.load_workbook(path)
     edit(book)
     book.save(path)
@@ -199,6 +199,7 @@ def test_init_dropdown_for_every_choice_column_lists_exactly_its_codes(
         assert len(lists) == 1, f"{spec.name}!{letter} ({column.header})"
         dropdown = lists[0]
         formula = dropdown.formula1
+        assert formula is not None
         assert formula.startswith('"') and formula.endswith('"')
         assert formula[1:-1].split(",") == list(column.vocabulary.codes)
         # The dropdown reaches far below the header, where analysts keep adding rows.
@@ -224,10 +225,13 @@ def test_init_input_message_on_every_column(
         letter = letter_of(spec, column.header)
         prompts = [dv for dv in covering(sheet, f"{letter}2") if dv.showInputMessage]
         assert len(prompts) == 1, f"{spec.name}!{letter} ({column.header})"
-        assert prompts[0].prompt.startswith(column.help)
-        assert prompts[0].promptTitle.startswith(column.header[:20])
-        assert (prompts[0].promptTitle or "").endswith("(required)") == column.required
-        assert len(prompts[0].prompt) <= 255
+        prompt, title = prompts[0].prompt, prompts[0].promptTitle
+        assert prompt is not None
+        assert title is not None
+        assert prompt.startswith(column.help)
+        assert title.startswith(column.header[:20])
+        assert title.endswith("(required)") == column.required
+        assert len(prompt) <= 255
 
 
 def test_init_briefing_sheet_has_field_value_rows(inited_book: openpyxl.Workbook) -> None:
@@ -248,7 +252,9 @@ def test_init_briefing_values_have_input_messages_and_handling_dropdown(
     for row, column in enumerate(spec.columns, start=2):
         prompts = [dv for dv in covering(sheet, f"B{row}") if dv.showInputMessage]
         assert len(prompts) == 1, column.header
-        assert prompts[0].prompt.startswith(column.help)
+        prompt = prompts[0].prompt
+        assert prompt is not None
+        assert prompt.startswith(column.help)
         lists = [dv for dv in covering(sheet, f"B{row}") if dv.type == "list"]
         if column.kind is Kind.CHOICE:
             assert column.vocabulary is not None
@@ -287,6 +293,7 @@ def test_init_every_dropdown_is_under_excels_255_character_limit(
     ]
     assert lists, "no dropdowns at all"
     for title, formula in lists:
+        assert formula is not None, title
         assert len(formula) <= 255, (title, formula)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docx import Document
+import docx
+from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
@@ -296,7 +297,7 @@ def caveats(document: Document) -> None:
 
 
 def main() -> None:
-    document = Document()
+    document = docx.Document()
     styles(document)
     page(document)
     memo_block(document)
@@ -312,7 +313,7 @@ def main() -> None:
     core.author = core.last_modified_by = "briefing"
     core.title = "Briefing memo template"
     core.comments = "Default memo template of briefing; keep the Jinja tags when restyling."
-    document.save(TARGET)
+    document.save(str(TARGET))
     print(f"Wrote {TARGET}")
 
 
