@@ -290,7 +290,7 @@ def test_caveats_follow_from_the_data() -> None:
 
 
 def test_document_properties_come_from_the_workbook() -> None:
-    now = dt.datetime(2024, 6, 15, 8, 0)
+    now = dt.datetime(2024, 6, 15, 8, 0, tzinfo=dt.UTC)
     properties = document_properties(
         dossier(demands=(demand("D1", "Russia", "x"), demand("D2", "Ukraine", "y"))), now
     )

@@ -19,7 +19,9 @@ from briefing.pipeline import check_workbook, extract_candidates, load_dossier
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import SEED_ARTICLE
 
-NOW = dt.datetime(2024, 6, 15, 9, 30)
+NOW = dt.datetime(2024, 6, 15, 9, 30, tzinfo=dt.UTC)
+# The article's date as a cell holds it: Excel dates hold no time zone.
+PUBLISHED = dt.datetime(2024, 6, 14)  # noqa: DTZ001 - a cell's value
 ARTICLE_TEXT = SEED_ARTICLE.read_text(encoding="utf-8")
 
 
@@ -110,10 +112,10 @@ def test_extract_writes_a_new_workbook(article: Path, tmp_path: Path) -> None:
         "S1",
         "Putin promises ceasefire if Ukraine leaves occupied areas and gives up NATO aspirations.",
         None,
-        dt.datetime(2024, 6, 14),
+        PUBLISHED,
     ]
     assert source[5:9] == ["article.txt", "F", "6", "yes"]
-    assert book["Briefing"]["B4"].value == dt.datetime(2024, 6, 14)
+    assert book["Briefing"]["B4"].value == PUBLISHED
     assert book["Figures"]["A2"].value == "F1"
     # Everything waits for review, so the workbook has nothing to complain of but the
     # Briefing fields an analyst must fill in.
@@ -342,7 +344,7 @@ def test_extract_fills_only_empty_briefing_fields(
     extract_candidates(article, blank, now=NOW)
     fields = openpyxl.load_workbook(blank)["Briefing"]
     assert fields["B2"].value.startswith("Putin promises ceasefire")
-    assert fields["B4"].value == dt.datetime(2024, 6, 14)
+    assert fields["B4"].value == PUBLISHED
     assert fields["B5"].value is None  # For: the analyst's to fill
     extract_candidates(Path(shutil.copy(article, tmp_path / "other.txt")), example_workbook)
     kept = openpyxl.load_workbook(example_workbook)["Briefing"]
@@ -358,7 +360,8 @@ def test_extract_into_an_unrelated_workbook_keeps_it(article: Path, tmp_path: Pa
     book.save(budget)
     before = budget.read_bytes()
     result = extract_candidates(article, budget, now=NOW)
-    assert result.backup is not None and result.backup.read_bytes() == before
+    assert result.backup is not None
+    assert result.backup.read_bytes() == before
     kept = openpyxl.load_workbook(budget)
     assert kept["Budget"]["A1"].value == "Fuel"
     assert kept["Figures"]["A2"].value == "F1"
@@ -370,4 +373,5 @@ def test_extract_matches_sheet_names_as_check_does(article: Path, example_workbo
     book.save(example_workbook)
     extract_candidates(article, example_workbook, now=NOW)
     names = openpyxl.load_workbook(example_workbook).sheetnames
-    assert names.count("Figures ") == 1 and "Figures" not in names
+    assert names.count("Figures ") == 1
+    assert "Figures" not in names

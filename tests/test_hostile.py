@@ -122,7 +122,7 @@ def test_1904_based_workbook_reads_real_dates(make_workbook: MakeWorkbook) -> No
     path = make_workbook()
     book = openpyxl.load_workbook(path)
     book.epoch = CALENDAR_MAC_1904
-    book["Figures"]["B2"] = dt.datetime(2024, 6, 13)
+    book["Figures"]["B2"] = dt.datetime(2024, 6, 13)  # noqa: DTZ001 - Excel cells hold no time zone
     book.save(path)
     assert load_dossier(path).figures[0].date == dt.date(2024, 6, 13)
 

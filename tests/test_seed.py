@@ -68,7 +68,7 @@ def test_every_quote_is_in_the_article() -> None:
 
 def test_seed_memo_matches_the_golden_text(tmp_path: Path) -> None:
     memo = tmp_path / "memo.docx"
-    build_memo(SEED_WORKBOOK, memo, now=dt.datetime(2024, 6, 15, 9, 0))
+    build_memo(SEED_WORKBOOK, memo, now=dt.datetime(2024, 6, 15, 9, 0, tzinfo=dt.UTC))
     assert memo_text(memo) == GOLDEN.read_text(encoding="utf-8")
 
 

@@ -39,13 +39,15 @@ def field(paragraph: Paragraph, instruction: str) -> None:
     text.text = "1"
     run.append(text)
     simple.append(run)
-    paragraph._p.append(simple)
+    # python-docx has no API for fields: append to the paragraph's XML element.
+    paragraph._p.append(simple)  # noqa: SLF001 - python-docx's element accessor
 
 
 def row_flags(table: Table) -> None:
     """The first row repeats on every page; no row splits across a page break."""
     for index, row in enumerate(table.rows):
-        properties = row._tr.get_or_add_trPr()
+        # python-docx has no API for row flags: `_tr` is the row's XML element.
+        properties = row._tr.get_or_add_trPr()  # noqa: SLF001 - python-docx's element accessor
         properties.append(OxmlElement("w:cantSplit"))
         if index == 0:
             properties.append(OxmlElement("w:tblHeader"))
@@ -54,12 +56,14 @@ def row_flags(table: Table) -> None:
 def shape(table: Table, widths: list[float], *, plain_first_column: bool = True) -> None:
     """Fixed column widths (the grid is what LibreOffice reads) and no bold first column."""
     table.autofit = False
-    for column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+    # python-docx sets no grid widths or table look: `_tbl` is the table's XML element.
+    element = table._tbl  # noqa: SLF001 - python-docx's element accessor
+    for column, width in zip(element.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         column.set(qn("w:w"), str(int(Cm(width).twips)))
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = Cm(width)
-    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    look = element.tblPr.find(qn("w:tblLook"))
     if look is not None and plain_first_column:
         look.set(qn("w:firstColumn"), "0")
         look.set(qn("w:val"), "0420")
