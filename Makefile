@@ -10,7 +10,7 @@ memo: $(VENV)/.installed
 	$(BIN)/briefing build $(SEED) -o ceasefire-2024-06-14.docx
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
