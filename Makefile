@@ -9,8 +9,13 @@ SEED = workbooks/ceasefire-2024-06-14.xlsx
 memo: $(VENV)/.installed
 	$(BIN)/briefing build $(SEED) -o ceasefire-2024-06-14.docx
 
-test: lint
-	$(BIN)/python -m pytest --cov
+# The tests run even when lint fails; one line then says which of the two failed.
+test: $(VENV)/.installed
+	@lint=0; $(MAKE) --no-print-directory lint || lint=$$?; \
+	tests=0; $(BIN)/python -m pytest --cov || tests=$$?; \
+	word() { if [ "$$1" -eq 0 ]; then echo passed; else echo "FAILED (exit $$1)"; fi; }; \
+	echo "make test: lint $$(word $$lint), pytest $$(word $$tests)"; \
+	[ $$lint -eq 0 ] && [ $$tests -eq 0 ]
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
