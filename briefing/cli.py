@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from briefing import pipeline
-from briefing.errors import BriefingError, InvalidWorkbook, describe
+from briefing.errors import BriefingError, InvalidWorkbook
 from briefing.model import Problem
-from briefing.validate import parse_date_text
+from briefing.text import count, describe, parse_date_text
 
 app = typer.Typer(
     help="Turn an analyst's Excel workbook into a Word briefing memo.",
@@ -22,14 +23,31 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _debug = {"on": False}
-MAX_PRINTED = 200  # problems `check` prints before it summarizes the rest
+MAX_PROBLEMS_SHOWN = 200  # problem lines printed before the rest are summarized in a count
+BUILD_HINT = "'briefing check --json' lists them all"
 
 
-def _fail(err: BriefingError) -> typer.Exit:
-    if _debug["on"]:
-        raise err
-    typer.echo(f"Error: {err}", err=True)
-    return typer.Exit(1)
+@contextlib.contextmanager
+def _user_errors(workbook: Path | None = None, *, as_json: bool = False) -> Iterator[None]:
+    """A mistake the user can fix ends the command in one `Error:` line and exit code 1.
+
+    An invalid workbook first lists its problems; with `as_json` the error is one JSON object
+    on standard output instead; `--debug` shows the traceback.
+    """
+    try:
+        yield
+    except BriefingError as err:
+        if _debug["on"]:
+            raise
+        if as_json:
+            typer.echo(json.dumps({"file": str(workbook), "error": str(err)}, ensure_ascii=False))
+            raise typer.Exit(1) from err
+        message = str(err)
+        if isinstance(err, InvalidWorkbook):
+            _print_problems(err.problems, hint=BUILD_HINT, err=True)
+            message = f"{workbook}: {err}; nothing was written"
+        typer.echo(f"Error: {message}", err=True)
+        raise typer.Exit(1) from err
 
 
 @app.callback()
@@ -51,10 +69,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a new workbook with every sheet, dropdown and a Guide."""
-    try:
+    with _user_errors():
         written = pipeline.init_workbook(path, example=example, force=force)
-    except BriefingError as err:
-        raise _fail(err) from err
     typer.echo(f"Wrote {written}")
 
 
@@ -65,13 +81,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
 ) -> None:
     """List every problem in a workbook, each with its Sheet!Cell."""
-    try:
+    with _user_errors(workbook, as_json=as_json):
         report = pipeline.check_workbook(workbook)
-    except BriefingError as err:
-        if as_json and not _debug["on"]:
-            typer.echo(json.dumps({"file": str(workbook), "error": str(err)}, ensure_ascii=False))
-            raise typer.Exit(1) from err
-        raise _fail(err) from err
     if as_json:
         payload = {
             "file": str(report.path),
@@ -96,22 +107,18 @@ def check(
 
 
 def _print_problems(problems: Sequence[Problem], *, hint: str, err: bool = False) -> None:
-    """One line a problem, up to MAX_PRINTED, then how many more there are."""
-    for problem in problems[:MAX_PRINTED]:
+    """One line a problem, up to MAX_PROBLEMS_SHOWN, then how many more there are."""
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
         typer.echo(str(problem), err=err)
-    if len(problems) > MAX_PRINTED:
-        hidden = _count(len(problems) - MAX_PRINTED, "more problem")
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        hidden = count(len(problems) - MAX_PROBLEMS_SHOWN, "more problem")
         typer.echo(f"… and {hidden} ({hint})", err=err)
 
 
 def _summary(report: pipeline.CheckReport) -> str:
     if not report.problems:
         return f"{report.path}: no problems found"
-    return f"{report.path}: {_count(report.errors, 'error')}, {_count(report.warnings, 'warning')}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    return f"{report.path}: {count(report.errors, 'error')}, {count(report.warnings, 'warning')}"
 
 
 @app.command()
@@ -145,19 +152,11 @@ def build(
         memo_date = parse_date_text(date)
         if memo_date is None:
             raise typer.BadParameter(f"{date!r} is not a date; write it as 2024-06-14")
-    try:
+    with _user_errors(workbook):
         result = pipeline.build_memo(
             workbook, output, template, memo_date=memo_date, pdf=pdf, email=email
         )
-    except InvalidWorkbook as err:
-        _print_problems(err.problems, hint="'briefing check --json' lists them all", err=True)
-        if _debug["on"]:
-            raise
-        typer.echo(f"Error: {workbook}: {err}; nothing was written", err=True)
-        raise typer.Exit(1) from err
-    except BriefingError as err:
-        raise _fail(err) from err
-    _print_problems(result.warnings, hint="'briefing check --json' lists them all", err=True)
+    _print_problems(result.warnings, hint=BUILD_HINT, err=True)
     for written in (result.path, result.pdf, result.email):
         if written is not None:
             typer.echo(f"Wrote {written}")
@@ -177,20 +176,18 @@ def extract(
     ] = None,
 ) -> None:
     """Add candidate figures, reactions and demands from an article, marked unreviewed."""
-    try:
+    with _user_errors():
         result = pipeline.extract_candidates(article, output, source_id)
-    except BriefingError as err:
-        raise _fail(err) from err
     counts = result.counts
     typer.echo(
-        f"Wrote {result.path}: {_count(counts['Figures'], 'figure')}, "
-        f"{_count(counts['Reactions'], 'reaction')} and {_count(counts['Demands'], 'demand')} "
+        f"Wrote {result.path}: {count(counts['Figures'], 'figure')}, "
+        f"{count(counts['Reactions'], 'reaction')} and {count(counts['Demands'], 'demand')} "
         f"from source {result.source_id}, each marked unreviewed"
     )
     if result.backup is not None:
         typer.echo(f"Kept the earlier workbook as {result.backup}")
     if result.skipped:
-        typer.echo(f"Passed over {_count(result.skipped, 'line')} too long to be a sentence")
+        typer.echo(f"Passed over {count(result.skipped, 'line')} too long to be a sentence")
 
 
 template_app = typer.Typer(help="Make and lint memo templates.", no_args_is_help=True)
@@ -203,10 +200,8 @@ def template_new(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a copy of the default memo template to restyle in Word."""
-    try:
+    with _user_errors():
         written = pipeline.new_template(path, force=force)
-    except BriefingError as err:
-        raise _fail(err) from err
     typer.echo(f"Wrote {written}")
 
 
@@ -215,10 +210,8 @@ def template_check(
     template: Annotated[Path, typer.Argument(help="The template to lint (.docx).")],
 ) -> None:
     """Lint a template: Jinja syntax, and variables the memo does not provide."""
-    try:
+    with _user_errors():
         problems = pipeline.check_template(template)
-    except BriefingError as err:
-        raise _fail(err) from err
     for problem in problems:
         typer.echo(f"Error: {problem}", err=True)
     if problems:

@@ -9,49 +9,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from briefing.model import Dossier
+from briefing.model import DocumentProperties, Dossier
 from briefing.schema import (
     CREDIBILITY,
     LIKELIHOOD,
     PARTY,
     RELIABILITY,
     STANCE,
+    Column,
+    DemandRow,
     FigureRow,
     JudgmentRow,
-    Number,
+    Kind,
     ReactionRow,
+    SheetSpec,
     SourceRow,
+    TimelineRow,
 )
+from briefing.text import format_date, format_number
 
 Context = dict[str, Any]
 # Grades past which a source is named in the caveats.
 DOUBTFUL_RELIABILITY = ("E", "F")
 DOUBTFUL_CREDIBILITY = ("5", "6")
-
-
-@dataclass(frozen=True)
-class DocumentProperties:
-    """What the memo's File > Properties show."""
-
-    title: str
-    subject: str
-    author: str
-    keywords: str
-    created: dt.datetime
-
-
-def format_date(value: dt.date | None) -> str:
-    """A date as a reader writes it: 14 June 2024."""
-    return "" if value is None else f"{value.day} {value:%B %Y}"
-
-
-def format_number(value: Number | None) -> str:
-    """1,234 or 1,234.5; never 1234.0."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{int(value):,}"
 
 
 def cite(*source_ids: str) -> str:
@@ -88,6 +68,9 @@ class MemoContext:
     timeline: list[dict[str, str]]
     sources: list[dict[str, str]]
     caveats: list[str]
+    # Every record sheet's rows by the sheet's key ("figures"), each column as printed text
+    # and a citation: a sheet added to the schema reaches templates here with no code.
+    records: dict[str, list[dict[str, str]]]
 
     def as_dict(self) -> Context:
         return {name: getattr(self, name) for name in CONTEXT_NAMES}
@@ -101,6 +84,8 @@ def build_context(dossier: Dossier) -> MemoContext:
     """Everything the template prints, as ready-to-print text and lists."""
     briefing = dossier.briefing
     record_sources = _record_sources(dossier)
+    figures = dossier.rows(FigureRow)
+    judgments = dossier.rows(JudgmentRow)
     return MemoContext(
         title=briefing.title,
         subject=briefing.subject,
@@ -109,26 +94,28 @@ def build_context(dossier: Dossier) -> MemoContext:
         author=briefing.author,
         handling=briefing.handling,
         bluf=briefing.bluf,
-        judgments=[_judgment(j, record_sources) for j in dossier.judgments],
-        demand_tables=_demand_tables(dossier),
-        reaction_groups=_reaction_groups(dossier.reactions),
-        figures=[_figure(f) for f in dossier.figures],
-        totals_by_metric=_totals(dossier.figures, ("metric", "unit")),
-        totals_by_claimant=_totals(
-            dossier.figures, ("claimed_by", "metric", "unit"), by_first=True
-        ),
+        judgments=[_judgment(j, record_sources) for j in judgments],
+        demand_tables=_demand_tables(dossier.rows(DemandRow)),
+        reaction_groups=_reaction_groups(dossier.rows(ReactionRow)),
+        figures=[_figure(f) for f in figures],
+        totals_by_metric=_totals(figures, ("metric", "unit")),
+        totals_by_claimant=_totals(figures, ("claimed_by", "metric", "unit"), by_first=True),
         timeline=[
             {"date": format_date(e.date), "event": e.event, "citation": cite(e.source)}
-            for e in sorted(dossier.timeline, key=lambda e: e.date)
+            for e in sorted(dossier.rows(TimelineRow), key=lambda e: e.date)
         ],
-        sources=[_source(s) for s in dossier.sources],
+        sources=[_source(s) for s in dossier.rows(SourceRow)],
         caveats=_caveats(dossier, record_sources),
+        records={
+            spec.key: [_printed(spec, record) for record in dossier.records.get(spec.name, ())]
+            for spec in dossier.schema.record_sheets
+        },
     )
 
 
 def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentProperties:
     briefing = dossier.briefing
-    parties = dict.fromkeys(d.party for d in dossier.demands)
+    parties = dict.fromkeys(d.party for d in dossier.rows(DemandRow))
     keywords = [briefing.handling, *parties, "briefing"]
     return DocumentProperties(
         title=briefing.title,
@@ -140,22 +127,55 @@ def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentPropertie
 
 
 def _record_sources(dossier: Dossier) -> dict[str, tuple[str, ...]]:
-    """Record ID -> the source IDs it rests on, in order; a judgment through its records."""
-    cited: dict[str, tuple[str, ...]] = {s.id: (s.id,) for s in dossier.sources}
-    cited.update({demand.id: (demand.source,) for demand in dossier.demands})
-    cited.update({reaction.id: (reaction.source,) for reaction in dossier.reactions})
-    cited.update({figure.id: (figure.source,) for figure in dossier.figures})
-    # A judgment may rest on another judgment: resolve until nothing changes (cycles stop).
-    for _ in dossier.judgments:
+    """Record ID -> the source IDs it rests on, in order; a judgment through its records.
+
+    A source rests on itself; a record with a Source column on that source; a record whose
+    references name other records (a judgment's Based on) on their sources.
+    """
+    cited: dict[str, tuple[str, ...]] = {s.id: (s.id,) for s in dossier.rows(SourceRow)}
+    resting: list[tuple[str, tuple[str, ...]]] = []  # (record ID, the record IDs it rests on)
+    for spec in dossier.schema.record_sheets:
+        if not spec.has_ids:
+            continue
+        refs = [attr for attr, column in spec.fields if column.kind is Kind.REFS]
+        for record in dossier.records.get(spec.name, ()):
+            if spec.cites_sources:
+                cited[record.id] = (record.source,)
+            elif refs:
+                resting.append((record.id, tuple(r for a in refs for r in getattr(record, a))))
+    # A record may rest on one that rests on others: resolve until nothing changes (cycles stop).
+    for _ in resting:
         changed = False
-        for judgment in dossier.judgments:
-            sources = tuple(dict.fromkeys(s for r in judgment.based_on for s in cited.get(r, ())))
-            if cited.get(judgment.id) != sources:
-                cited[judgment.id] = sources
+        for record_id, based_on in resting:
+            sources = tuple(dict.fromkeys(s for r in based_on for s in cited.get(r, ())))
+            if cited.get(record_id) != sources:
+                cited[record_id] = sources
                 changed = True
         if not changed:
             break
     return cited
+
+
+def _printed(spec: SheetSpec, record: Any) -> dict[str, str]:
+    """A record as a template prints it: each column the reader may see as text, and a citation."""
+    printed = {
+        attr: _printed_value(column, getattr(record, attr))
+        for attr, column in spec.fields
+        if not column.private
+    }
+    if spec.cites_sources:
+        printed["citation"] = cite(record.source)
+    return printed
+
+
+def _printed_value(column: Column, value: Any) -> str:
+    if column.kind is Kind.NUMBER:
+        return format_number(value)
+    if column.kind is Kind.DATE:
+        return format_date(value)
+    if column.kind is Kind.REFS:
+        return ", ".join(value)
+    return str(value)
 
 
 def _judgment(judgment: JudgmentRow, record_sources: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -171,10 +191,10 @@ def _judgment(judgment: JudgmentRow, record_sources: dict[str, tuple[str, ...]])
     }
 
 
-def _demand_tables(dossier: Dossier) -> list[dict[str, Any]]:
+def _demand_tables(demands: Sequence[DemandRow]) -> list[dict[str, Any]]:
     """Demands side by side, two parties to a table, in the vocabulary's order of parties."""
     by_party: dict[str, list[dict[str, str]]] = {}
-    for demand in sorted(dossier.demands, key=lambda d: PARTY.codes.index(d.party)):
+    for demand in sorted(demands, key=lambda d: PARTY.codes.index(d.party)):
         by_party.setdefault(demand.party, []).append(
             {"demand": demand.demand, "detail": demand.detail, "citation": cite(demand.source)}
         )
@@ -272,7 +292,9 @@ def _source(source: SourceRow) -> dict[str, str]:
 
 def _caveats(dossier: Dossier, record_sources: dict[str, tuple[str, ...]]) -> list[str]:
     caveats = []
-    for source in dossier.sources:
+    sources = dossier.rows(SourceRow)
+    figures = dossier.rows(FigureRow)
+    for source in sources:
         marker = cite(source.id)
         if source.ai_generated == "yes":
             caveats.append(
@@ -283,14 +305,14 @@ def _caveats(dossier: Dossier, record_sources: dict[str, tuple[str, ...]]) -> li
             DOUBTFUL_CREDIBILITY
         ):
             caveats.append(f"{marker} is graded {grade(source)}.")
-    unconfirmed = [f for f in dossier.figures if f.status != "confirmed"]
+    unconfirmed = [f for f in figures if f.status != "confirmed"]
     if unconfirmed:
         caveats.append(
-            f"{format_number(len(unconfirmed))} of {format_number(len(dossier.figures))} "
+            f"{format_number(len(unconfirmed))} of {format_number(len(figures))} "
             "figures are claimed or disputed, not independently confirmed "
             f"({', '.join(f.id for f in unconfirmed)})."
         )
-    unchecked = [s.id for s in dossier.sources if not s.file]
+    unchecked = [s.id for s in sources if not s.file]
     if unchecked:
         markers = cite(*unchecked)
         caveats.append(
@@ -301,10 +323,10 @@ def _caveats(dossier: Dossier, record_sources: dict[str, tuple[str, ...]]) -> li
             "workbook gives no text files for them."
         )
     single: dict[str, list[str]] = {}
-    for judgment in dossier.judgments:
-        sources = set(record_sources.get(judgment.id, ()))
-        if len(sources) == 1:
-            single.setdefault(sources.pop(), []).append(judgment.id)
+    for judgment in dossier.rows(JudgmentRow):
+        resting_on = set(record_sources.get(judgment.id, ()))
+        if len(resting_on) == 1:
+            single.setdefault(resting_on.pop(), []).append(judgment.id)
     for source_id, judgment_ids in single.items():
         if len(judgment_ids) == 1:
             caveats.append(

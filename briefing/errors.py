@@ -9,18 +9,16 @@ if TYPE_CHECKING:
     from briefing.model import Problem
 
 
-def describe(err: BaseException, limit: int = 200) -> str:
-    """Another library's exception as one short line, to quote inside our own message."""
-    reason = " ".join(f"{type(err).__name__}: {err}".split())
-    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
-
-
 class BriefingError(Exception):
     """Base class: raised for anything the user can fix; its message is the one line they see."""
 
 
 class WorkbookUnreadable(BriefingError):
     """Raised when a file cannot be opened as an .xlsx workbook at all."""
+
+
+class WorkbookNotAppendable(BriefingError):
+    """Raised when rows cannot be added to a workbook without losing something it holds."""
 
 
 class TargetExists(BriefingError):
@@ -44,5 +42,9 @@ class OutputError(BriefingError):
     """Raised when the memo cannot be written where it was asked to go."""
 
 
+class UnreadableText(BriefingError):
+    """Raised when a text file (an article, a source's copy) cannot be read as UTF-8 text."""
+
+
 class ExtractError(BriefingError):
-    """Raised when an article cannot be read or its candidates cannot be added."""
+    """Raised when an article's candidates cannot be added to a workbook."""

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from briefing.provenance import words_to_digits
-from briefing.schema import PARTY, UNREVIEWED
-from briefing.validate import UNSAFE_CHARACTERS, parse_date_text
+from briefing.errors import ExtractError
+from briefing.model import CellValue, RawSheet
+from briefing.schema import PARTY, UNREVIEWED, normalize_header
+from briefing.text import (
+    parse_date_text,
+    read_text_file,
+    remove_unsafe_characters,
+    words_to_digits,
+)
 
 Row = dict[str, str | int | float]
+Records = dict[str, list[dict[str, CellValue]]]
 
 SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 LONGEST_SENTENCE = 2000  # characters; longer "sentences" are not prose and are passed over
@@ -61,6 +70,8 @@ PARTY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("NATO", re.compile(r"\bNATO\b")),
     ("United States", re.compile(r"\b(US|U\.S\.|United States|Washington)\b")),
 )
+# A source ID is cited in cells and split on commas and spaces: keep it one plain word.
+SOURCE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 AI_MARKERS = re.compile(r"generated (?:with|by) (?:an )?AI|AI[- ]generated", re.IGNORECASE)
 
 
@@ -79,7 +90,7 @@ class Article:
 
 def clean(text: str) -> str:
     """The text with line endings made one kind and characters a workbook cannot hold removed."""
-    return UNSAFE_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return remove_unsafe_characters(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def sentences(text: str) -> Iterator[str]:
@@ -91,10 +102,16 @@ def sentences(text: str) -> Iterator[str]:
                 yield sentence
 
 
-def extract_article(text: str) -> Article:
-    """Candidate figures, reactions and demands, each quoting its sentence verbatim."""
+def extract_article(text: str, path: Path | None = None) -> Article:
+    """Candidate figures, reactions and demands, each quoting its sentence verbatim.
+
+    Raises ExtractError, naming `path`, for an article with no text.
+    """
     text = clean(text)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if not lines:
+        name = path or "the article"
+        raise ExtractError(f"{name}: the article has no text; give the article's text")
     article = Article(
         title=lines[0][:300] if lines else "",
         published=_article_date(lines),
@@ -219,3 +236,105 @@ def _party(sentence: str) -> str:
     ]
     party = min(found)[1] if found else ""
     return party if PARTY.find(party) else ""
+
+
+def read_article(path: Path) -> str:
+    """An article's text; anything but a readable UTF-8 text file raises UnreadableText."""
+    return read_text_file(path, f"{path}: the article")
+
+
+def source_with_file(sources: RawSheet | None, file: str) -> str:
+    """Where a Sources row already points at `file`, as "S1 at Sources!F2"; else ""."""
+    if sources is None:
+        return ""
+    letters = {normalize_header(text): letter for letter, text in sources.headers}
+    for row in sources.rows:
+        cell = row.cells.get(letters.get("file", ""))
+        if cell is not None and str(cell.value).strip() == file:
+            found = row.cells.get(letters.get("id", ""))
+            return f"{found.value if found else 'a source'} at Sources!{cell.coordinate}"
+    return ""
+
+
+def existing_ids(sheets: Mapping[str, RawSheet]) -> set[str]:
+    """Every value in a column headed ID, on the schema's sheets."""
+    ids = set()
+    for sheet in sheets.values():
+        letters = [letter for letter, text in sheet.headers if normalize_header(text) == "id"]
+        for row in sheet.rows:
+            for letter in letters:
+                cell = row.cells.get(letter)
+                if cell is not None and cell.value is not None:
+                    ids.add(str(cell.value).strip())
+    return ids
+
+
+def next_id(prefix: str, taken: set[str]) -> str:
+    """The first prefix-and-number ID above every one already taken: S3 after S1 and S2."""
+    numbers = [
+        int(found[len(prefix) :])
+        for found in taken
+        if found.startswith(prefix) and found[len(prefix) :].isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def choose_source_id(requested: str | None, taken: set[str], target: Path) -> str:
+    """The ID for the article's Sources row: the one asked for, if usable, else the next free."""
+    if requested is None:
+        return next_id("S", taken)
+    if not SOURCE_ID.fullmatch(requested):
+        raise ExtractError(
+            f"{requested!r}: not a usable source ID; use letters and digits, such as S2"
+        )
+    if requested in taken:
+        raise ExtractError(
+            f"{target}: the ID {requested} is taken already; choose another --source-id"
+        )
+    return requested
+
+
+def ensure_not_extracted(sheets: Mapping[str, RawSheet], file: str, target: Path) -> None:
+    """Raise ExtractError when the workbook already has the article as a source."""
+    already = source_with_file(sheets.get("Sources"), file)
+    if already:
+        raise ExtractError(
+            f"{target}: the article is already a source ({already}); delete that row and its "
+            "candidates to extract it again"
+        )
+
+
+def relative_path(article: Path, workbook: Path) -> str:
+    """The article's path as the Sources File column holds it: relative to the workbook."""
+    return Path(os.path.relpath(article.resolve(), workbook.resolve().parent)).as_posix()
+
+
+def candidate_records(found: Article, source_id: str, taken: set[str], file: str) -> Records:
+    """The Sources row and the candidate rows, each with a fresh ID and the source's ID."""
+    taken = set(taken) | {source_id}
+    records: Records = {
+        "Sources": [
+            {
+                "ID": source_id,
+                "Title": found.title,
+                "Published": found.published.isoformat() if found.published else "",
+                "File": file,
+                # Ungraded until an analyst grades it: "cannot be judged" on both scales.
+                "Reliability": "F",
+                "Credibility": "6",
+                "AI-generated": "yes" if found.ai_generated else "",
+                "Notes": "Added by briefing extract; grade it before relying on it.",
+            }
+        ]
+    }
+    for sheet, prefix, rows in (
+        ("Demands", "D", found.demands),
+        ("Reactions", "R", found.reactions),
+        ("Figures", "F", found.figures),
+    ):
+        records[sheet] = []
+        for row in rows:
+            record_id = next_id(prefix, taken)
+            taken.add(record_id)
+            records[sheet].append({"ID": record_id, **row, "Source": source_id})
+    return records

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
-from briefing.schema import (
-    BriefingFields,
-    DemandRow,
-    FigureRow,
-    JudgmentRow,
-    ReactionRow,
-    SourceRow,
-    TimelineRow,
-)
+from briefing.schema import SCHEMA, BriefingFields, Schema
+
+RecordT = TypeVar("RecordT")
 
 CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
@@ -96,14 +92,37 @@ class Problem:
 
 @dataclass(frozen=True)
 class Dossier:
-    """A workbook's records and the problems found in them; only one without errors is built."""
+    """A workbook's records by sheet and the problems found in them.
+
+    Every sheet the schema declares has its records here, by sheet name, in row order (an
+    optional sheet the workbook lacks has none). Only a dossier without errors is built.
+    """
 
     path: Path
-    briefing: BriefingFields
-    sources: tuple[SourceRow, ...] = ()
-    demands: tuple[DemandRow, ...] = ()
-    reactions: tuple[ReactionRow, ...] = ()
-    figures: tuple[FigureRow, ...] = ()
-    judgments: tuple[JudgmentRow, ...] = ()
-    timeline: tuple[TimelineRow, ...] = ()
+    records: Mapping[str, tuple[Any, ...]]
     problems: tuple[Problem, ...] = field(default=())
+    schema: Schema = SCHEMA
+
+    def rows(self, record: type[RecordT]) -> tuple[RecordT, ...]:
+        """The records of the sheet whose rows are of this class: `rows(FigureRow)`."""
+        return cast(tuple[RecordT, ...], self.records.get(self.schema.sheet_of(record).name, ()))
+
+    def with_rows(self, record: type[RecordT], rows: tuple[RecordT, ...]) -> Dossier:
+        """A copy whose sheet of these records holds `rows` instead."""
+        name = self.schema.sheet_of(record).name
+        return replace(self, records={**self.records, name: rows})
+
+    @property
+    def briefing(self) -> BriefingFields:
+        return self.rows(BriefingFields)[0]
+
+
+@dataclass(frozen=True)
+class DocumentProperties:
+    """What the memo's File > Properties show."""
+
+    title: str
+    subject: str
+    author: str
+    keywords: str
+    created: dt.datetime

@@ -22,7 +22,7 @@ ATTACHMENT_TYPES = {
 }
 
 
-def check_target(path: Path, example: str = "memo.docx") -> None:
+def ensure_file_target(path: Path, example: str = "memo.docx") -> None:
     """Raise OutputError when `path` cannot be written as a file; nothing is written."""
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a folder; give a file name, such as {path / example}")
@@ -33,14 +33,14 @@ def check_target(path: Path, example: str = "memo.docx") -> None:
         )
 
 
-def check_output(path: Path, suffix: str, *inputs: Path | None) -> None:
+def ensure_output(path: Path, suffix: str, *inputs: Path | None) -> None:
     """Raise OutputError unless `path` is a new or replaceable file of the kind `suffix` names.
 
     It must not be one of the command's own inputs: writing a memo over the workbook it was
     built from would destroy the analyst's work.
     """
     example = EXAMPLE_NAMES.get(suffix, f"name{suffix}")
-    check_target(path, example)
+    ensure_file_target(path, example)
     for given in inputs:
         if (
             given is not None
@@ -53,10 +53,10 @@ def check_output(path: Path, suffix: str, *inputs: Path | None) -> None:
             )
     if path.suffix.casefold() != suffix:
         raise OutputError(f"{path}: give a file name ending in {suffix}, such as {example}")
-    check_not_open(path)
+    ensure_not_open(path)
 
 
-def check_not_open(path: Path) -> None:
+def ensure_not_open(path: Path) -> None:
     """Raise OutputError while an office suite has `path` open: its lock file is beside it."""
     # Excel writes ~$ and the whole name; Word drops the first two characters of a long
     # name; LibreOffice writes .~lock.NAME#.
@@ -70,7 +70,7 @@ def check_not_open(path: Path) -> None:
 
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write `data` to `path` so that a failure leaves any earlier file exactly as it was."""
-    check_target(path)
+    ensure_file_target(path)
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
@@ -112,7 +112,7 @@ def pdf_from_docx(docx: Path, *, timeout: int = 180) -> Path:
             f"{docx}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
         )
     target = docx.with_suffix(".pdf")
-    check_not_open(target)
+    ensure_not_open(target)
     with tempfile.TemporaryDirectory(dir=docx.parent, prefix=".briefing-pdf-") as folder:
         # A profile of its own, so that a LibreOffice the analyst has open does not take over.
         profile = Path(folder, "profile").resolve().as_uri()
@@ -143,10 +143,14 @@ def email_draft(
     to: str,
     subject: str,
     body: str,
+    html: str | None = None,
     attachments: Sequence[Path],
     date: dt.datetime,
 ) -> Path:
-    """Write an email draft (.eml) beside the memo with the memo attached; mail clients open it."""
+    """Write an email draft (.eml) beside the memo with the memo attached; mail clients open it.
+
+    The body is plain text, with `html` as its alternative for clients that show HTML.
+    """
     message = EmailMessage()
     # A line break typed in a cell cannot stand in a mail header.
     message["To"] = " ".join(to.split())
@@ -154,6 +158,8 @@ def email_draft(
     message["Date"] = email.utils.format_datetime(date)
     message["X-Unsent"] = "1"  # Outlook opens the file as a draft to send
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     for attachment in attachments:
         kind = ATTACHMENT_TYPES.get(attachment.suffix.casefold(), "application/octet-stream")
         maintype, subtype = kind.split("/", 1)
@@ -161,3 +167,14 @@ def email_draft(
             attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
         )
     return write_atomically(memo.with_suffix(".eml"), bytes(message))
+
+
+def backup_path(target: Path, stamp: dt.datetime) -> Path:
+    """desk.xlsx -> desk.backup-20240614-093000.xlsx, beside it, never an existing file."""
+    base = f"{target.stem}.backup-{stamp:%Y%m%d-%H%M%S}"
+    candidate = target.with_name(base + target.suffix)
+    counter = 1
+    while os.path.exists(candidate):
+        counter += 1
+        candidate = target.with_name(f"{base}-{counter}{target.suffix}")
+    return candidate

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from text_to_num import alpha2digit
-
-from briefing.context import format_number
+from briefing.errors import UnreadableText
 from briefing.model import Dossier, Problem
-from briefing.schema import SourceRow
+from briefing.schema import Kind, SourceRow
+from briefing.text import format_number, read_text_file, shorten, words_to_digits
 
 # What does not change a quote's meaning: the kind of quote mark, apostrophe or dash.
 TYPOGRAPHY = str.maketrans(
@@ -49,7 +45,6 @@ SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # "1 200" and "1 200" write 1200 with a space for thousands; read both ways, both count.
 SPACED_NUMBER = re.compile(r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)")
-MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
 PASSAGE_CHARACTERS = 160
 SPACED_DASH = re.compile(r" ?- ?")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -79,82 +74,58 @@ def normalize(text: str) -> str:
 
 
 def verify_provenance(dossier: Dossier) -> list[Problem]:
-    """Problems with quotes that are not in their source's text and values not in their quote."""
+    """Problems with quotes that are not in their source's text and numbers not in their quote.
+
+    Every sheet whose records carry a Quote and a Source is checked: each quote against the
+    text copy of its source, and each number column's value against the record's own quote.
+    """
     problems: list[Problem] = []
     texts: dict[str, SourceText] = {}
-    for source in dossier.sources:
+    for source in dossier.rows(SourceRow):
         if source.file:
             text = _read_source(dossier.path.parent, source, problems)
             if text is not None:
                 texts[source.id] = text
-    quoted: Sequence[tuple[str, Iterable[_Quoted]]] = (
-        ("Demands", dossier.demands),
-        ("Reactions", dossier.reactions),
-        ("Figures", dossier.figures),
-        ("Timeline", dossier.timeline),
-    )
-    for sheet, records in quoted:
-        for record in records:
+    for spec in dossier.schema.sheets:
+        if not spec.has_quotes:
+            continue
+        numbers = [(attr, c) for attr, c in spec.fields if c.kind is Kind.NUMBER]
+        for record in dossier.records.get(spec.name, ()):
             text = texts.get(record.source)
             if text is not None and not quote_found(record.quote, text.normalized):
                 passage = closest_passage(record.quote, text)
                 problems.append(
                     Problem(
-                        sheet,
-                        record.cells["quote"],
+                        spec.name,
+                        record.coordinates["quote"],
                         f'quote not found in source {record.source}; closest passage: "{passage}"',
                     )
                 )
-    for figure in dossier.figures:
-        if not value_in_quote(figure.value, figure.quote):
-            problems.append(
-                Problem(
-                    "Figures",
-                    figure.cells["value"],
-                    f"the value {format_number(figure.value)} does not appear in its quote "
-                    f"({figure.cells['quote']}); check the number or the quote",
-                )
-            )
+            for attr, column in numbers:
+                value = getattr(record, attr)
+                if not value_in_quote(value, record.quote):
+                    problems.append(
+                        Problem(
+                            spec.name,
+                            record.coordinates[attr],
+                            f"the {column.header.lower()} {format_number(value)} does not "
+                            f"appear in its quote ({record.coordinates['quote']}); check the "
+                            "number or the quote",
+                        )
+                    )
     return problems
-
-
-class _Quoted(Protocol):
-    """What a record with a quote has; demand, reaction, figure and timeline rows all do."""
-
-    @property
-    def source(self) -> str: ...
-    @property
-    def quote(self) -> str: ...
-    @property
-    def cells(self) -> dict[str, str]: ...
 
 
 def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> SourceText | None:
     path = folder / source.file
-    where = ("Sources", source.cells["file"])
-
-    def fail(message: str) -> None:
-        problems.append(Problem(*where, message))
-
-    if not os.path.isfile(path):
-        what = "is a folder" if os.path.isdir(path) else "does not exist"
-        fail(
-            f"the source file '{source.file}' {what} (looked for {path}); give a text file's "
-            "path relative to the workbook"
+    try:
+        text = read_text_file(
+            path,
+            f"the source file '{source.file}'",
+            hint=f"give a text file's path relative to the workbook (looked for {path})",
         )
-        return None
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        fail(f"the source file '{source.file}' is larger than 20 MB; give a text copy")
-        return None
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        fail(f"the source file '{source.file}' cannot be read ({err.strerror})")
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        fail(f"the source file '{source.file}' is not UTF-8 text; save it as UTF-8 text")
+    except UnreadableText as err:
+        problems.append(Problem("Sources", source.coordinates["file"], str(err)))
         return None
     sentences = tuple(
         " ".join(part.split()) for part in SENTENCE_END.split(text) if part and part.strip()
@@ -200,17 +171,7 @@ def closest_passage(quote: str, text: SourceText) -> str:
         key=lambda sentence: difflib.SequenceMatcher(None, wanted, normalize(sentence)).ratio(),
         default="",
     )
-    if len(best) > PASSAGE_CHARACTERS:
-        best = best[: PASSAGE_CHARACTERS - 1] + "…"
-    return best
-
-
-def words_to_digits(text: str, *, smallest: int = 0) -> str:
-    """The text with numbers written in words as digits: "three" -> "3".
-
-    Numbers below `smallest` stay words, so that "no one" is not read as a count.
-    """
-    return str(alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=smallest))
+    return shorten(best, PASSAGE_CHARACTERS)
 
 
 def numbers_in(text: str) -> set[float]:

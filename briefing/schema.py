@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-Number = int | float
+from briefing.text import Number
+
+__all__ = ["Number"]  # re-exported: record fields are typed with it
 
 
 class Kind(StrEnum):
@@ -175,8 +177,13 @@ class Column:
     example: str
     required: bool = False
     vocabulary: Vocabulary | None = None
-    refers_to: tuple[str, ...] = ()  # sheets whose IDs a reference may name
+    refers_to: tuple[str, ...] = ()  # sheets whose IDs a reference may name; see ANY_RECORD
     width: int = 16
+    # The version that added the column: a workbook made before it reads it as empty, with
+    # one warning, even when the column is required.
+    since: str = ""
+    # The analyst's own working notes, never printed in the memo.
+    private: bool = False
 
     @property
     def allowed(self) -> str:
@@ -184,13 +191,6 @@ class Column:
         if self.vocabulary is None:
             return ""
         return ", ".join(self.vocabulary.codes)
-
-    @property
-    def accepts(self) -> str:
-        """What the cell may hold, as the Guide sheet and the docs describe it."""
-        if self.refers_to:
-            return "an ID from " + " or ".join(self.refers_to)
-        return self.allowed
 
 
 def column(
@@ -203,21 +203,35 @@ def column(
     vocabulary: Vocabulary | None = None,
     refers_to: tuple[str, ...] = (),
     width: int = 16,
+    since: str = "",
+    private: bool = False,
 ) -> Any:
     """A dataclass field that declares the column it is read from."""
-    spec = Column(header, kind, help, example, required, vocabulary, refers_to, width)
+    spec = Column(
+        header,
+        kind,
+        help,
+        example,
+        required,
+        vocabulary,
+        refers_to,
+        width,
+        since=since,
+        private=private,
+    )
     return field(metadata={"column": spec})
 
 
-def _cells() -> Any:
+def _coordinates() -> Any:
+    """A record's cell coordinates by attribute ("value" -> "I7"), for pointing at problems."""
     return field(default_factory=dict, compare=False, repr=False)
 
 
 # The column that marks a row as an unreviewed candidate, and its value.
 REVIEW_HEADER = "Review"
 UNREVIEWED = "unreviewed"
-# Every record sheet may be named by a judgment's "Based on".
-RECORD_SHEETS = ("Sources", "Demands", "Reactions", "Figures", "Judgments")
+# A reference that may name the ID of a record on any sheet that has IDs.
+ANY_RECORD = ("*",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,7 +289,7 @@ class BriefingFields:
         "Addresses the memo is emailed to, separated by commas.",
         "desk-editor@example.org",
     )
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -341,7 +355,7 @@ class SourceRow:
     notes: str = column(
         "Notes", Kind.TEXT, "Why the source is graded as it is.", "No named author.", width=40
     )
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 def _source() -> Any:
@@ -368,7 +382,9 @@ def _quote() -> Any:
 
 
 def _note() -> Any:
-    return column("Note", Kind.TEXT, "Anything the analyst wants to add.", "", width=30)
+    return column(
+        "Note", Kind.TEXT, "Anything the analyst wants to add.", "", width=30, private=True
+    )
 
 
 def _review() -> Any:
@@ -380,6 +396,7 @@ def _review() -> Any:
         "",
         vocabulary=REVIEW,
         width=12,
+        private=True,
     )
 
 
@@ -417,7 +434,7 @@ class DemandRow:
     quote: str = _quote()
     note: str = _note()
     review: str = _review()
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -458,7 +475,7 @@ class ReactionRow:
     quote: str = _quote()
     note: str = _note()
     review: str = _review()
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -512,7 +529,7 @@ class FigureRow:
     quote: str = _quote()
     note: str = _note()
     review: str = _review()
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -552,10 +569,10 @@ class JudgmentRow:
         "IDs of the records it rests on, separated by commas.",
         "D1, R2",
         required=True,
-        refers_to=RECORD_SHEETS,
+        refers_to=ANY_RECORD,
         width=16,
     )
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -575,7 +592,7 @@ class TimelineRow:
     )
     source: str = _source()
     quote: str = _quote()
-    cells: dict[str, str] = _cells()
+    coordinates: dict[str, str] = _coordinates()
 
 
 @dataclass(frozen=True)
@@ -586,6 +603,10 @@ class SheetSpec:
     record: type[Any]
     layout: Layout
     help: str
+    # A workbook without an optional sheet reads it as empty; one made before the version
+    # that added the sheet (`since`) also gets one warning that it is missing.
+    optional: bool = False
+    since: str = ""
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -601,8 +622,65 @@ class SheetSpec:
         )
 
     @property
+    def key(self) -> str:
+        """The sheet's name as templates and JSON use it: "Figures" -> "figures"."""
+        return "_".join(self.name.casefold().split())
+
+    @property
     def has_ids(self) -> bool:
         return any(column.kind is Kind.ID for column in self.columns)
+
+    @property
+    def cites_sources(self) -> bool:
+        """Whether each record names the source it comes from in a Source column."""
+        return any(
+            attr == "source" and column.refers_to == ("Sources",) for attr, column in self.fields
+        )
+
+    @property
+    def has_quotes(self) -> bool:
+        """Whether each record carries its source's words in a Quote column, to be checked."""
+        return self.cites_sources and any(attr == "quote" for attr, _ in self.fields)
+
+    @property
+    def may_be_missing(self) -> bool:
+        return self.optional or bool(self.since)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Every sheet of the workbook, in the order `init` writes them and problems are sorted."""
+
+    sheets: tuple[SheetSpec, ...]
+
+    def sheet(self, name: str) -> SheetSpec:
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise KeyError(name)
+
+    def sheet_of(self, record: type[Any]) -> SheetSpec:
+        """The sheet whose rows become records of this class."""
+        for sheet in self.sheets:
+            if sheet.record is record:
+                return sheet
+        raise KeyError(record.__name__)
+
+    @property
+    def record_sheets(self) -> tuple[SheetSpec, ...]:
+        return tuple(sheet for sheet in self.sheets if sheet.layout is Layout.RECORDS)
+
+    def targets(self, column: Column) -> tuple[str, ...]:
+        """The sheets whose IDs a reference column may name."""
+        if column.refers_to == ANY_RECORD:
+            return tuple(sheet.name for sheet in self.sheets if sheet.has_ids)
+        return column.refers_to
+
+    def accepts(self, column: Column) -> str:
+        """What the cell may hold, as the Guide sheet and the docs describe it."""
+        if column.refers_to:
+            return "an ID from " + " or ".join(self.targets(column))
+        return column.allowed
 
 
 SHEETS = (
@@ -636,15 +714,16 @@ SHEETS = (
     ),
     SheetSpec("Timeline", TimelineRow, Layout.RECORDS, "Dated events."),
 )
+SCHEMA = Schema(SHEETS)
 GUIDE_SHEET = "Guide"
 FIELD_HEADER = ("Field", "Value", "About")
 
 
-def sheet_named(name: str) -> SheetSpec:
-    for sheet in SHEETS:
-        if sheet.name == name:
-            return sheet
-    raise KeyError(name)
+def column_help(column: Column) -> str:
+    """What a column is, as the Guide sheet and the docs say it, with the version that added it."""
+    if column.since:
+        return f"{column.help} (Added in briefing {column.since}.)"
+    return column.help
 
 
 def normalize_header(text: str) -> str:

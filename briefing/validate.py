@@ -21,28 +21,18 @@ from briefing.model import (
 from briefing.schema import (
     FIELD_HEADER,
     REVIEW_HEADER,
-    SHEETS,
+    SCHEMA,
     UNREVIEWED,
     Column,
     Kind,
     Layout,
+    Schema,
     SheetSpec,
     normalize_header,
-    sheet_named,
 )
+from briefing.text import count, listed, parse_date_text, plural, remove_unsafe_characters
 
-# Characters XML 1.0 (and so a Word document) cannot hold: C0 controls but tab, LF and CR.
-UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%B %d %Y",
-    "%b %d %Y",
-    "%d.%m.%Y",
-)
-ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+SOURCES = "Sources"  # the sheet a record's Source column names
 SERIAL = re.compile(r"\d{5}")  # Excel's day numbers for 1927 to 2173
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
@@ -53,26 +43,23 @@ REF_SEPARATORS = re.compile(r"[,;\s]+")
 CELL = re.compile(r"([A-Z]+)(\d+)")
 
 
-def validate_workbook(raw: RawWorkbook) -> Dossier:
-    """The workbook's records and every problem found in them.
+def validate_workbook(raw: RawWorkbook, schema: Schema = SCHEMA) -> Dossier:
+    """The workbook's records, by sheet, and every problem found in them.
 
     A dossier whose problems include errors holds empty values where cells were wrong: later
     checks may read it, but it must not reach a memo.
     """
-    state = _Validation()
-    records = {spec.name: state.read_sheet(raw, spec) for spec in SHEETS}
+    state = _Validation(schema)
+    records = {spec.name: state.read_sheet(raw, spec) for spec in schema.sheets}
     state.check_ids_and_references(records)
-    briefing = records["Briefing"] or [_blank(sheet_named("Briefing"))]
+    for spec in schema.sheets:
+        if spec.layout is Layout.FIELDS and not records[spec.name]:
+            records[spec.name] = [_blank(spec)]  # a field sheet is one record, even when missing
     return Dossier(
         path=raw.path,
-        briefing=briefing[0],
-        sources=tuple(records["Sources"]),
-        demands=tuple(records["Demands"]),
-        reactions=tuple(records["Reactions"]),
-        figures=tuple(records["Figures"]),
-        judgments=tuple(records["Judgments"]),
-        timeline=tuple(records["Timeline"]),
-        problems=sort_problems(state.problems),
+        records={name: tuple(rows) for name, rows in records.items()},
+        problems=sort_problems(state.problems, schema),
+        schema=schema,
     )
 
 
@@ -106,18 +93,18 @@ def locate_header(sheet: RawSheet, spec: SheetSpec) -> RawSheet:
     return RawSheet(name=sheet.name, header_row=number, headers=headers, rows=rows)
 
 
-def sort_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
-    """Problems in the order a reader meets them in the workbook."""
-    return tuple(sorted(problems, key=_reading_order))
+def sort_problems(problems: Iterable[Problem], schema: Schema = SCHEMA) -> tuple[Problem, ...]:
+    """Problems in the order a reader meets them: sheets in schema order, then cell by cell."""
+    order = [spec.name for spec in schema.sheets]
+    return tuple(sorted(problems, key=lambda problem: _reading_order(problem, order)))
 
 
 def _blank(spec: SheetSpec) -> Any:
     return spec.record(**{attr: _empty(column) for attr, column in spec.fields})
 
 
-def _reading_order(problem: Problem) -> tuple[int, int, int, str]:
+def _reading_order(problem: Problem, order: list[str]) -> tuple[int, int, int, str]:
     """Sheets in schema order, then rows top to bottom, then columns left to right."""
-    order = [spec.name for spec in SHEETS]
     sheet = order.index(problem.sheet) if problem.sheet in order else len(order)
     match = CELL.fullmatch(problem.cell)
     if match is None:
@@ -127,6 +114,7 @@ def _reading_order(problem: Problem) -> tuple[int, int, int, str]:
 
 @dataclass
 class _Validation:
+    schema: Schema
     problems: list[Problem] = field(default_factory=list)
     # Sheets whose records could not be read: references into them cannot be checked.
     unreadable: set[str] = field(default_factory=set)
@@ -142,6 +130,15 @@ class _Validation:
 
     def read_sheet(self, raw: RawWorkbook, spec: SheetSpec) -> list[Any]:
         sheet = raw.sheet(spec.name)
+        if sheet is None and spec.may_be_missing:
+            if spec.since:
+                self.warn(
+                    spec.name,
+                    "",
+                    f"missing sheet '{spec.name}' (added in briefing {spec.since}); read as "
+                    "empty: add it from a workbook made by 'briefing init'",
+                )
+            return []
         if sheet is None:
             found = ", ".join(s.name for s in raw.sheets) or "no sheets"
             self.error(spec.name, "", f"missing sheet '{spec.name}'; the workbook has: {found}")
@@ -182,21 +179,24 @@ class _Validation:
     def _read_records(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
         columns = spec.fields
         letters = self._map_headers(sheet, (c.header for _, c in columns), warn_unknown=True)
-        missing = [
-            column.header
-            for _, column in columns
-            if column.required and normalize_header(column.header) not in letters
-        ]
+        absent = [c for _, c in columns if normalize_header(c.header) not in letters]
+        for column in absent:
+            if column.since:
+                self.warn(
+                    sheet.name,
+                    "",
+                    f"missing column '{column.header}' (added in briefing {column.since}); read "
+                    "as empty: add it to the header row",
+                )
+        missing = [column.header for column in absent if column.required and not column.since]
         if missing:
             found = ", ".join(text.strip() for _, text in sheet.headers if text.strip())
-            listed = ", ".join(repr(m) for m in missing)
-            plural = "s" if len(missing) > 1 else ""
+            names = ", ".join(repr(m) for m in missing)
+            what = f"missing {plural('column', len(missing))} {names}"
             if sheet.header_row:
-                message = (
-                    f"missing column{plural} {listed}; found in row {sheet.header_row}: {found}"
-                )
+                message = f"{what}; found in row {sheet.header_row}: {found}"
             else:
-                message = f"missing column{plural} {listed}; the sheet is empty: add its header row"
+                message = f"{what}; the sheet is empty: add its header row"
             self.error(sheet.name, "", message)
             self.unreadable.add(sheet.name)
             return []
@@ -221,13 +221,12 @@ class _Validation:
                 raw = row.cells.get(letter) if letter else None
                 cells[attr] = coordinate
                 values[attr] = self.read_cell(sheet.name, coordinate, raw, column)
-            records.append(spec.record(**values, cells=cells))
+            records.append(spec.record(**values, coordinates=cells))
         if unreviewed:
-            count = len(unreviewed)
             self.warn(
                 sheet.name,
                 "",
-                f"{count} unreviewed candidate{'s' if count > 1 else ''} "
+                f"{count(len(unreviewed), 'unreviewed candidate')} "
                 f"({_row_ranges(unreviewed)}) left out of checks and the memo; check each, "
                 f"then clear its {REVIEW_HEADER} cell",
             )
@@ -277,7 +276,7 @@ class _Validation:
                 values[attr] = _empty(column)
                 continue
             values[attr] = self.read_cell(sheet.name, coordinates[attr], found[attr], column)
-        return [spec.record(**values, cells=coordinates)]
+        return [spec.record(**values, coordinates=coordinates)]
 
     # -- cells
 
@@ -288,13 +287,12 @@ class _Validation:
             return _empty(column)
         value = None if raw is None else raw.value
         if isinstance(value, str):
-            cleaned = UNSAFE_CHARACTERS.sub("", value)
+            cleaned = remove_unsafe_characters(value)
             if cleaned != value:
-                removed = len(value) - len(cleaned)
                 self.warn(
                     sheet,
                     coordinate,
-                    f"removed {removed} control character{'s' if removed > 1 else ''} "
+                    f"removed {count(len(value) - len(cleaned), 'control character')} "
                     "a Word document cannot hold",
                 )
             value = cleaned if cleaned.strip() else None
@@ -312,11 +310,12 @@ class _Validation:
 
     def check_ids_and_references(self, records: Mapping[str, list[Any]]) -> None:
         seen: dict[str, str] = {}
-        for spec in SHEETS:
+        sheets = self.schema.sheets
+        for spec in sheets:
             if not spec.has_ids:
                 continue
             for record in records[spec.name]:
-                where = f"{spec.name}!{record.cells['id']}"
+                where = f"{spec.name}!{record.coordinates['id']}"
                 if not record.id:
                     continue
                 if record.id in seen:
@@ -328,17 +327,18 @@ class _Validation:
                     seen[record.id] = where
         ids_by_sheet = {
             spec.name: [record.id for record in records[spec.name]]
-            for spec in SHEETS
+            for spec in sheets
             if spec.has_ids
         }
         cited: set[str] = set()
-        for spec in SHEETS:
+        for spec in sheets:
             for attr, column in spec.fields:
-                if column.kind not in (Kind.REF, Kind.REFS) or self.unreadable.intersection(
-                    column.refers_to
-                ):
+                if column.kind not in (Kind.REF, Kind.REFS):
                     continue
-                known = [i for sheet in column.refers_to for i in ids_by_sheet.get(sheet, [])]
+                targets = self.schema.targets(column)
+                if self.unreadable.intersection(targets):
+                    continue
+                known = [i for sheet in targets for i in ids_by_sheet.get(sheet, [])]
                 for record in records[spec.name]:
                     value = getattr(record, attr)
                     for ref in (value,) if isinstance(value, str) else value:
@@ -346,22 +346,24 @@ class _Validation:
                         if ref and ref not in known:
                             self.error(
                                 spec.name,
-                                record.cells[attr],
-                                _unknown_reference(ref, column, known),
+                                record.coordinates[attr],
+                                _unknown_reference(ref, column.kind, targets, known),
                             )
-        for source in records["Sources"]:
+        for source in records.get(SOURCES, []):
             if source.id not in cited and source.id not in self.cited_by_candidates:
                 self.warn(
-                    "Sources", source.cells["id"], f"source '{source.id}' is cited by no record"
+                    SOURCES,
+                    source.coordinates["id"],
+                    f"source '{source.id}' is cited by no record",
                 )
 
 
-def _unknown_reference(ref: str, column: Column, known: list[str]) -> str:
-    if column.kind is Kind.REF:
-        sheet = column.refers_to[0]
-        listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
-        return f"unknown {sheet[:-1].lower()} '{ref}'; the {sheet} sheet has: {listed or 'no IDs'}"
-    sheets = ", ".join(column.refers_to[:-1]) + " or " + column.refers_to[-1]
+def _unknown_reference(ref: str, kind: Kind, targets: tuple[str, ...], known: list[str]) -> str:
+    if kind is Kind.REF or len(targets) == 1:
+        sheet = targets[0]
+        ids = listed(known, 12) or "no IDs"
+        return f"unknown {sheet[:-1].lower()} '{ref}'; the {sheet} sheet has: {ids}"
+    sheets = ", ".join(targets[:-1]) + " or " + targets[-1]
     return f"unknown record '{ref}'; use IDs from the {sheets} sheets"
 
 
@@ -374,7 +376,7 @@ def _row_ranges(numbers: list[int]) -> str:
         else:
             spans.append([number, number])
     text = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
-    return f"row{'s' if len(numbers) > 1 else ''} {text}"
+    return f"{plural('row', len(numbers))} {text}"
 
 
 def _empty(column: Column) -> Any:
@@ -451,14 +453,3 @@ def _to_date(value: CellValue) -> dt.date:
     if parsed is None:
         raise ValueError(f"expected a date such as 2024-06-14, got {text!r}")
     return parsed
-
-
-def parse_date_text(text: str) -> dt.date | None:
-    """A date as people type it: 2024-06-14, 14 June 2024, June 14th, 2024, 14.06.2024."""
-    text = ORDINAL.sub(r"\1", " ".join(text.replace(",", " ").split())).rstrip(".")
-    for pattern in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import warnings
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
-from xml.etree import ElementTree
+from typing import Any
 
 import openpyxl
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as DefusedElementTree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -26,45 +21,29 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from briefing.errors import ExtractError, WorkbookUnreadable, describe
+from briefing.archive import dropped_parts, ensure_workbook_archive, formula_cells
+from briefing.errors import WorkbookNotAppendable, WorkbookUnreadable
 from briefing.model import CellValue, RawCell, RawRow, RawSheet, RawWorkbook
 from briefing.schema import (
     FIELD_HEADER,
     GUIDE_SHEET,
-    SHEETS,
+    SCHEMA,
     Column,
     Kind,
     Layout,
+    Schema,
     SheetSpec,
+    column_help,
     normalize_header,
-    sheet_named,
 )
+from briefing.text import describe
 
 # openpyxl hands XML to defusedxml where lxml is not installed, and lxml (which python-docx
 # needs) refuses entity expansion past its own limits; our own XML reads go through defusedxml.
 if not openpyxl.DEFUSEDXML:
     raise ImportError("briefing needs defusedxml installed beside openpyxl")
 
-# A desk workbook unpacks to a few megabytes; openpyxl needs about 25 times the unpacked size
-# in memory, so past this an archive is refused before parsing.
-MAX_UNPACKED_BYTES = 16 * 1024 * 1024
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
-# Parts of a workbook that openpyxl may not write back, by what an analyst would call them.
-KEPT_PARTS = (
-    ("xl/drawings/", "drawings or text boxes"),
-    ("xl/media/", "pictures"),
-    ("xl/charts/", "charts"),
-    ("xl/comments", "comments"),
-    ("xl/threadedComments/", "threaded comments"),
-    ("xl/vbaProject.bin", "macros"),
-    ("xl/pivotTables/", "pivot tables"),
-    ("xl/slicers/", "slicers"),
-    ("xl/externalLinks/", "links to other workbooks"),
-    ("xl/embeddings/", "embedded objects"),
-    ("customXml/", "custom XML"),
-)
 HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="1F3864"))
@@ -79,94 +58,11 @@ LINE_HEIGHT = 15  # points per line of 11-point text
 
 def read_workbook(path: Path) -> RawWorkbook:
     """Every sheet of the .xlsx at `path` as raw rows; the file is opened read-only."""
-    _refuse_non_workbook(path)
-    # openpyxl gives a formula's saved value, and None both for "never calculated" and for
-    # an empty text result; the sheet XML tells the two apart.
-    formulas = _formula_cells(path)
+    ensure_workbook_archive(path)
+    formulas = formula_cells(path)
     book = _load(path)
     sheets = tuple(_read_sheet(sheet, formulas.get(sheet.title, {})) for sheet in book.worksheets)
     return RawWorkbook(path=path, sheets=sheets)
-
-
-def _refuse_non_workbook(path: Path) -> None:
-    name = str(path)
-    if not os.path.exists(path):
-        raise WorkbookUnreadable(f"{name}: no such file; check the path and try again")
-    if os.path.isdir(path):
-        raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the .xlsx file")
-    if not os.path.isfile(path):  # a pipe or a device would block the read
-        raise WorkbookUnreadable(f"{name}: not a regular file; give the .xlsx file")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except OSError as err:
-        raise WorkbookUnreadable(f"{name}: cannot be read ({err.strerror})") from err
-    if not head:
-        raise WorkbookUnreadable(f"{name}: the file is empty (0 bytes); it is not a workbook")
-    if head == OLE2_MAGIC:
-        if _is_encrypted_ooxml(path):
-            raise WorkbookUnreadable(
-                f"{name}: the workbook is password-protected; remove the password in Excel "
-                "(File > Info > Protect Workbook) and save it again"
-            )
-        raise WorkbookUnreadable(
-            f"{name}: this is an old Excel 97-2003 (.xls) file; open it in Excel or "
-            "LibreOffice and save it as an .xlsx workbook"
-        )
-    if not head.startswith(ZIP_MAGIC):
-        raise WorkbookUnreadable(
-            f"{name}: not an Excel workbook (it looks like a text or CSV file); open it in "
-            "Excel or LibreOffice and save it as an .xlsx workbook"
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as err:
-        raise WorkbookUnreadable(
-            f"{name}: the file is damaged (not a complete .xlsx archive); save it again "
-            "from Excel or use a backup"
-        ) from err
-    names = {member.filename for member in members}
-    if "word/document.xml" in names:
-        raise WorkbookUnreadable(f"{name}: this is a Word document, not a workbook")
-    if "xl/workbook.bin" in names:
-        raise WorkbookUnreadable(
-            f"{name}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"
-        )
-    if "xl/workbook.xml" not in names:
-        raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise WorkbookUnreadable(
-            f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
-            f"{MAX_UNPACKED_BYTES // 2**20} MB a briefing workbook can be; it is refused"
-        )
-    declaring = _parts_declaring_entities(path, members)
-    if declaring:
-        raise WorkbookUnreadable(
-            f"{name}: {declaring[0]} declares XML entities, which Excel never writes; the "
-            "workbook is refused as unsafe"
-        )
-
-
-def _parts_declaring_entities(path: Path, members: Iterable[zipfile.ZipInfo]) -> list[str]:
-    """XML parts that open with a DOCTYPE: the way in for entity-expansion attacks."""
-    found = []
-    with zipfile.ZipFile(path) as archive:
-        for member in members:
-            if member.filename.endswith((".xml", ".rels")):
-                with archive.open(member) as part:
-                    head = part.read(4096)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    found.append(member.filename)
-    return found
-
-
-def _is_encrypted_ooxml(path: Path) -> bool:
-    # Excel stores a password-protected .xlsx inside an OLE2 container with this stream.
-    marker = "EncryptionInfo".encode("utf-16-le")
-    with path.open("rb") as handle:
-        return marker in handle.read(64 * 1024)
 
 
 def _load(path: Path, *, data_only: bool = True) -> Workbook:
@@ -182,68 +78,13 @@ def _load(path: Path, *, data_only: bool = True) -> Workbook:
         ) from err
 
 
-def _local(tag: str) -> str:
-    """An XML tag without its namespace, so transitional and strict OOXML read alike."""
-    return tag.rsplit("}", 1)[-1]
-
-
-def _formula_cells(path: Path) -> dict[str, dict[str, bool]]:
-    """Sheet name -> {coordinate of each formula cell: whether its saved value is text}."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            targets = {
-                rel.get("Id"): rel.get("Target", "")
-                for rel in DefusedElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-            }
-            found: dict[str, dict[str, bool]] = {}
-            for sheet in DefusedElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
-                if _local(sheet.tag) != "sheet":
-                    continue
-                relation = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
-                target = targets.get(relation, "")
-                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                if part not in names:
-                    continue
-                with archive.open(part) as stream:
-                    if not _part_has_formula(stream):
-                        continue
-                with archive.open(part) as stream:
-                    found[sheet.get("name", "")] = _formulas_in(stream)
-            return found
-    except (KeyError, zipfile.BadZipFile, DefusedXmlException, ElementTree.ParseError) as err:
-        raise WorkbookUnreadable(
-            f"{path}: the workbook is damaged ({type(err).__name__}); open it in Excel or "
-            "LibreOffice and save it again"
-        ) from err
-
-
-def _formulas_in(stream: IO[bytes]) -> dict[str, bool]:
-    cells: dict[str, bool] = {}
-    for _, element in DefusedElementTree.iterparse(stream):
-        if _local(element.tag) == "c":
-            if any(_local(child.tag) == "f" for child in element):
-                cells[element.get("r", "")] = element.get("t") == "str"
-            element.clear()
-    return cells
-
-
-def _part_has_formula(part: IO[bytes]) -> bool:
-    tail = b""
-    while chunk := part.read(1 << 20):
-        window = tail + chunk
-        if b"<f>" in window or b"<f " in window or b":f>" in window or b":f " in window:
-            return True
-        tail = window[-8:]
-    return False
-
-
 def _read_sheet(sheet: Worksheet, formulas: Mapping[str, bool]) -> RawSheet:
     merged = _merged_origins(sheet)
     by_row: dict[int, dict[str, RawCell]] = {}
     # Only the cells the file holds: iter_rows() would make one for every coordinate up to
     # the farthest used cell, and a stray value at XFD1048576 would never finish.
-    for (number, column), cell in sorted(sheet._cells.items()):
+    # openpyxl offers no public view of the stored cells alone.
+    for (number, column), cell in sorted(sheet._cells.items()):  # noqa: SLF001
         raw = _raw_cell(cell, merged.get(cell.coordinate, cell), formulas)
         if raw is not None:
             by_row.setdefault(number, {})[get_column_letter(column)] = raw
@@ -313,17 +154,18 @@ def _raw_cell(
 def workbook_bytes(
     records: Mapping[str, Sequence[Mapping[str, CellValue]]],
     briefing: Mapping[str, CellValue],
+    schema: Schema = SCHEMA,
 ) -> bytes:
     """A new workbook in the schema's layout, holding `records` (by sheet) and `briefing`."""
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
-    for spec in SHEETS:
+    for spec in schema.sheets:
         sheet = book.create_sheet(spec.name)
         if spec.layout is Layout.FIELDS:
             _write_fields_sheet(sheet, spec, briefing)
         else:
             _write_records_sheet(sheet, spec, records.get(spec.name, ()))
-    _write_guide(book.create_sheet(GUIDE_SHEET))
+    _write_guide(book.create_sheet(GUIDE_SHEET), schema)
     for sheet in book.worksheets:
         _fit_rows(sheet)
         _set_print_layout(sheet)
@@ -340,6 +182,7 @@ def appended_workbook_bytes(
     records: Mapping[str, Sequence[Mapping[str, CellValue]]],
     header_rows: Mapping[str, int],
     briefing: Mapping[str, CellValue] | None = None,
+    schema: Schema = SCHEMA,
 ) -> bytes:
     """The workbook at `path` with `records` added below each sheet's last row.
 
@@ -350,12 +193,12 @@ def appended_workbook_bytes(
     """
     formulas = [
         f"{sheet}!{coordinate}"
-        for sheet, cells in _formula_cells(path).items()
+        for sheet, cells in formula_cells(path).items()
         for coordinate in cells
     ]
     if formulas:
         shown = ", ".join(formulas[:3]) + (", …" if len(formulas) > 3 else "")
-        raise ExtractError(
+        raise WorkbookNotAppendable(
             f"{path}: the workbook has formulas ({shown}), whose saved values would be lost; "
             "extract into a new workbook (-o new.xlsx) and copy the rows across"
         )
@@ -363,7 +206,7 @@ def appended_workbook_bytes(
     for name, rows in records.items():
         if not rows:
             continue
-        spec = sheet_named(name)
+        spec = schema.sheet(name)
         sheet = _find_sheet(book, name)
         if sheet is None:
             _write_records_sheet(book.create_sheet(name), spec, rows, _free_table_name(book, name))
@@ -371,12 +214,12 @@ def appended_workbook_bytes(
         _append_rows(sheet, spec, rows, header_rows.get(name, 1))
     fields = _find_sheet(book, "Briefing")
     if fields is not None and briefing:
-        _fill_empty_fields(fields, briefing)
+        _fill_empty_fields(fields, schema.sheet("Briefing"), briefing)
     buffer = io.BytesIO()
     book.save(buffer)
-    lost = _dropped_parts(path, buffer.getvalue())
+    lost = dropped_parts(path, buffer.getvalue())
     if lost:
-        raise ExtractError(
+        raise WorkbookNotAppendable(
             f"{path}: adding rows would drop what openpyxl cannot keep ({', '.join(lost)}); "
             "extract into a new workbook (-o new.xlsx) and copy the rows across"
         )
@@ -399,11 +242,11 @@ def _free_table_name(book: Workbook, name: str) -> str:
     return candidate
 
 
-def _fill_empty_fields(sheet: Worksheet, values: Mapping[str, CellValue]) -> None:
-    """Write values into the Briefing sheet's empty Value cells (column B), by field name."""
-    spec = sheet_named("Briefing")
+def _fill_empty_fields(sheet: Worksheet, spec: SheetSpec, values: Mapping[str, CellValue]) -> None:
+    """Write values into a field sheet's empty Value cells (column B), by field name."""
     columns = {normalize_header(column.header): column for column in spec.columns}
-    for (row, column), cell in list(sheet._cells.items()):
+    stored = sheet._cells  # noqa: SLF001 (the cells the file holds; see _read_sheet)
+    for (row, column), cell in list(stored.items()):
         if column != 1 or cell.value is None:
             continue
         key = normalize_header(str(cell.value))
@@ -413,25 +256,15 @@ def _fill_empty_fields(sheet: Worksheet, values: Mapping[str, CellValue]) -> Non
             _set(target, wanted, columns[key])
 
 
-def _dropped_parts(path: Path, rewritten: bytes) -> list[str]:
-    """Kinds of content (drawings, comments, macros, …) the rewritten workbook has fewer of."""
-    with zipfile.ZipFile(path) as before, zipfile.ZipFile(io.BytesIO(rewritten)) as after:
-        old, new = before.namelist(), after.namelist()
-    return [
-        what
-        for prefix, what in KEPT_PARTS
-        if sum(n.startswith(prefix) for n in new) < sum(n.startswith(prefix) for n in old)
-    ]
-
-
 def _append_rows(
     sheet: Worksheet, spec: SheetSpec, rows: Sequence[Mapping[str, CellValue]], header_row: int
 ) -> None:
-    used = [key for key, cell in sheet._cells.items() if cell.value is not None]
+    stored = sheet._cells  # noqa: SLF001 (the cells the file holds; see _read_sheet)
+    used = [key for key, cell in stored.items() if cell.value is not None]
     last_row = max((row for row, _ in used), default=header_row)
     columns = {
         normalize_header(str(cell.value)): column
-        for (row, column), cell in sheet._cells.items()
+        for (row, column), cell in stored.items()
         if row == header_row and cell.value is not None
     }
     for column in spec.columns:
@@ -597,7 +430,7 @@ def _write_fields_sheet(sheet: Worksheet, spec: SheetSpec, values: Mapping[str, 
     sheet.freeze_panes = "A2"
 
 
-def _write_guide(sheet: Worksheet) -> None:
+def _write_guide(sheet: Worksheet, schema: Schema) -> None:
     header = ("Sheet", "Column", "Required", "Holds", "Allowed values", "What it is", "Example")
     widths = (12, 14, 10, 11, 36, 60, 36)
     for index, (text, width) in enumerate(zip(header, widths, strict=True), start=1):
@@ -605,7 +438,7 @@ def _write_guide(sheet: Worksheet) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = width
     _style_header(sheet[1])
     number = 1
-    for spec in SHEETS:
+    for spec in schema.sheets:
         for column in spec.columns:
             number += 1
             line = (
@@ -613,8 +446,8 @@ def _write_guide(sheet: Worksheet) -> None:
                 column.header,
                 "yes" if column.required else "",
                 str(column.kind),
-                column.accepts,
-                column.help,
+                schema.accepts(column),
+                column_help(column),
                 column.example,
             )
             for index, text in enumerate(line, start=1):

@@ -13,12 +13,11 @@ from briefing.context import (
     build_context,
     cite,
     document_properties,
-    format_date,
-    format_number,
     grade,
 )
 from briefing.model import Dossier
 from briefing.schema import (
+    SCHEMA,
     BriefingFields,
     DemandRow,
     FigureRow,
@@ -110,33 +109,10 @@ def judgment(id: str, based_on: tuple[str, ...]) -> JudgmentRow:
 
 
 def dossier(**records: Any) -> Dossier:
-    return Dossier(path=Path("desk.xlsx"), briefing=briefing(), **records)
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        pytest.param(dt.date(2024, 6, 14), "14 June 2024", id="date"),
-        pytest.param(dt.date(2024, 6, 1), "1 June 2024", id="no-leading-zero"),
-        pytest.param(None, "", id="no-date"),
-    ],
-)
-def test_format_date(value: dt.date | None, text: str) -> None:
-    assert format_date(value) == text
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        pytest.param(1234, "1,234", id="thousands"),
-        pytest.param(87.0, "87", id="whole-float"),
-        pytest.param(1234.5, "1,234.5", id="decimal"),
-        pytest.param(0.25, "0.25", id="small-decimal"),
-        pytest.param(None, "", id="none"),
-    ],
-)
-def test_format_number(value: float | None, text: str) -> None:
-    assert format_number(value) == text
+    """A dossier holding the given records, by sheet key: dossier(figures=[...])."""
+    sheets = {spec.key: spec.name for spec in SCHEMA.sheets}
+    by_sheet = {sheets[key]: tuple(rows) for key, rows in records.items()}
+    return Dossier(path=Path("desk.xlsx"), records={"Briefing": (briefing(),), **by_sheet})
 
 
 def test_cite_lists_each_source_once_in_order() -> None:

@@ -13,9 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.errors import ExtractError, OutputError
+from briefing.errors import ExtractError, OutputError, UnreadableText, WorkbookNotAppendable
 from briefing.extract import extract_article, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
+from briefing.schema import FigureRow
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import SEED_ARTICLE
 
@@ -163,7 +164,7 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
     assert figures.rows[7].cells["L"].value == "S7"
     # The analyst's records still build: the candidates wait for review.
     dossier = load_dossier(example_workbook)
-    assert [f.id for f in dossier.figures] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+    assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
     table = openpyxl.load_workbook(example_workbook)["Figures"].tables["FiguresTable"]
     assert table.ref == "A1:O18"
 
@@ -200,7 +201,7 @@ def test_extract_refuses_a_taken_source_id(article: Path, example_workbook: Path
         pytest.param(lambda p: p.mkdir(), "the article is a folder; give a text file", id="dir"),
         pytest.param(
             lambda p: p.write_bytes(b"\xff\xfe\xfa bad"),
-            "not UTF-8 text; save the article as UTF-8 text",
+            "the article is not UTF-8 text; save it as UTF-8 text",
             id="not-utf8",
         ),
     ],
@@ -208,7 +209,7 @@ def test_extract_refuses_a_taken_source_id(article: Path, example_workbook: Path
 def test_articles_that_cannot_be_read(tmp_path: Path, make: object, expected: str) -> None:
     path = tmp_path / "article.txt"
     make(path)  # type: ignore[operator]
-    with pytest.raises(ExtractError) as caught:
+    with pytest.raises(UnreadableText) as caught:
         extract_candidates(path, tmp_path / "desk.xlsx")
     assert str(caught.value) == f"{path}: {expected}"
     assert not (tmp_path / "desk.xlsx").exists()
@@ -302,7 +303,7 @@ def test_extract_below_a_title_row(article: Path, example_workbook: Path) -> Non
     assert book["Figures"]["A3"].value == "ID"
     assert book["Figures"]["A11"].value == "F8"  # after the analyst's F1 to F7
     dossier = load_dossier(example_workbook)
-    assert [f.id for f in dossier.figures] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+    assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
 
 
 def test_extract_refuses_a_workbook_with_formulas(article: Path, example_workbook: Path) -> None:
@@ -310,7 +311,7 @@ def test_extract_refuses_a_workbook_with_formulas(article: Path, example_workboo
     book["Figures"]["P2"] = "=I2*2"
     book.save(example_workbook)
     before = example_workbook.read_bytes()
-    with pytest.raises(ExtractError) as caught:
+    with pytest.raises(WorkbookNotAppendable) as caught:
         extract_candidates(article, example_workbook, now=NOW)
     assert str(caught.value) == (
         f"{example_workbook}: the workbook has formulas (Figures!P2), whose saved values would "
@@ -326,7 +327,7 @@ def test_extract_refuses_to_drop_what_openpyxl_cannot_keep(
     with zipfile.ZipFile(example_workbook, "a") as archive:
         archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
     before = example_workbook.read_bytes()
-    with pytest.raises(ExtractError) as caught:
+    with pytest.raises(WorkbookNotAppendable) as caught:
         extract_candidates(article, example_workbook, now=NOW)
     assert str(caught.value) == (
         f"{example_workbook}: adding rows would drop what openpyxl cannot keep (pictures); "

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.pipeline import load_dossier
+from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.workbook import read_workbook, workbook_bytes
 
 MakeWorkbook = Callable[..., Path]
@@ -124,7 +125,7 @@ def test_1904_based_workbook_reads_real_dates(make_workbook: MakeWorkbook) -> No
     book.epoch = CALENDAR_MAC_1904
     book["Figures"]["B2"] = dt.datetime(2024, 6, 13)  # noqa: DTZ001 - Excel cells hold no time zone
     book.save(path)
-    assert load_dossier(path).figures[0].date == dt.date(2024, 6, 13)
+    assert load_dossier(path).rows(FigureRow)[0].date == dt.date(2024, 6, 13)
 
 
 def test_very_long_text_reaches_the_memo(
@@ -148,7 +149,11 @@ def test_spaces_around_ids_choices_and_references(make_workbook: MakeWorkbook) -
     dossier = load_dossier(
         make_workbook({"Sources!A2": " S1\u00a0", "Demands!F2": "  S1 ", "Demands!B2": " russia "})
     )
-    assert (dossier.sources[0].id, dossier.demands[0].source, dossier.demands[0].party) == (
+    assert (
+        dossier.rows(SourceRow)[0].id,
+        dossier.rows(DemandRow)[0].source,
+        dossier.rows(DemandRow)[0].party,
+    ) == (
         "S1",
         "S1",
         "Russia",
@@ -166,7 +171,7 @@ def test_hidden_sheets_rows_filters_and_short_tables_are_all_read(
     figures.auto_filter.ref = "A1:O8"
     figures.tables["FiguresTable"].ref = "A1:O4"  # the table stops short of the last rows
     book.save(path)
-    assert [f.id for f in load_dossier(path).figures] == [
+    assert [f.id for f in load_dossier(path).rows(FigureRow)] == [
         "F1",
         "F2",
         "F3",

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.pipeline import build_memo, example_records
-from briefing.schema import FIELD_HEADER, sheet_named
+from briefing.schema import FIELD_HEADER, SCHEMA
 from tests.conftest import SEED_WORKBOOK, needs_office, needs_pdftotext
 
 pytestmark = [pytest.mark.office, needs_office]
@@ -108,7 +108,7 @@ def test_init_workbook_pdf_prints_the_briefing_and_guide(converted: Converted) -
     text = pdf_text(converted.pdf)
     for header in FIELD_HEADER:
         assert header in text
-    for column in sheet_named("Briefing").columns:
+    for column in SCHEMA.sheet("Briefing").columns:
         assert column.header in text
     # The Guide explains the vocabularies; its text reaches the printout.
     assert "Admiralty" in text
@@ -125,7 +125,7 @@ def _first_sheet_rows(converted: Converted) -> list[list[str]]:
 def test_init_workbook_csv_first_sheet_holds_the_briefing_fields(converted: Converted) -> None:
     rows = _first_sheet_rows(converted)
     assert rows[0] == list(FIELD_HEADER)
-    spec = sheet_named("Briefing")
+    spec = SCHEMA.sheet("Briefing")
     fields = [row[0] for row in rows[1:] if row and row[0]]
     assert fields == [column.header for column in spec.columns]
     about = {row[0]: row[2] for row in rows[1:] if len(row) >= 3}

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from briefing.pipeline import build_memo, example_records, load_dossier
-from briefing.validate import UNSAFE_CHARACTERS
+from briefing.text import UNSAFE_CHARACTERS
 from briefing.workbook import workbook_bytes
+from briefing.schema import FigureRow
 from tests.conftest import memo_text
 
 PROPERTY_SETTINGS = settings(
@@ -134,7 +135,7 @@ def test_any_valid_records_build_a_memo_word_can_open(
     with tempfile.TemporaryDirectory() as folder:
         workbook = Path(folder) / "desk.xlsx"
         workbook.write_bytes(workbook_bytes(records, briefing))
-        assert [f.id for f in load_dossier(workbook).figures] == [f["ID"] for f in figures]
+        assert [f.id for f in load_dossier(workbook).rows(FigureRow)] == [f["ID"] for f in figures]
         memo = Path(folder) / "memo.docx"
         build_memo(workbook, memo)
         document = Document(str(memo))

@@ -140,8 +140,8 @@ def test_missing_source_file_names_the_cell(seed_copy: Path) -> None:
     (seed_copy.parent.parent / "seeds" / SEED_ARTICLE.name).unlink()
     expected = seed_copy.parent / "../seeds" / SEED_ARTICLE.name
     assert problems(seed_copy) == [
-        f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' does not exist "
-        f"(looked for {expected}); give a text file's path relative to the workbook"
+        f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' does not exist; give a "
+        f"text file's path relative to the workbook (looked for {expected})"
     ]
 
 
@@ -175,7 +175,7 @@ def source_text(tmp_path: Path) -> str:
         credibility="1",
         ai_generated="",
         notes="",
-        cells={"file": "F2"},
+        coordinates={"file": "F2"},
     )
     text = _read_source(tmp_path, row, [])
     assert text is not None

@@ -12,6 +12,7 @@ import pytest
 from briefing.errors import InvalidWorkbook
 from briefing.model import Severity
 from briefing.pipeline import check_workbook, load_dossier
+from briefing.schema import DemandRow, FigureRow, JudgmentRow, SourceRow
 
 MakeWorkbook = Callable[..., Path]
 
@@ -222,7 +223,7 @@ def test_numbers_typed_as_text_are_read(
 ) -> None:
     # A figure's value must stand in its quote, so the quote changes with it.
     dossier = load_dossier(make_workbook({"Figures!I2": typed, "Figures!M2": f"Counted {read}."}))
-    value = dossier.figures[0].value
+    value = dossier.rows(FigureRow)[0].value
     assert value == read
     assert type(value) is type(read)
 
@@ -244,27 +245,30 @@ def test_numbers_typed_as_text_are_read(
 )
 def test_dates_are_read(make_workbook: MakeWorkbook, typed: object) -> None:
     dossier = load_dossier(make_workbook({"Figures!B2": typed}))
-    assert dossier.figures[0].date == dt.date(2024, 6, 14)
+    assert dossier.rows(FigureRow)[0].date == dt.date(2024, 6, 14)
 
 
 def test_vocabulary_ignores_case_and_stores_the_code(make_workbook: MakeWorkbook) -> None:
     dossier = load_dossier(
         make_workbook({"Sources!G2": " f ", "Sources!H2": 3, "Briefing!B7": "tlp:amber+strict"})
     )
-    assert (dossier.sources[0].reliability, dossier.sources[0].credibility) == ("F", "3")
+    assert (dossier.rows(SourceRow)[0].reliability, dossier.rows(SourceRow)[0].credibility) == (
+        "F",
+        "3",
+    )
     assert dossier.briefing.handling == "TLP:AMBER+STRICT"
 
 
 def test_based_on_accepts_commas_semicolons_and_spaces(make_workbook: MakeWorkbook) -> None:
     dossier = load_dossier(make_workbook({"Judgments!E2": "D1;R1  F2,S1"}))
-    assert dossier.judgments[0].based_on == ("D1", "R1", "F2", "S1")
+    assert dossier.rows(JudgmentRow)[0].based_on == ("D1", "R1", "F2", "S1")
 
 
 def test_control_characters_are_removed_with_a_warning(make_workbook: MakeWorkbook) -> None:
     # Excel writes a control character into the file as _xHHHH_.
     path = make_workbook({"Demands!C2": "Withdraw_x0007_ from_x001B_ four regions"})
     dossier = load_dossier(path)
-    assert dossier.demands[0].demand == "Withdraw from four regions"
+    assert dossier.rows(DemandRow)[0].demand == "Withdraw from four regions"
     assert [str(w) for w in dossier.problems] == [
         "Demands!C2: warning: removed 2 control characters a Word document cannot hold"
     ]
@@ -309,7 +313,7 @@ def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: Make
         }
     )
     dossier = load_dossier(path)
-    assert [f.id for f in dossier.figures] == ["F4", "F5", "F7"]
+    assert [f.id for f in dossier.rows(FigureRow)] == ["F4", "F5", "F7"]
     assert [str(p) for p in dossier.problems] == [
         "Figures: warning: 4 unreviewed candidates (rows 2–4, 7) left out of checks and the "
         "memo; check each, then clear its Review cell"
@@ -324,8 +328,8 @@ def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook
     sheet["A1"] = "Battlefield figures, 14 June 2024"
     book.save(path)
     dossier = load_dossier(path)
-    assert [f.id for f in dossier.figures] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
-    assert dossier.figures[0].cells["value"] == "I4"
+    assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+    assert dossier.rows(FigureRow)[0].coordinates["value"] == "I4"
 
 
 @pytest.mark.parametrize(
@@ -339,7 +343,7 @@ def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook
 )
 def test_numbers_with_signs(make_workbook: MakeWorkbook, typed: str, read: int) -> None:
     path = make_workbook({"Figures!I2": typed, "Figures!M2": f"It came to {typed}."})
-    assert load_dossier(path).figures[0].value == read
+    assert load_dossier(path).rows(FigureRow)[0].value == read
 
 
 def test_a_briefing_field_given_twice(make_workbook: MakeWorkbook) -> None:
@@ -356,4 +360,4 @@ def test_a_briefing_sheet_without_its_header_row(make_workbook: MakeWorkbook) ->
     book.save(path)
     dossier = load_dossier(path)
     assert dossier.briefing.title.startswith("Putin's ceasefire terms")
-    assert dossier.briefing.cells["title"] == "B1"
+    assert dossier.briefing.coordinates["title"] == "B1"

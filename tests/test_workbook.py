@@ -22,19 +22,21 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
-from briefing import workbook
+from briefing import archive, workbook
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
 from briefing.model import Problem, RawCell, RawWorkbook
 from briefing.pipeline import check_workbook, example_records, load_dossier
 from briefing.schema import (
+    DemandRow,
     FIELD_HEADER,
+    FigureRow,
     GUIDE_SHEET,
-    SHEETS,
     Kind,
     Layout,
+    SCHEMA,
+    SHEETS,
     SheetSpec,
-    sheet_named,
 )
 from briefing.workbook import read_workbook, workbook_bytes
 
@@ -236,7 +238,7 @@ def test_init_input_message_on_every_column(
 
 
 def test_init_briefing_sheet_has_field_value_rows(inited_book: openpyxl.Workbook) -> None:
-    spec = sheet_named("Briefing")
+    spec = SCHEMA.sheet("Briefing")
     sheet = inited_book["Briefing"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(max_col=3)]
     assert tuple(rows[0]) == FIELD_HEADER
@@ -248,7 +250,7 @@ def test_init_briefing_sheet_has_field_value_rows(inited_book: openpyxl.Workbook
 def test_init_briefing_values_have_input_messages_and_handling_dropdown(
     inited_book: openpyxl.Workbook,
 ) -> None:
-    spec = sheet_named("Briefing")
+    spec = SCHEMA.sheet("Briefing")
     sheet = inited_book["Briefing"]
     for row, column in enumerate(spec.columns, start=2):
         prompts = [dv for dv in covering(sheet, f"B{row}") if dv.showInputMessage]
@@ -279,7 +281,7 @@ def test_init_guide_has_one_row_per_column_of_every_sheet(inited_book: openpyxl.
         if column.kind is Kind.CHOICE:
             assert row[4] == column.allowed, where
         if column.refers_to:
-            assert row[4] == "an ID from " + " or ".join(column.refers_to), where
+            assert row[4] == "an ID from " + " or ".join(SCHEMA.targets(column)), where
     assert guide.freeze_panes == "A2"
 
 
@@ -322,8 +324,10 @@ def test_init_blank_has_no_records_and_example_round_trips(inited: Path) -> None
         dossier = load_dossier(inited)
         assert dossier.briefing.title == briefing["Title"]
         assert dossier.briefing.date == dt.date(2024, 6, 14)
-        assert [f.value for f in dossier.figures] == [row["Value"] for row in records["Figures"]]
-        assert [d.id for d in dossier.demands] == [row["ID"] for row in records["Demands"]]
+        assert [f.value for f in dossier.rows(FigureRow)] == [
+            row["Value"] for row in records["Figures"]
+        ]
+        assert [d.id for d in dossier.rows(DemandRow)] == [row["ID"] for row in records["Demands"]]
     else:
         title = raw_cell(raw, "Briefing", "B2")
         assert title is None
@@ -351,7 +355,7 @@ def test_text_starting_with_equals_or_at_is_written_as_text(tmp_path: Path) -> N
     path.write_bytes(workbook_bytes({"Demands": [texts]}, briefing))
 
     book = openpyxl.load_workbook(path)
-    spec = sheet_named("Demands")
+    spec = SCHEMA.sheet("Demands")
     for header, text in texts.items():
         cell = book["Demands"][f"{letter_of(spec, header)}2"]
         assert cell.value == text, header
@@ -379,12 +383,12 @@ def test_text_formula_like_values_are_not_reported_as_formulas(tmp_path: Path) -
     path = tmp_path / "desk.xlsx"
     path.write_bytes(workbook_bytes(records, briefing))
     assert not [p for p in check_workbook(path).problems if "formula" in p.message]
-    assert load_dossier(path).demands[0].note == "=not a formula"
+    assert load_dossier(path).rows(DemandRow)[0].note == "=not a formula"
 
 
 # ---------------------------------------------------------------------------- reading
 
-FIGURES = sheet_named("Figures")
+FIGURES = SCHEMA.sheet("Figures")
 
 
 def test_columns_in_any_order(tmp_path: Path) -> None:
@@ -403,10 +407,10 @@ def test_columns_in_any_order(tmp_path: Path) -> None:
     edit_book(path, reverse_figures)
     assert openpyxl.load_workbook(path)["Figures"]["A1"].value == "Review"
     after = load_dossier(path)
-    assert after.figures == before.figures
+    assert after.rows(FigureRow) == before.rows(FigureRow)
     # Value is the 9th of 15 columns; reversed it is the 7th, G.
-    assert after.figures[0].cells["value"] == "G2"
-    assert after.figures[0].cells["id"] == "O2"
+    assert after.rows(FigureRow)[0].coordinates["value"] == "G2"
+    assert after.rows(FigureRow)[0].coordinates["id"] == "O2"
     assert not problems_at(path, "Figures")
 
 
@@ -429,14 +433,16 @@ def test_header_case_and_spacing_do_not_matter(tmp_path: Path, header: str) -> N
     assert raw is not None
     assert (letter, header) in raw.headers  # read as written; matched loosely later
     after = load_dossier(path)
-    assert [f.claimed_by for f in after.figures] == [f.claimed_by for f in before.figures]
-    assert after.figures[0].claimed_by == "Russia"
+    assert [f.claimed_by for f in after.rows(FigureRow)] == [
+        f.claimed_by for f in before.rows(FigureRow)
+    ]
+    assert after.rows(FigureRow)[0].claimed_by == "Russia"
     assert not problems_at(path, "Figures")
 
 
 def test_blank_rows_between_records_and_trailing_empty_rows_are_skipped(tmp_path: Path) -> None:
     path = write_example(tmp_path / "desk.xlsx")
-    count = len(load_dossier(path).figures)
+    count = len(load_dossier(path).rows(FigureRow))
 
     def spread(book: openpyxl.Workbook) -> None:
         sheet = book["Figures"]
@@ -452,7 +458,7 @@ def test_blank_rows_between_records_and_trailing_empty_rows_are_skipped(tmp_path
     assert raw is not None
     numbers = [row.number for row in raw.rows]
     assert numbers == [2, 3, *range(6, 6 + count - 2)]
-    assert len(load_dossier(path).figures) == count
+    assert len(load_dossier(path).rows(FigureRow)) == count
     assert not problems_at(path, "Figures")
 
 
@@ -472,7 +478,7 @@ def test_dates_are_read_as_real_dates(tmp_path: Path) -> None:
     midnight = dt.datetime(2024, 6, 14, 0, 0)  # noqa: DTZ001 - a cell's value, as read
     assert raw_cell(raw, "Figures", f"{letter}2") == RawCell(f"{letter}2", midnight)
     assert raw_cell(raw, "Briefing", "B4") == RawCell("B4", midnight)
-    figures = load_dossier(path).figures
+    figures = load_dossier(path).rows(FigureRow)
     assert [f.date for f in figures[:3]] == [
         dt.date(2024, 6, 14),
         dt.date(2024, 6, 13),
@@ -498,7 +504,7 @@ def test_numbers_typed_as_text_are_numbers(tmp_path: Path, typed: str, number: i
 
     edit_book(path, as_text)
     assert raw_cell(read_workbook(path), "Figures", f"{letter}2") == RawCell(f"{letter}2", typed)
-    value = load_dossier(path).figures[0].value
+    value = load_dossier(path).rows(FigureRow)[0].value
     assert value == number
     assert type(value) is int
     assert not problems_at(path, "Figures")
@@ -522,7 +528,7 @@ def test_vertically_merged_cell_gives_its_value_to_every_row(tmp_path: Path) -> 
         assert raw_cell(raw, "Figures", f"{letter}{row}") == RawCell(
             f"{letter}{row}", "Russian MoD"
         )
-    figures = load_dossier(path).figures
+    figures = load_dossier(path).rows(FigureRow)
     assert [f.claimed_by for f in figures[:4]] == [
         "Russian MoD",
         "Russian MoD",
@@ -544,7 +550,7 @@ def test_horizontally_merged_cell_fills_each_column(tmp_path: Path) -> None:
         sheet.merge_cells(f"{location}3:{region}3")
 
     edit_book(path, merge)
-    figure = load_dossier(path).figures[1]
+    figure = load_dossier(path).rows(FigureRow)[1]
     assert (figure.location, figure.region) == ("Belgorod", "Belgorod")
 
 
@@ -563,7 +569,7 @@ def test_formula_with_a_saved_value_gives_that_value(tmp_path: Path) -> None:
     assert "<f>80+7</f>" in written  # openpyxl wrote the formula with no cached value
     replace_cell(path, "Figures", coordinate, f'<c r="{coordinate}"><f>80+7</f><v>87</v></c>')
     assert raw_cell(read_workbook(path), "Figures", coordinate) == RawCell(coordinate, 87)
-    assert load_dossier(path).figures[0].value == 87
+    assert load_dossier(path).rows(FigureRow)[0].value == 87
     assert not problems_at(path, "Figures")
 
 
@@ -578,7 +584,7 @@ def test_text_formula_with_a_saved_value_gives_that_text(tmp_path: Path) -> None
         f'<c r="{letter}2" t="str"><f>"Rus"&amp;"sia"</f><v>Russia</v></c>',
     )
     assert raw_cell(read_workbook(path), "Figures", f"{letter}2") == RawCell(f"{letter}2", "Russia")
-    assert load_dossier(path).figures[0].claimed_by == "Russia"
+    assert load_dossier(path).rows(FigureRow)[0].claimed_by == "Russia"
 
 
 def test_formula_without_a_saved_value_is_a_problem_at_its_cell(tmp_path: Path) -> None:
@@ -666,7 +672,7 @@ def _csv(tmp_path: Path) -> Path:
 
 def _xls(tmp_path: Path) -> Path:
     path = tmp_path / "desk.xlsx"
-    path.write_bytes(workbook.OLE2_MAGIC + bytes(4096))
+    path.write_bytes(archive.OLE2_MAGIC + bytes(4096))
     return path
 
 
@@ -793,11 +799,11 @@ def test_zip_bomb_limit_is_checked_against_the_declared_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_example(tmp_path / "desk.xlsx")
-    with zipfile.ZipFile(path) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-    monkeypatch.setattr(workbook, "MAX_UNPACKED_BYTES", unpacked)
+    with zipfile.ZipFile(path) as package:
+        unpacked = sum(info.file_size for info in package.infolist())
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", unpacked)
     assert read_workbook(path).sheet("Figures") is not None  # exactly at the limit: read
-    monkeypatch.setattr(workbook, "MAX_UNPACKED_BYTES", unpacked - 1)
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", unpacked - 1)
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
     message = str(caught.value)
@@ -861,7 +867,7 @@ def test_reading_and_checking_never_write_the_workbook(
 def test_read_workbook_reads_from_bytes_written_by_workbook_bytes() -> None:
     """workbook_bytes gives a complete .xlsx: openpyxl opens it straight from memory."""
     data = workbook_bytes(*example_records())
-    assert data.startswith(workbook.ZIP_MAGIC)
+    assert data.startswith(archive.ZIP_MAGIC)
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.properties.creator == "briefing"
     assert book.properties.title == example_records()[1]["Title"]

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from briefing.schema import SHEETS, VOCABULARIES, Kind
+from briefing.schema import SCHEMA, VOCABULARIES, Kind, Schema, column_help
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "workbook.md"
 
 
-def render() -> str:
+def render(schema: Schema = SCHEMA) -> str:
     lines = [
         "# The workbook",
         "",
@@ -24,15 +24,20 @@ def render() -> str:
         "column. `briefing init` writes every sheet with these headers, dropdowns and a Guide.",
         "",
     ]
-    for spec in SHEETS:
-        lines += [f"## {spec.name}", "", spec.help, ""]
+    for spec in schema.sheets:
+        about = spec.help
+        if spec.since:
+            about += f" Added in briefing {spec.since}; a workbook made before reads it as empty."
+        elif spec.optional:
+            about += " Optional: a workbook without it reads it as empty."
+        lines += [f"## {spec.name}", "", about, ""]
         lines += ["| column | required | holds | allowed values | what it is | example |"]
         lines += ["| --- | --- | --- | --- | --- | --- |"]
         for column in spec.columns:
             kind = "number" if column.kind is Kind.NUMBER else str(column.kind)
             lines.append(
                 f"| {column.header} | {'yes' if column.required else ''} | {kind} | "
-                f"{column.accepts} | {column.help} | {column.example} |"
+                f"{schema.accepts(column)} | {column_help(column)} | {column.example} |"
             )
         lines.append("")
     lines += [

@@ -1,0 +1,194 @@
+"""Zip and XML checks on Office files, made before any parser opens them: no openpyxl here."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+from xml.etree import ElementTree
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DefusedElementTree
+
+from briefing.errors import WorkbookUnreadable
+
+# A desk workbook unpacks to a few megabytes; openpyxl needs about 25 times the unpacked size
+# in memory, so past this an archive is refused before parsing.
+MAX_UNPACKED_BYTES = 16 * 1024 * 1024
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# Parts of a workbook that openpyxl may not write back, by what an analyst would call them.
+KEPT_PARTS = (
+    ("xl/drawings/", "drawings or text boxes"),
+    ("xl/media/", "pictures"),
+    ("xl/charts/", "charts"),
+    ("xl/comments", "comments"),
+    ("xl/threadedComments/", "threaded comments"),
+    ("xl/vbaProject.bin", "macros"),
+    ("xl/pivotTables/", "pivot tables"),
+    ("xl/slicers/", "slicers"),
+    ("xl/externalLinks/", "links to other workbooks"),
+    ("xl/embeddings/", "embedded objects"),
+    ("customXml/", "custom XML"),
+)
+
+
+def ensure_workbook_archive(path: Path) -> None:
+    """Raise WorkbookUnreadable unless `path` is an .xlsx archive safe to hand to a parser.
+
+    Decided from the first bytes and the zip directory alone: a CSV, an .xls, a password-
+    protected or damaged file, an archive unpacking past the limit, or XML declaring entities
+    is refused in one line, fast, whatever its size.
+    """
+    name = str(path)
+    if not os.path.exists(path):
+        raise WorkbookUnreadable(f"{name}: no such file; check the path and try again")
+    if os.path.isdir(path):
+        raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the .xlsx file")
+    if not os.path.isfile(path):  # a pipe or a device would block the read
+        raise WorkbookUnreadable(f"{name}: not a regular file; give the .xlsx file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as err:
+        raise WorkbookUnreadable(f"{name}: cannot be read ({err.strerror})") from err
+    if not head:
+        raise WorkbookUnreadable(f"{name}: the file is empty (0 bytes); it is not a workbook")
+    if head == OLE2_MAGIC:
+        if _is_encrypted_ooxml(path):
+            raise WorkbookUnreadable(
+                f"{name}: the workbook is password-protected; remove the password in Excel "
+                "(File > Info > Protect Workbook) and save it again"
+            )
+        raise WorkbookUnreadable(
+            f"{name}: this is an old Excel 97-2003 (.xls) file; open it in Excel or "
+            "LibreOffice and save it as an .xlsx workbook"
+        )
+    if not head.startswith(ZIP_MAGIC):
+        raise WorkbookUnreadable(
+            f"{name}: not an Excel workbook (it looks like a text or CSV file); open it in "
+            "Excel or LibreOffice and save it as an .xlsx workbook"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise WorkbookUnreadable(
+            f"{name}: the file is damaged (not a complete .xlsx archive); save it again "
+            "from Excel or use a backup"
+        ) from err
+    names = {member.filename for member in members}
+    if "word/document.xml" in names:
+        raise WorkbookUnreadable(f"{name}: this is a Word document, not a workbook")
+    if "xl/workbook.bin" in names:
+        raise WorkbookUnreadable(
+            f"{name}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"
+        )
+    if "xl/workbook.xml" not in names:
+        raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise WorkbookUnreadable(
+            f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB a briefing workbook can be; it is refused"
+        )
+    declaring = _parts_declaring_entities(path, members)
+    if declaring:
+        raise WorkbookUnreadable(
+            f"{name}: {declaring[0]} declares XML entities, which Excel never writes; the "
+            "workbook is refused as unsafe"
+        )
+
+
+def _parts_declaring_entities(path: Path, members: Iterable[zipfile.ZipInfo]) -> list[str]:
+    """XML parts that open with a DOCTYPE: the way in for entity-expansion attacks."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for member in members:
+            if member.filename.endswith((".xml", ".rels")):
+                with archive.open(member) as part:
+                    head = part.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    found.append(member.filename)
+    return found
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    # Excel stores a password-protected .xlsx inside an OLE2 container with this stream.
+    marker = "EncryptionInfo".encode("utf-16-le")
+    with path.open("rb") as handle:
+        return marker in handle.read(64 * 1024)
+
+
+def _local(tag: str) -> str:
+    """An XML tag without its namespace, so transitional and strict OOXML read alike."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def formula_cells(path: Path) -> dict[str, dict[str, bool]]:
+    """Sheet name -> {coordinate of each formula cell: whether its saved value is text}.
+
+    openpyxl gives a formula's saved value, and None both for "never calculated" and for an
+    empty text result; the sheet XML tells the two apart.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            targets = {
+                rel.get("Id"): rel.get("Target", "")
+                for rel in DefusedElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            }
+            found: dict[str, dict[str, bool]] = {}
+            for sheet in DefusedElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+                if _local(sheet.tag) != "sheet":
+                    continue
+                relation = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
+                target = targets.get(relation, "")
+                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if part not in names:
+                    continue
+                with archive.open(part) as stream:
+                    if not _part_has_formula(stream):
+                        continue
+                with archive.open(part) as stream:
+                    found[sheet.get("name", "")] = _formulas_in(stream)
+            return found
+    except (KeyError, zipfile.BadZipFile, DefusedXmlException, ElementTree.ParseError) as err:
+        raise WorkbookUnreadable(
+            f"{path}: the workbook is damaged ({type(err).__name__}); open it in Excel or "
+            "LibreOffice and save it again"
+        ) from err
+
+
+def _formulas_in(stream: IO[bytes]) -> dict[str, bool]:
+    cells: dict[str, bool] = {}
+    for _, element in DefusedElementTree.iterparse(stream):
+        if _local(element.tag) == "c":
+            if any(_local(child.tag) == "f" for child in element):
+                cells[element.get("r", "")] = element.get("t") == "str"
+            element.clear()
+    return cells
+
+
+def _part_has_formula(part: IO[bytes]) -> bool:
+    tail = b""
+    while chunk := part.read(1 << 20):
+        window = tail + chunk
+        if b"<f>" in window or b"<f " in window or b":f>" in window or b":f " in window:
+            return True
+        tail = window[-8:]
+    return False
+
+
+def dropped_parts(path: Path, rewritten: bytes) -> list[str]:
+    """Kinds of content (drawings, comments, macros, …) the rewritten workbook has fewer of."""
+    with zipfile.ZipFile(path) as before, zipfile.ZipFile(io.BytesIO(rewritten)) as after:
+        old, new = before.namelist(), after.namelist()
+    return [
+        what
+        for prefix, what in KEPT_PARTS
+        if sum(n.startswith(prefix) for n in new) < sum(n.startswith(prefix) for n in old)
+    ]

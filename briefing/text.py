@@ -1,0 +1,116 @@
+"""Text helpers every stage shares: dates, numbers, unsafe characters, plurals, text files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from text_to_num import alpha2digit
+
+from briefing.errors import UnreadableText
+
+Number = int | float
+
+# Characters XML 1.0 (and so a Word document) cannot hold: C0 controls but tab, LF and CR.
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d %Y",
+    "%b %d %Y",
+    "%d.%m.%Y",
+)
+ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+MAX_TEXT_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """A date as people type it: 2024-06-14, 14 June 2024, June 14th, 2024, 14.06.2024."""
+    text = ORDINAL.sub(r"\1", " ".join(text.replace(",", " ").split())).rstrip(".")
+    for pattern in DATE_FORMATS:
+        try:
+            # A calendar date has no time and so no zone; only its day is kept.
+            return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None
+
+
+def format_date(value: dt.date | None) -> str:
+    """A date as a reader writes it: 14 June 2024."""
+    return "" if value is None else f"{value.day} {value:%B %Y}"
+
+
+def format_number(value: Number | None) -> str:
+    """1,234 or 1,234.5; never 1234.0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def count(number: int, noun: str) -> str:
+    """A number and its noun, plural when it is not one: "1 error", "3 warnings"."""
+    return f"{number} {plural(noun, number)}"
+
+
+def plural(noun: str, number: int) -> str:
+    """The noun as `number` of it is written: "error", "errors"."""
+    return noun if number == 1 else noun + "s"
+
+
+def shorten(text: str, limit: int) -> str:
+    """The text cut to `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listed(items: list[str], limit: int) -> str:
+    """The first `limit` items separated by commas, an ellipsis standing for the rest."""
+    return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
+
+
+def describe(err: BaseException, limit: int = 200) -> str:
+    """Another library's exception as one short line, to quote inside our own message."""
+    return shorten(" ".join(f"{type(err).__name__}: {err}".split()), limit)
+
+
+def remove_unsafe_characters(text: str) -> str:
+    """The text without the characters a Word document or workbook cannot hold."""
+    return UNSAFE_CHARACTERS.sub("", text)
+
+
+def words_to_digits(text: str, *, smallest: int = 0) -> str:
+    """The text with numbers written in words as digits: "three" -> "3".
+
+    Numbers below `smallest` stay words, so that "no one" is not read as a count.
+    """
+    return str(alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=smallest))
+
+
+def read_text_file(
+    path: Path, what: str, *, limit: int = MAX_TEXT_BYTES, hint: str = "give a text file"
+) -> str:
+    """A UTF-8 text file's text; anything else raises UnreadableText beginning with `what`.
+
+    `what` names the file as the reader knows it, such as "notes.txt: the article"; `hint`
+    says what to do when there is no file at `path`.
+    """
+    if not os.path.isfile(path):
+        found = "is a folder" if os.path.isdir(path) else "does not exist"
+        raise UnreadableText(f"{what} {found}; {hint}")
+    if path.stat().st_size > limit:
+        raise UnreadableText(
+            f"{what} is larger than {limit // 2**20} MB; give a text copy of the article alone"
+        )
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UnreadableText(f"{what} is not UTF-8 text; save it as UTF-8 text") from err
+    except OSError as err:
+        raise UnreadableText(f"{what} cannot be read ({err.strerror})") from err
