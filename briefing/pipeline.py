@@ -72,11 +72,13 @@ def example_records(
     return data, briefing
 
 
-def init_workbook(path: Path, *, example: bool = False, force: bool = False) -> Path:
+def init_workbook(
+    path: Path, *, example: bool = False, force: bool = False, schema: Schema = SCHEMA
+) -> Path:
     """Write a new workbook at `path`; refuse to replace a file unless `force`."""
     ensure_new_file(path, ".xlsx", force=force)
     records, briefing = example_records() if example else ({}, {})
-    return write_atomically(path, workbook_bytes(records, briefing))
+    return write_atomically(path, workbook_bytes(records, briefing, schema))
 
 
 def ensure_new_file(path: Path, suffix: str, *, force: bool) -> None:
@@ -95,10 +97,10 @@ def load_dossier(path: Path, schema: Schema = SCHEMA) -> Dossier:
     return replace(dossier, problems=problems)
 
 
-def check_workbook(path: Path) -> CheckReport:
+def check_workbook(path: Path, schema: Schema = SCHEMA) -> CheckReport:
     """Every problem in the workbook at `path`; raises only when the file cannot be read."""
     try:
-        dossier = load_dossier(path)
+        dossier = load_dossier(path, schema)
     except InvalidWorkbook as err:
         return CheckReport(path, err.problems)
     return CheckReport(path, dossier.problems)

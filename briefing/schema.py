@@ -222,7 +222,7 @@ def column(
     return field(metadata={"column": spec})
 
 
-def _coordinates() -> Any:
+def coordinates_field() -> Any:
     """A record's cell coordinates by attribute ("value" -> "I7"), for pointing at problems."""
     return field(default_factory=dict, compare=False, repr=False)
 
@@ -289,7 +289,7 @@ class BriefingFields:
         "Addresses the memo is emailed to, separated by commas.",
         "desk-editor@example.org",
     )
-    coordinates: dict[str, str] = _coordinates()
+    coordinates: dict[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -355,10 +355,11 @@ class SourceRow:
     notes: str = column(
         "Notes", Kind.TEXT, "Why the source is graded as it is.", "No named author.", width=40
     )
-    coordinates: dict[str, str] = _coordinates()
+    coordinates: dict[str, str] = coordinates_field()
 
 
-def _source() -> Any:
+def source_column() -> Any:
+    """The Source column: the ID of the Sources row a record comes from."""
     return column(
         "Source",
         Kind.REF,
@@ -370,7 +371,8 @@ def _source() -> Any:
     )
 
 
-def _quote() -> Any:
+def quote_column() -> Any:
+    """The Quote column: the source's words, checked against its text copy."""
     return column(
         "Quote",
         Kind.TEXT,
@@ -381,13 +383,15 @@ def _quote() -> Any:
     )
 
 
-def _note() -> Any:
+def note_column() -> Any:
+    """The Note column: the analyst's own, never printed."""
     return column(
         "Note", Kind.TEXT, "Anything the analyst wants to add.", "", width=30, private=True
     )
 
 
-def _review() -> Any:
+def review_column() -> Any:
+    """The Review column: 'unreviewed' keeps an extracted candidate out of checks and the memo."""
     return column(
         "Review",
         Kind.CHOICE,
@@ -430,11 +434,11 @@ class DemandRow:
         width=14,
     )
     detail: str = column("Detail", Kind.TEXT, "More on what is asked.", "", width=30)
-    source: str = _source()
-    quote: str = _quote()
-    note: str = _note()
-    review: str = _review()
-    coordinates: dict[str, str] = _coordinates()
+    source: str = source_column()
+    quote: str = quote_column()
+    note: str = note_column()
+    review: str = review_column()
+    coordinates: dict[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -471,11 +475,11 @@ class ReactionRow:
         required=True,
         width=40,
     )
-    source: str = _source()
-    quote: str = _quote()
-    note: str = _note()
-    review: str = _review()
-    coordinates: dict[str, str] = _coordinates()
+    source: str = source_column()
+    quote: str = quote_column()
+    note: str = note_column()
+    review: str = review_column()
+    coordinates: dict[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -525,11 +529,11 @@ class FigureRow:
         vocabulary=FIGURE_STATUS,
         width=11,
     )
-    source: str = _source()
-    quote: str = _quote()
-    note: str = _note()
-    review: str = _review()
-    coordinates: dict[str, str] = _coordinates()
+    source: str = source_column()
+    quote: str = quote_column()
+    note: str = note_column()
+    review: str = review_column()
+    coordinates: dict[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -572,7 +576,7 @@ class JudgmentRow:
         refers_to=ANY_RECORD,
         width=16,
     )
-    coordinates: dict[str, str] = _coordinates()
+    coordinates: dict[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -590,9 +594,9 @@ class TimelineRow:
         required=True,
         width=50,
     )
-    source: str = _source()
-    quote: str = _quote()
-    coordinates: dict[str, str] = _coordinates()
+    source: str = source_column()
+    quote: str = quote_column()
+    coordinates: dict[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True)
