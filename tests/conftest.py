@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,62 @@ def memo_text(path: Path) -> str:
         # Field results (page numbers) are left to the office suite.
         lines.append(paragraph.text)
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- not workbooks
+# Each writes one kind of file that is not a workbook at `path`, or leaves nothing there.
+# test_hostile.py gives them to every command, test_workbook.py to the reader.
+
+BadFile = Callable[[Path], None]
+# The first bytes of an OLE2 compound file: every .xls, and every password-protected .xlsx.
+OLE2_HEADER = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
+def write_zip(path: Path, members: Mapping[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+
+
+def csv_file(path: Path) -> None:
+    """A CSV export, whatever its name."""
+    path.write_text("ID,Metric,Value\nF1,drones shot down,87\n", encoding="utf-8")
+
+
+def empty_file(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def xls_file(path: Path) -> None:
+    """An old Excel 97-2003 workbook."""
+    path.write_bytes(OLE2_HEADER + bytes(4096))
+
+
+def truncated_zip(path: Path) -> None:
+    """A workbook cut short, as an interrupted copy or download leaves it."""
+    data = workbook_bytes({}, {})
+    path.write_bytes(data[: len(data) // 3])
+
+
+def docx_file(path: Path) -> None:
+    """A Word document: a zip archive, but no workbook inside."""
+    write_zip(path, {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+
+
+def folder(path: Path) -> None:
+    path.mkdir()
+
+
+def missing(path: Path) -> None:
+    """Nothing at the path: a mistyped name."""
+
+
+NOT_WORKBOOKS: dict[str, BadFile] = {
+    "csv": csv_file,
+    "empty": empty_file,
+    "xls": xls_file,
+    "truncated": truncated_zip,
+    "docx": docx_file,
+    "folder": folder,
+    "missing": missing,
+}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -17,45 +16,12 @@ from briefing.cli import app
 from briefing.pipeline import load_dossier
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.workbook import read_workbook, workbook_bytes
+from tests.conftest import NOT_WORKBOOKS, BadFile, csv_file
 
 MakeWorkbook = Callable[..., Path]
 
 
-def _csv(path: Path) -> None:
-    path.write_text("ID,Value\nF1,87\n")
-
-
-def _empty(path: Path) -> None:
-    path.write_bytes(b"")
-
-
-def _xls(path: Path) -> None:
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048))
-
-
-def _truncated(path: Path) -> None:
-    data = workbook_bytes({}, {})
-    path.write_bytes(data[: len(data) // 3])
-
-
-def _docx(path: Path) -> None:
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-
-
-def _folder(path: Path) -> None:
-    path.mkdir()
-
-
-def _missing(path: Path) -> None:
-    pass
-
-
-BAD_FILES = [
-    pytest.param(maker, id=maker.__name__.strip("_"))
-    for maker in (_csv, _empty, _xls, _truncated, _docx, _folder, _missing)
-]
+BAD_FILES = [pytest.param(make, id=name) for name, make in NOT_WORKBOOKS.items()]
 
 
 @pytest.mark.parametrize("make", BAD_FILES)
@@ -70,11 +36,11 @@ BAD_FILES = [
     ],
 )
 def test_bad_files_end_in_one_line_for_every_command(
-    runner: CliRunner, tmp_path: Path, make: Callable[[Path], None], command: list[str]
+    runner: CliRunner, tmp_path: Path, make: BadFile, command: list[str]
 ) -> None:
     suffix = ".docx" if command[0] == "template" else ".txt" if command[0] == "extract" else ".xlsx"
     path = tmp_path / f"input{suffix}"
-    if command[0] == "extract" and make is _csv:
+    if command[0] == "extract" and make is csv_file:
         pytest.skip("a CSV is readable text: extract takes it as an article")
     make(path)
     out = tmp_path / ("out.xlsx" if command[0] == "extract" else "out.docx")

@@ -39,6 +39,18 @@ from briefing.schema import (
     SheetSpec,
 )
 from briefing.workbook import read_workbook, workbook_bytes
+from tests.conftest import (
+    OLE2_HEADER,
+    BadFile,
+    csv_file,
+    docx_file,
+    empty_file,
+    folder,
+    missing,
+    truncated_zip,
+    write_zip,
+    xls_file,
+)
 
 RECORD_SPECS = [spec for spec in SHEETS if spec.layout is Layout.RECORDS]
 NO_SAVED_VALUE = (
@@ -642,96 +654,39 @@ def test_error_cell_in_the_briefing_sheet_is_named(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- refused files
 
 
-def _zip(path: Path, members: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
-def _missing(tmp_path: Path) -> Path:
-    return tmp_path / "nowhere" / "desk.xlsx"
-
-
-def _folder(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    path.mkdir()
-    return path
-
-
-def _empty(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    path.write_bytes(b"")
-    return path
-
-
-def _csv(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    path.write_text("ID,Metric,Value\nF1,drones shot down,87\n", encoding="utf-8")
-    return path
-
-
-def _xls(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    path.write_bytes(archive.OLE2_MAGIC + bytes(4096))
-    return path
-
-
-def _encrypted(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
+def _encrypted(path: Path) -> None:
     padding = bytes(512)
-    path.write_bytes(
-        bytes.fromhex("d0cf11e0a1b11ae1") + padding + "EncryptionInfo".encode("utf-16-le") + padding
-    )
-    return path
+    path.write_bytes(OLE2_HEADER + padding + "EncryptionInfo".encode("utf-16-le") + padding)
 
 
-def _truncated(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    data = workbook_bytes({}, {})
-    path.write_bytes(data[: len(data) // 2])
-    return path
+def _xlsb(path: Path) -> None:
+    write_zip(path, {"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01\x00"})
 
 
-def _docx(tmp_path: Path) -> Path:
-    path = tmp_path / "memo.xlsx"
-    _zip(path, {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
-    return path
+def _plain_zip(path: Path) -> None:
+    write_zip(path, {"notes.txt": b"not a workbook", "data/figures.csv": b"F1,87\n"})
 
 
-def _xlsb(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    _zip(path, {"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01\x00"})
-    return path
-
-
-def _plain_zip(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
-    _zip(path, {"notes.txt": b"not a workbook", "data/figures.csv": b"F1,87\n"})
-    return path
-
-
-def _zip_bomb(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.xlsx"
+def _zip_bomb(path: Path) -> None:
     chunk = bytes(1 << 20)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/workbook.xml", b"<workbook/>")
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/workbook.xml", b"<workbook/>")
+        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
             for _ in range(300):
                 member.write(chunk)
-    return path
 
 
-UNREADABLE: list[tuple[Callable[[Path], Path], str]] = [
-    (_missing, "{path}: no such file; check the path and try again"),
-    (_folder, "{path}: is a folder, not a workbook; give the .xlsx file"),
-    (_empty, "{path}: the file is empty (0 bytes); it is not a workbook"),
+UNREADABLE: list[tuple[BadFile, str]] = [
+    (missing, "{path}: no such file; check the path and try again"),
+    (folder, "{path}: is a folder, not a workbook; give the .xlsx file"),
+    (empty_file, "{path}: the file is empty (0 bytes); it is not a workbook"),
     (
-        _csv,
+        csv_file,
         "{path}: not an Excel workbook (it looks like a text or CSV file); open it in Excel or "
         "LibreOffice and save it as an .xlsx workbook",
     ),
     (
-        _xls,
+        xls_file,
         "{path}: this is an old Excel 97-2003 (.xls) file; open it in Excel or LibreOffice and "
         "save it as an .xlsx workbook",
     ),
@@ -741,11 +696,11 @@ UNREADABLE: list[tuple[Callable[[Path], Path], str]] = [
         "(File > Info > Protect Workbook) and save it again",
     ),
     (
-        _truncated,
+        truncated_zip,
         "{path}: the file is damaged (not a complete .xlsx archive); save it again from Excel "
         "or use a backup",
     ),
-    (_docx, "{path}: this is a Word document, not a workbook"),
+    (docx_file, "{path}: this is a Word document, not a workbook"),
     (_xlsb, "{path}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"),
     (_plain_zip, "{path}: a zip archive, but not an Excel workbook"),
     (
@@ -771,9 +726,10 @@ UNREADABLE_IDS = [
 
 @pytest.mark.parametrize(("make", "message"), UNREADABLE, ids=UNREADABLE_IDS)
 def test_unreadable_file_gives_one_clear_message(
-    tmp_path: Path, make: Callable[[Path], Path], message: str
+    tmp_path: Path, make: BadFile, message: str
 ) -> None:
-    path = make(tmp_path)
+    path = tmp_path / "desk.xlsx"
+    make(path)
     started = time.perf_counter()
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
@@ -787,9 +743,10 @@ def test_unreadable_file_gives_one_clear_message(
 
 @pytest.mark.parametrize(("make", "message"), UNREADABLE, ids=UNREADABLE_IDS)
 def test_unreadable_file_via_cli_check_is_one_error_line(
-    tmp_path: Path, make: Callable[[Path], Path], message: str
+    tmp_path: Path, make: BadFile, message: str
 ) -> None:
-    path = make(tmp_path)
+    path = tmp_path / "desk.xlsx"
+    make(path)
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {message.format(path=path)}\n"
