@@ -11,7 +11,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from briefing import cli
 from briefing.cli import app
+from briefing.errors import WorkbookUnreadable
 from tests.conftest import SEED_WORKBOOK
 
 MakeWorkbook = Callable[..., Path]
@@ -498,3 +500,46 @@ def test_a_failed_build_prints_at_most_200_problems(
     assert len(lines) == 202
     assert lines[200] == "… and 40 more problems ('briefing check --json' lists them all)"
     assert lines[201] == f"Error: {path}: the workbook has 240 errors; nothing was written"
+
+
+def test_run_turns_an_unforeseen_failure_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken(path: Path) -> None:
+        raise RuntimeError("disk\nvanished")
+
+    monkeypatch.setattr("briefing.pipeline.check_workbook", broken)
+    monkeypatch.setattr("sys.argv", ["briefing", "check", str(tmp_path / "desk.xlsx")])
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        "Error: unexpected failure (RuntimeError: disk vanished); run the command again with "
+        "--debug and report what it shows\n"
+    )
+
+
+def test_run_with_debug_shows_the_unforeseen_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(path: Path) -> None:
+        raise RuntimeError("disk vanished")
+
+    monkeypatch.setattr("briefing.pipeline.check_workbook", broken)
+    monkeypatch.setattr("sys.argv", ["briefing", "--debug", "check", str(tmp_path / "a.xlsx")])
+    with pytest.raises(RuntimeError, match="disk vanished"):
+        cli.run()
+
+
+def test_debug_shows_the_error_behind_a_user_mistake(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.xlsx"
+    plain = runner.invoke(app, ["check", str(missing)])
+    assert plain.exit_code == 1
+    assert plain.exception is not None
+    assert isinstance(plain.exception, SystemExit)
+    debug = runner.invoke(app, ["--debug", "check", str(missing)])
+    assert isinstance(debug.exception, WorkbookUnreadable)
+    assert str(debug.exception) == f"{missing}: no such file; check the path and try again"
+    # The next command without --debug is back to one line.
+    again = runner.invoke(app, ["check", str(missing)])
+    assert again.stderr == f"Error: {missing}: no such file; check the path and try again\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -41,8 +40,6 @@ class SourceFormat:
         """The template's name, as errors call it, and its text."""
         if template is None:
             return self.default_name, self.default_template().decode("utf-8")
-        if not str(template).casefold().endswith(self.suffix) and not os.path.isdir(template):
-            raise TemplateError(f"{template}: give a template ending in {self.suffix}")
         try:
             text = read_text_file(template, f"{template}: the template", limit=MAX_TEMPLATE_BYTES)
         except UnreadableText as err:

@@ -1,0 +1,103 @@
+"""One function per command: the stages called in order, and what each command returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from briefing.context import build_context
+from briefing.errors import InvalidWorkbook
+from briefing.pipeline import (
+    build_memo,
+    check_workbook,
+    default_output,
+    example_dossier,
+    example_records,
+    extract_candidates,
+    located_sheets,
+)
+from briefing.schema import SourceRow
+from briefing.workbook import read_workbook
+from tests.conftest import SEED_ARTICLE, memo_text, set_cells
+
+NOW = dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC)
+
+
+def test_example_records_leave_source_files_out_unless_asked() -> None:
+    records, briefing = example_records()
+    with_files, _ = example_records(with_files=True)
+    assert {row["File"] for row in records["Sources"]} == {""}
+    assert all(row["File"] for row in with_files["Sources"])
+    assert briefing["Handling"] == "TLP:CLEAR"
+
+
+def test_example_dossier_is_valid_and_complete() -> None:
+    dossier = example_dossier()
+    assert not [p for p in dossier.problems if p.is_error]
+    assert [s.id for s in dossier.rows(SourceRow)] == ["S1"]
+    assert build_context(dossier).records["figures"]
+
+
+def test_default_output_is_the_inputs_name_in_the_current_folder() -> None:
+    assert default_output(Path("/data/desk.xlsx")) == Path("desk.docx")
+    assert default_output(Path("notes/article.txt"), ".xlsx") == Path("article.xlsx")
+
+
+def test_check_reports_errors_and_warnings_without_raising(example_workbook: Path) -> None:
+    set_cells(example_workbook, {"Figures!I2": "many", "Sources!J2": "a note"})
+    report = check_workbook(example_workbook)
+    assert (report.errors, report.path) == (1, example_workbook)
+    assert [str(p) for p in report.problems if p.is_error] == [
+        "Figures!I2: expected a number, got 'many'"
+    ]
+
+
+def test_build_stops_at_the_first_error_and_writes_nothing(
+    example_workbook: Path, tmp_path: Path
+) -> None:
+    set_cells(example_workbook, {"Figures!I2": "many"})
+    with pytest.raises(InvalidWorkbook):
+        build_memo(example_workbook, tmp_path / "memo.docx", email=True, now=NOW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx"]
+
+
+def test_build_dates_the_memo_and_drafts_the_email_from_the_same_context(
+    example_workbook: Path, tmp_path: Path
+) -> None:
+    result = build_memo(
+        example_workbook,
+        tmp_path / "memo.docx",
+        memo_date=dt.date(2024, 6, 15),
+        email=True,
+        now=NOW.replace(tzinfo=None),
+    )
+    assert "DATE: | 15 June 2024" in memo_text(result.path).splitlines()
+    assert result.email is not None
+    message = email.message_from_bytes(result.email.read_bytes(), policy=policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    plain = message.get_body(preferencelist=("plain",))
+    rich = message.get_body(preferencelist=("html",))
+    assert plain is not None
+    assert rich is not None
+    assert plain.get_content().endswith("\n\nThe memo is attached (TLP:CLEAR).\n")
+    assert "<strong>TLP:CLEAR</strong>" in rich.get_content()
+    assert result.warnings == ()
+
+
+def test_extract_into_an_existing_workbook_keeps_a_backup(
+    example_workbook: Path, tmp_path: Path
+) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text(SEED_ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
+    before = example_workbook.read_bytes()
+    result = extract_candidates(article, example_workbook, now=NOW)
+    assert result.backup == tmp_path / "desk.backup-20240614-093000.xlsx"
+    assert result.backup.read_bytes() == before
+    assert result.source_id == "S2"
+    sheets = located_sheets(read_workbook(example_workbook))
+    assert set(sheets) >= {"Sources", "Figures", "Reactions", "Demands"}
+    assert len(sheets["Sources"].rows) == 2
