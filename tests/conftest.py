@@ -13,9 +13,11 @@ import pytest
 from docx import Document
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
 from briefing.pipeline import example_records
+from briefing.schema import SCHEMA
 from briefing.workbook import workbook_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +34,7 @@ Edits = Mapping[str, Any]
 
 
 def set_cells(path: Path, edits: Edits) -> None:
-    """Change cells of a saved workbook: {"Figures!I2": 12, "Sources!B2": None}.
+    """Change cells of a saved workbook: {cell("Figures", "Value", 2): 12, ...}.
 
     Text stays text, even text starting with '='; tests that need a formula write one directly.
     """
@@ -44,6 +46,47 @@ def set_cells(path: Path, edits: Edits) -> None:
         if isinstance(value, str):
             cell.data_type = "s"
     book.save(path)
+
+
+# ---------------------------------------------------------------------------- cells
+# Tests name a cell by sheet, column header and row; the schema says where `init` puts each
+# column, so moving a column in the schema moves every test's cells with it.
+
+
+def column_letter(sheet: str, header: str) -> str:
+    """The column `init` gives a header: ("Figures", "Value") -> "I"."""
+    headers = [column.header for column in SCHEMA.sheet(sheet).columns]
+    return get_column_letter(headers.index(header) + 1)
+
+
+def coordinate(sheet: str, header: str, row: int) -> str:
+    """("Figures", "Value", 7) -> "I7"."""
+    return f"{column_letter(sheet, header)}{row}"
+
+
+def cell(sheet: str, header: str, row: int) -> str:
+    """("Figures", "Value", 7) -> "Figures!I7", as set_cells takes it and problems name it."""
+    return f"{sheet}!{coordinate(sheet, header, row)}"
+
+
+def extra_cell(sheet: str, row: int) -> str:
+    """A cell in the first column right of the schema's: where an analyst adds a column."""
+    return f"{sheet}!{get_column_letter(len(SCHEMA.sheet(sheet).columns) + 1)}{row}"
+
+
+def field_row(field: str) -> int:
+    """The Briefing sheet's row of a field: a header row, then one row per field in order."""
+    return [column.header for column in SCHEMA.sheet("Briefing").columns].index(field) + 2
+
+
+def field_cell(field: str) -> str:
+    """The Briefing cell holding a field's value (column B): "BLUF" -> "Briefing!B8"."""
+    return f"Briefing!B{field_row(field)}"
+
+
+def label_cell(field: str) -> str:
+    """The Briefing cell naming a field (column A): "BLUF" -> "Briefing!A8"."""
+    return f"Briefing!A{field_row(field)}"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from briefing import cli
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
-from tests.conftest import SEED_WORKBOOK
+from tests.conftest import SEED_WORKBOOK, cell, coordinate, extra_cell, field_cell
 
 MakeWorkbook = Callable[..., Path]
 
@@ -50,18 +50,19 @@ def test_check_clean_workbook(runner: CliRunner, example_workbook: Path) -> None
 def test_check_lists_every_problem_then_a_summary(
     runner: CliRunner, make_workbook: MakeWorkbook
 ) -> None:
-    path = make_workbook({"Figures!I7": "eighty-seven", "Demands!F2": "S9"})
+    value, source = cell("Figures", "Value", 7), cell("Demands", "Source", 2)
+    path = make_workbook({value: "eighty-seven", source: "S9"})
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
     assert result.stdout == (
-        "Demands!F2: unknown source 'S9'; the Sources sheet has: S1\n"
-        "Figures!I7: expected a number, got 'eighty-seven'\n"
+        f"{source}: unknown source 'S9'; the Sources sheet has: S1\n"
+        f"{value}: expected a number, got 'eighty-seven'\n"
         f"{path}: 2 errors, 0 warnings\n"
     )
 
 
 def test_check_json(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Figures!I7": "eighty-seven"})
+    path = make_workbook({cell("Figures", "Value", 7): "eighty-seven"})
     result = runner.invoke(app, ["check", str(path), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
@@ -71,7 +72,7 @@ def test_check_json(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
         "problems": [
             {
                 "sheet": "Figures",
-                "cell": "I7",
+                "cell": coordinate("Figures", "Value", 7),
                 "severity": "error",
                 "message": "expected a number, got 'eighty-seven'",
             }
@@ -80,9 +81,10 @@ def test_check_json(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
 
 
 def test_warnings_pass_unless_strict(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Figures!P1": "Analyst"})
+    analyst = extra_cell("Figures", 1)
+    path = make_workbook({analyst: "Analyst"})
     expected = (
-        "Figures!P1: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        f"{analyst}: warning: column 'Analyst' is not part of the schema and is ignored\n"
         f"{path}: 0 errors, 1 warning\n"
     )
     plain = runner.invoke(app, ["check", str(path)])
@@ -140,11 +142,11 @@ def test_failed_build_prints_problems_and_keeps_the_earlier_memo(
     out = tmp_path / "memo.docx"
     assert runner.invoke(app, ["build", str(good), "-o", str(out)]).exit_code == 0
     earlier = out.read_bytes()
-    bad = make_workbook({"Figures!I7": "eighty-seven"}, name="bad.xlsx")
+    bad = make_workbook({cell("Figures", "Value", 7): "eighty-seven"}, name="bad.xlsx")
     result = runner.invoke(app, ["build", str(bad), "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr == (
-        "Figures!I7: expected a number, got 'eighty-seven'\n"
+        f"{cell('Figures', 'Value', 7)}: expected a number, got 'eighty-seven'\n"
         f"Error: {bad}: the workbook has 1 error; nothing was written\n"
     )
     assert out.read_bytes() == earlier
@@ -154,12 +156,13 @@ def test_failed_build_prints_problems_and_keeps_the_earlier_memo(
 def test_build_prints_warnings_and_goes_on(
     runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
 ) -> None:
-    path = make_workbook({"Figures!P1": "Analyst"})
+    analyst = extra_cell("Figures", 1)
+    path = make_workbook({analyst: "Analyst"})
     out = tmp_path / "memo.docx"
     result = runner.invoke(app, ["build", str(path), "-o", str(out)])
     assert result.exit_code == 0
     assert result.stderr == (
-        "Figures!P1: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        f"{analyst}: warning: column 'Analyst' is not part of the schema and is ignored\n"
     )
     assert result.stdout == f"Wrote {out}\n"
 
@@ -362,7 +365,7 @@ def test_a_title_longer_than_word_properties_hold(
     title = "Ceasefire " * 60
     out = tmp_path / "memo.docx"
     result = runner.invoke(
-        app, ["build", str(make_workbook({"Briefing!B2": title})), "-o", str(out)]
+        app, ["build", str(make_workbook({field_cell("Title"): title})), "-o", str(out)]
     )
     assert result.exit_code == 0
     document = Document(str(out))
@@ -382,10 +385,10 @@ def test_check_json_on_an_unreadable_file(runner: CliRunner, tmp_path: Path) -> 
 
 
 def test_check_prints_at_most_200_problems(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({f"Timeline!A{row}": "not a date" for row in range(2, 13)})
+    path = make_workbook({cell("Timeline", "Date", row): "not a date" for row in range(2, 13)})
     book = openpyxl.load_workbook(path)
     for row in range(20, 80):  # 60 demands with an ID and nothing else: 4 errors each
-        book["Demands"][f"A{row}"] = f"X{row}"
+        book["Demands"][coordinate("Demands", "ID", row)] = f"X{row}"
     book.save(path)
     everything = json.loads(runner.invoke(app, ["check", str(path), "--json"]).stdout)
     assert everything["errors"] == 11 + 60 * 4
@@ -428,7 +431,7 @@ def test_build_email_draft_attaches_the_memo(
 def test_build_email_needs_addresses(
     runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
 ) -> None:
-    path = make_workbook({"Briefing!B9": None})
+    path = make_workbook({field_cell("Email to"): None})
     out = tmp_path / "memo.docx"
     result = runner.invoke(app, ["build", str(path), "-o", str(out), "--email"])
     assert result.exit_code == 1
@@ -476,7 +479,10 @@ def test_email_headers_take_no_line_breaks(
     from email import policy
 
     path = make_workbook(
-        {"Briefing!B3": "Ceasefire\nterms", "Briefing!B9": "a@example.org,\nb@example.org"}
+        {
+            field_cell("Subject"): "Ceasefire\nterms",
+            field_cell("Email to"): "a@example.org,\nb@example.org",
+        }
     )
     out = tmp_path / "memo.docx"
     result = runner.invoke(app, ["build", str(path), "-o", str(out), "--email"])
@@ -492,7 +498,7 @@ def test_a_failed_build_prints_at_most_200_problems(
     path = make_workbook()
     book = openpyxl.load_workbook(path)
     for row in range(20, 80):  # 60 demands with an ID and nothing else: 4 errors each
-        book["Demands"][f"A{row}"] = f"X{row}"
+        book["Demands"][coordinate("Demands", "ID", row)] = f"X{row}"
     book.save(path)
     result = runner.invoke(app, ["build", str(path), "-o", str(tmp_path / "memo.docx")])
     lines = result.stderr.splitlines()

@@ -18,7 +18,14 @@ from briefing.extract import extract_article, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
 from briefing.schema import FigureRow
 from briefing.workbook import read_workbook, workbook_bytes
-from tests.conftest import SEED_ARTICLE
+from tests.conftest import (
+    SEED_ARTICLE,
+    cell,
+    column_letter,
+    coordinate,
+    extra_cell,
+    field_row,
+)
 
 NOW = dt.datetime(2024, 6, 15, 9, 30, tzinfo=dt.UTC)
 # The article's date as a cell holds it: Excel dates hold no time zone.
@@ -116,8 +123,8 @@ def test_extract_writes_a_new_workbook(article: Path, tmp_path: Path) -> None:
         PUBLISHED,
     ]
     assert source[5:9] == ["article.txt", "F", "6", "yes"]
-    assert book["Briefing"]["B4"].value == PUBLISHED
-    assert book["Figures"]["A2"].value == "F1"
+    assert book["Briefing"][f"B{field_row('Date')}"].value == PUBLISHED
+    assert book["Figures"][coordinate("Figures", "ID", 2)].value == "F1"
     # Everything waits for review, so the workbook has nothing to complain of but the
     # Briefing fields an analyst must fill in.
     errors = [p for p in check_workbook(target).problems if p.is_error]
@@ -129,15 +136,16 @@ def test_reviewed_candidates_are_checked_against_the_article(article: Path, tmp_
     extract_candidates(article, target, now=NOW)
     book = openpyxl.load_workbook(target)
     figures = book["Figures"]
-    row = next(r for r in range(2, 12) if figures[f"I{r}"].value == 87)
-    figures[f"O{row}"] = None  # reviewed: it now counts, and its quote is checked
-    figures[f"M{row}"] = figures[f"M{row}"].value.replace("87", "78")
+    row = next(r for r in range(2, 12) if figures[coordinate("Figures", "Value", r)].value == 87)
+    figures[coordinate("Figures", "Review", row)] = None  # reviewed: it counts, its quote checked
+    quote = coordinate("Figures", "Quote", row)
+    figures[quote] = figures[quote].value.replace("87", "78")
     book.save(target)
     problems = [str(p) for p in check_workbook(target).problems if p.sheet == "Figures" and p.cell]
     assert problems == [
-        f"Figures!I{row}: the value 87 does not appear in its quote (M{row}); check the "
-        "number or the quote",
-        f'Figures!M{row}: quote not found in source S1; closest passage: "On the same day, '
+        f"{cell('Figures', 'Value', row)}: the value 87 does not appear in its quote ({quote}); "
+        "check the number or the quote",
+        f'Figures!{quote}: quote not found in source S1; closest passage: "On the same day, '
         "there was intense fighting between Russian and Ukrainian forces, with Russia "
         'claiming to have shot down 87 Ukrainian drones."',
     ]
@@ -160,8 +168,9 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
     figures = after.sheet("Figures")
     assert figures is not None
     assert len(figures.rows) == 7 + 10
-    assert figures.rows[7].cells["A"].value == "F8"  # IDs continue after the analyst's
-    assert figures.rows[7].cells["L"].value == "S7"
+    # IDs continue after the analyst's
+    assert figures.rows[7].cells[column_letter("Figures", "ID")].value == "F8"
+    assert figures.rows[7].cells[column_letter("Figures", "Source")].value == "S7"
     # The analyst's records still build: the candidates wait for review.
     dossier = load_dossier(example_workbook)
     assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
@@ -268,8 +277,8 @@ def test_the_same_article_is_not_extracted_twice(article: Path, tmp_path: Path) 
     with pytest.raises(ExtractError) as caught:
         extract_candidates(article, target, now=NOW)
     assert str(caught.value) == (
-        f"{target}: the article is already a source (S1 at Sources!F2); delete that row and "
-        "its candidates to extract it again"
+        f"{target}: the article is already a source (S1 at {cell('Sources', 'File', 2)}); "
+        "delete that row and its candidates to extract it again"
     )
     assert target.read_bytes() == before
 
@@ -300,22 +309,23 @@ def test_extract_below_a_title_row(article: Path, example_workbook: Path) -> Non
     extract_candidates(article, example_workbook, now=NOW)
     book = openpyxl.load_workbook(example_workbook)
     assert [c.value for c in book["Figures"][1]][:2] == ["Battlefield figures", None]
-    assert book["Figures"]["A3"].value == "ID"
-    assert book["Figures"]["A11"].value == "F8"  # after the analyst's F1 to F7
+    assert book["Figures"][coordinate("Figures", "ID", 3)].value == "ID"
+    assert book["Figures"][coordinate("Figures", "ID", 11)].value == "F8"  # after F1 to F7
     dossier = load_dossier(example_workbook)
     assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
 
 
 def test_extract_refuses_a_workbook_with_formulas(article: Path, example_workbook: Path) -> None:
     book = openpyxl.load_workbook(example_workbook)
-    book["Figures"]["P2"] = "=I2*2"
+    formula = extra_cell("Figures", 2)
+    book["Figures"][formula.split("!")[1]] = f"={coordinate('Figures', 'Value', 2)}*2"
     book.save(example_workbook)
     before = example_workbook.read_bytes()
     with pytest.raises(WorkbookNotAppendable) as caught:
         extract_candidates(article, example_workbook, now=NOW)
     assert str(caught.value) == (
-        f"{example_workbook}: the workbook has formulas (Figures!P2), whose saved values would "
-        "be lost; extract into a new workbook (-o new.xlsx) and copy the rows across"
+        f"{example_workbook}: the workbook has formulas ({formula}), whose saved values would be "
+        "lost; extract into a new workbook (-o new.xlsx) and copy the rows across"
     )
     assert example_workbook.read_bytes() == before
 
@@ -344,12 +354,13 @@ def test_extract_fills_only_empty_briefing_fields(
     blank.write_bytes(workbook_bytes({}, {}))
     extract_candidates(article, blank, now=NOW)
     fields = openpyxl.load_workbook(blank)["Briefing"]
-    assert fields["B2"].value.startswith("Putin promises ceasefire")
-    assert fields["B4"].value == PUBLISHED
-    assert fields["B5"].value is None  # For: the analyst's to fill
+    assert fields[f"B{field_row('Title')}"].value.startswith("Putin promises ceasefire")
+    assert fields[f"B{field_row('Date')}"].value == PUBLISHED
+    assert fields[f"B{field_row('For')}"].value is None  # the analyst's to fill
     extract_candidates(Path(shutil.copy(article, tmp_path / "other.txt")), example_workbook)
     kept = openpyxl.load_workbook(example_workbook)["Briefing"]
-    assert kept["B2"].value == "Putin's ceasefire terms: surrender four regions and drop NATO bid"
+    title = kept[f"B{field_row('Title')}"].value
+    assert title == "Putin's ceasefire terms: surrender four regions and drop NATO bid"
 
 
 def test_extract_into_an_unrelated_workbook_keeps_it(article: Path, tmp_path: Path) -> None:
@@ -365,7 +376,7 @@ def test_extract_into_an_unrelated_workbook_keeps_it(article: Path, tmp_path: Pa
     assert result.backup.read_bytes() == before
     kept = openpyxl.load_workbook(budget)
     assert kept["Budget"]["A1"].value == "Fuel"
-    assert kept["Figures"]["A2"].value == "F1"
+    assert kept["Figures"][coordinate("Figures", "ID", 2)].value == "F1"
 
 
 def test_extract_matches_sheet_names_as_check_does(article: Path, example_workbook: Path) -> None:

@@ -16,7 +16,15 @@ from briefing.cli import app
 from briefing.pipeline import load_dossier
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.workbook import read_workbook, workbook_bytes
-from tests.conftest import NOT_WORKBOOKS, BadFile, csv_file
+from tests.conftest import (
+    NOT_WORKBOOKS,
+    BadFile,
+    cell,
+    coordinate,
+    csv_file,
+    extra_cell,
+    field_cell,
+)
 
 MakeWorkbook = Callable[..., Path]
 
@@ -89,7 +97,8 @@ def test_1904_based_workbook_reads_real_dates(make_workbook: MakeWorkbook) -> No
     path = make_workbook()
     book = openpyxl.load_workbook(path)
     book.epoch = CALENDAR_MAC_1904
-    book["Figures"]["B2"] = dt.datetime(2024, 6, 13)  # noqa: DTZ001 - Excel cells hold no time zone
+    date = coordinate("Figures", "Date", 2)
+    book["Figures"][date] = dt.datetime(2024, 6, 13)  # noqa: DTZ001 - Excel cells hold no time zone
     book.save(path)
     assert load_dossier(path).rows(FigureRow)[0].date == dt.date(2024, 6, 13)
 
@@ -100,20 +109,26 @@ def test_very_long_text_reaches_the_memo(
     from tests.conftest import memo_text
 
     long_text = "word " * 6000
-    path = make_workbook({"Briefing!B8": long_text})
+    path = make_workbook({field_cell("BLUF"): long_text})
     out = tmp_path / "memo.docx"
     assert runner.invoke(app, ["build", str(path), "-o", str(out)]).exit_code == 0
     assert long_text.strip() in memo_text(out)
 
 
 def test_excel_carriage_return_escapes(make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Briefing!B8": "first_x000D_\nsecond"})
+    path = make_workbook({field_cell("BLUF"): "first_x000D_\nsecond"})
     assert load_dossier(path).briefing.bluf == "first\nsecond"
 
 
 def test_spaces_around_ids_choices_and_references(make_workbook: MakeWorkbook) -> None:
     dossier = load_dossier(
-        make_workbook({"Sources!A2": " S1\u00a0", "Demands!F2": "  S1 ", "Demands!B2": " russia "})
+        make_workbook(
+            {
+                cell("Sources", "ID", 2): " S1\u00a0",
+                cell("Demands", "Source", 2): "  S1 ",
+                cell("Demands", "Party", 2): " russia ",
+            }
+        )
     )
     assert (
         dossier.rows(SourceRow)[0].id,
@@ -149,12 +164,13 @@ def test_hidden_sheets_rows_filters_and_short_tables_are_all_read(
 
 
 def test_extra_sheets_and_columns_are_ignored(make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Figures!P1": "Analyst", "Figures!P2": "AB"})
+    analyst = extra_cell("Figures", 1)
+    path = make_workbook({analyst: "Analyst", extra_cell("Figures", 2): "AB"})
     book = openpyxl.load_workbook(path)
     book.create_sheet("Scratch")["A1"] = "notes"
     book.save(path)
     raw = read_workbook(path)
     assert [s.name for s in raw.sheets][-1] == "Scratch"
     assert [str(p) for p in load_dossier(path).problems] == [
-        "Figures!P1: warning: column 'Analyst' is not part of the schema and is ignored"
+        f"{analyst}: warning: column 'Analyst' is not part of the schema and is ignored"
     ]

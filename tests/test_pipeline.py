@@ -22,7 +22,7 @@ from briefing.pipeline import (
 )
 from briefing.schema import SourceRow
 from briefing.workbook import read_workbook
-from tests.conftest import SEED_ARTICLE, memo_text, set_cells
+from tests.conftest import SEED_ARTICLE, cell, memo_text, set_cells
 
 NOW = dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC)
 
@@ -48,18 +48,21 @@ def test_default_output_is_the_inputs_name_in_the_current_folder() -> None:
 
 
 def test_check_reports_errors_and_warnings_without_raising(example_workbook: Path) -> None:
-    set_cells(example_workbook, {"Figures!I2": "many", "Sources!J2": "a note"})
+    set_cells(
+        example_workbook,
+        {cell("Figures", "Value", 2): "many", cell("Sources", "Notes", 2): "a note"},
+    )
     report = check_workbook(example_workbook)
     assert (report.errors, report.path) == (1, example_workbook)
     assert [str(p) for p in report.problems if p.is_error] == [
-        "Figures!I2: expected a number, got 'many'"
+        f"{cell('Figures', 'Value', 2)}: expected a number, got 'many'"
     ]
 
 
 def test_build_stops_at_the_first_error_and_writes_nothing(
     example_workbook: Path, tmp_path: Path
 ) -> None:
-    set_cells(example_workbook, {"Figures!I2": "many"})
+    set_cells(example_workbook, {cell("Figures", "Value", 2): "many"})
     with pytest.raises(InvalidWorkbook):
         build_memo(example_workbook, tmp_path / "memo.docx", email=True, now=NOW)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx"]

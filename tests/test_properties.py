@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from briefing.pipeline import build_memo, example_records, load_dossier
+from briefing.schema import FigureRow
 from briefing.text import UNSAFE_CHARACTERS
 from briefing.workbook import workbook_bytes
-from briefing.schema import FigureRow
-from tests.conftest import memo_text
+from tests.conftest import field_cell, field_row, memo_text
 
 PROPERTY_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -51,7 +51,7 @@ def test_any_cell_text_reaches_the_memo_exactly(text: str) -> None:
         records, briefing = example_records()
         workbook.write_bytes(workbook_bytes(records, briefing))
         book = openpyxl.load_workbook(workbook)
-        cell = book["Briefing"]["B8"]  # the BLUF, a paragraph of its own
+        cell = book["Briefing"][f"B{field_row('BLUF')}"]  # a paragraph of its own
         cell.value = excel_escaped(text)
         cell.data_type = "s"
         book.save(workbook)
@@ -60,11 +60,11 @@ def test_any_cell_text_reaches_the_memo_exactly(text: str) -> None:
         body = memo_text(memo)
     assert f"Bottom line up front\n{expected}\nKey judgments\n" in body
     removed = len(UNSAFE_CHARACTERS.findall(text))
-    reported = [str(w) for w in result.warnings if w.cell == "B8"]
+    reported = [str(w) for w in result.warnings if w.cell == f"B{field_row('BLUF')}"]
     if removed:
         plural = "s" if removed > 1 else ""
         assert reported == [
-            f"Briefing!B8: warning: removed {removed} control character{plural} a Word "
+            f"{field_cell('BLUF')}: warning: removed {removed} control character{plural} a Word "
             "document cannot hold"
         ]
     else:

@@ -10,7 +10,7 @@ import pytest
 
 from briefing.pipeline import check_workbook
 from briefing.provenance import normalize, numbers_in, quote_found, value_in_quote
-from tests.conftest import SEED_ARTICLE, SEED_WORKBOOK
+from tests.conftest import SEED_ARTICLE, SEED_WORKBOOK, cell, coordinate
 
 ARTICLE = normalize(SEED_ARTICLE.read_text(encoding="utf-8"))
 F1_QUOTE = (
@@ -108,19 +108,22 @@ def test_seed_workbook_quotes_all_check(seed_copy: Path) -> None:
 
 
 def test_one_changed_word_fails_naming_the_cell(seed_copy: Path) -> None:
-    edit(seed_copy, "Figures!M2", "intense", to="fierce")
+    quote = cell("Figures", "Quote", 2)
+    edit(seed_copy, quote, "intense", to="fierce")
     assert problems(seed_copy) == [
-        'Figures!M2: quote not found in source S1; closest passage: "On the same day, there '
+        f'{quote}: quote not found in source S1; closest passage: "On the same day, there '
         "was intense fighting between Russian and Ukrainian forces, with Russia claiming to "
         'have shot down 87 Ukrainian drones."'
     ]
 
 
 def test_one_changed_number_fails_naming_both_cells(seed_copy: Path) -> None:
-    edit(seed_copy, "Figures!M2", "87", to="78")
+    value, quote = cell("Figures", "Value", 2), cell("Figures", "Quote", 2)
+    edit(seed_copy, quote, "87", to="78")
     assert problems(seed_copy) == [
-        "Figures!I2: the value 87 does not appear in its quote (M2); check the number or the quote",
-        'Figures!M2: quote not found in source S1; closest passage: "On the same day, there '
+        f"{value}: the value 87 does not appear in its quote "
+        f"({coordinate('Figures', 'Quote', 2)}); check the number or the quote",
+        f'{quote}: quote not found in source S1; closest passage: "On the same day, there '
         "was intense fighting between Russian and Ukrainian forces, with Russia claiming to "
         'have shot down 87 Ukrainian drones."',
     ]
@@ -128,7 +131,7 @@ def test_one_changed_number_fails_naming_both_cells(seed_copy: Path) -> None:
 
 def test_typographic_variants_pass(seed_copy: Path) -> None:
     book = openpyxl.load_workbook(seed_copy)
-    cell = book["Reactions"]["H3"]
+    cell = book["Reactions"][coordinate("Reactions", "Quote", 3)]
     cell.value = (
         cell.value.replace('"', "\u201c", 1).replace('"', "\u201d", 1).replace("'", "\u2019")
     ).replace(" the ", " the\n", 1)
@@ -140,16 +143,16 @@ def test_missing_source_file_names_the_cell(seed_copy: Path) -> None:
     (seed_copy.parent.parent / "seeds" / SEED_ARTICLE.name).unlink()
     expected = seed_copy.parent / "../seeds" / SEED_ARTICLE.name
     assert problems(seed_copy) == [
-        f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' does not exist; give a "
-        f"text file's path relative to the workbook (looked for {expected})"
+        f"{cell('Sources', 'File', 2)}: the source file '../seeds/{SEED_ARTICLE.name}' does not "
+        f"exist; give a text file's path relative to the workbook (looked for {expected})"
     ]
 
 
 def test_source_file_that_is_not_text(seed_copy: Path) -> None:
     (seed_copy.parent.parent / "seeds" / SEED_ARTICLE.name).write_bytes(b"\xff\xfe\x00bad")
     assert problems(seed_copy) == [
-        f"Sources!F2: the source file '../seeds/{SEED_ARTICLE.name}' is not UTF-8 text; "
-        "save it as UTF-8 text"
+        f"{cell('Sources', 'File', 2)}: the source file '../seeds/{SEED_ARTICLE.name}' is not "
+        "UTF-8 text; save it as UTF-8 text"
     ]
 
 

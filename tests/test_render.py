@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 
 from briefing.errors import TemplateError
 from briefing.pipeline import build_memo, check_template, new_template
-from tests.conftest import memo_text
+from tests.conftest import cell, field_cell, memo_text
 
 MakeWorkbook = Callable[..., Path]
 NOW = dt.datetime(2024, 6, 15, 9, 30, tzinfo=dt.UTC)
@@ -47,19 +47,19 @@ def make_template(path: Path, *paragraphs: str) -> Path:
     ],
 )
 def test_cell_text_reaches_the_memo_exactly(make_workbook: MakeWorkbook, text: str) -> None:
-    memo = build(make_workbook({"Reactions!F2": text, "Briefing!B8": text}))
+    memo = build(make_workbook({cell("Reactions", "Summary", 2): text, field_cell("BLUF"): text}))
     body = memo_text(memo)
     assert f"Opposes. {text} “" in body  # the reaction summary
     assert f"\n{text}\n" in body  # the BLUF paragraph
 
 
 def test_control_characters_are_dropped_not_fatal(make_workbook: MakeWorkbook) -> None:
-    memo = build(make_workbook({"Briefing!B8": "Bottom_x0001_ line_x0008_"}))
+    memo = build(make_workbook({field_cell("BLUF"): "Bottom_x0001_ line_x0008_"}))
     assert "\nBottom line\n" in memo_text(memo)
 
 
 def test_header_and_footer_carry_the_handling_label(make_workbook: MakeWorkbook) -> None:
-    memo = build(make_workbook({"Briefing!B7": "TLP:AMBER+STRICT"}))
+    memo = build(make_workbook({field_cell("Handling"): "TLP:AMBER+STRICT"}))
     document = Document(str(memo))
     section = document.sections[0]
     assert section.header.paragraphs[0].text == "TLP:AMBER+STRICT"

@@ -12,7 +12,7 @@ from briefing.errors import TemplateError
 from briefing.model import DocumentProperties
 from briefing.pipeline import check_template, load_dossier
 from briefing.render import default_template, format_for, render_document
-from tests.conftest import ROOT, set_cells
+from tests.conftest import ROOT, field_cell, set_cells
 
 PROPERTIES = DocumentProperties("T", "S", "A", "K", dt.datetime(2024, 6, 14, tzinfo=dt.UTC))
 CONTEXT = {"bluf": 'Tanks <b>&</b> "drones"\nnext line', "handling": "TLP:AMBER"}
@@ -44,7 +44,7 @@ def test_html_escapes_cell_text_so_no_cell_adds_markup(tmp_path: Path) -> None:
 
 
 def test_the_same_context_renders_in_every_format(example_workbook: Path) -> None:
-    set_cells(example_workbook, {"Briefing!B8": "Kyiv & NATO <reject> it"})
+    set_cells(example_workbook, {field_cell("BLUF"): "Kyiv & NATO <reject> it"})
     dossier = load_dossier(example_workbook)
     context = build_context(dossier).as_dict()
     properties = document_properties(dossier, dt.datetime(2024, 6, 14, tzinfo=dt.UTC))

@@ -33,7 +33,7 @@ from briefing.schema import (
     source_column,
 )
 from briefing.workbook import workbook_bytes
-from tests.conftest import ROOT, set_cells
+from tests.conftest import ROOT, cell, set_cells
 
 QUOTE = "Russia has lost 1,087 soldiers over the past day."
 
@@ -104,7 +104,7 @@ def test_a_new_sheet_is_checked_like_the_others(tmp_path: Path) -> None:
 
 def test_a_judgment_may_rest_on_a_record_of_a_new_sheet(tmp_path: Path) -> None:
     path = extended_workbook(tmp_path / "desk.xlsx", ROW)
-    set_cells(path, {"Judgments!E2": "C1"})
+    set_cells(path, {cell("Judgments", "Based on", 2): "C1"})
     dossier = load_dossier(path, EXTENDED)
     assert dossier.rows(JudgmentRow)[0].based_on == ("C1",)
     context = build_context(dossier)

@@ -12,137 +12,152 @@ import pytest
 from briefing.errors import InvalidWorkbook
 from briefing.model import Severity
 from briefing.pipeline import check_workbook, load_dossier
-from briefing.schema import DemandRow, FigureRow, JudgmentRow, SourceRow
+from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow
+from tests.conftest import cell, coordinate, field_cell, field_row, label_cell
 
 MakeWorkbook = Callable[..., Path]
+FIGURES = SCHEMA.sheet("Figures")
 
 # (cell edits, the exact lines `check` prints for them), one broken thing per case.
 CASES = [
     pytest.param(
-        {"Figures!I7": "eighty-seven"},
-        ["Figures!I7: expected a number, got 'eighty-seven'"],
+        {cell("Figures", "Value", 7): "eighty-seven"},
+        [f"{cell('Figures', 'Value', 7)}: expected a number, got 'eighty-seven'"],
         id="number-as-words",
     ),
     pytest.param(
-        {"Demands!C2": None},
-        ["Demands!C2: Demand is required but the cell is empty"],
+        {cell("Demands", "Demand", 2): None},
+        [f"{cell('Demands', 'Demand', 2)}: Demand is required but the cell is empty"],
         id="required-empty",
     ),
     pytest.param(
-        {"Demands!C2": "   "},
-        ["Demands!C2: Demand is required but the cell is empty"],
+        {cell("Demands", "Demand", 2): "   "},
+        [f"{cell('Demands', 'Demand', 2)}: Demand is required but the cell is empty"],
         id="required-only-spaces",
     ),
     pytest.param(
-        {"Sources!G2": "G"},
-        ["Sources!G2: 'G' is not an allowed reliability; use one of: A, B, C, D, E, F"],
+        {cell("Sources", "Reliability", 2): "G"},
+        [
+            f"{cell('Sources', 'Reliability', 2)}: 'G' is not an allowed reliability; "
+            "use one of: A, B, C, D, E, F"
+        ],
         id="reliability-outside-vocabulary",
     ),
     pytest.param(
-        {"Sources!H2": 7},
-        ["Sources!H2: '7' is not an allowed credibility; use one of: 1, 2, 3, 4, 5, 6"],
+        {cell("Sources", "Credibility", 2): 7},
+        [
+            f"{cell('Sources', 'Credibility', 2)}: '7' is not an allowed credibility; "
+            "use one of: 1, 2, 3, 4, 5, 6"
+        ],
         id="credibility-outside-vocabulary",
     ),
     pytest.param(
-        {"Demands!B2": "Russland"},
+        {cell("Demands", "Party", 2): "Russland"},
         [
-            "Demands!B2: 'Russland' is not an allowed party; use one of: Russia, Ukraine, "
-            "United States, NATO, European Union, G7, Other"
+            f"{cell('Demands', 'Party', 2)}: 'Russland' is not an allowed party; "
+            "use one of: Russia, Ukraine, United States, NATO, European Union, G7, Other"
         ],
         id="party-outside-vocabulary",
     ),
     pytest.param(
-        {"Reactions!E2": "furious"},
+        {cell("Reactions", "Stance", 2): "furious"},
         [
-            "Reactions!E2: 'furious' is not an allowed stance; "
+            f"{cell('Reactions', 'Stance', 2)}: 'furious' is not an allowed stance; "
             "use one of: supports, opposes, mixed, neutral"
         ],
         id="stance-outside-vocabulary",
     ),
     pytest.param(
-        {"Figures!K2": "rumoured"},
+        {cell("Figures", "Status", 2): "rumoured"},
         [
-            "Figures!K2: 'rumoured' is not an allowed figure status; "
+            f"{cell('Figures', 'Status', 2)}: 'rumoured' is not an allowed figure status; "
             "use one of: claimed, confirmed, disputed"
         ],
         id="status-outside-vocabulary",
     ),
     pytest.param(
-        {"Judgments!C2": "probable"},
+        {cell("Judgments", "Likelihood", 2): "probable"},
         [
-            "Judgments!C2: 'probable' is not an allowed likelihood (ICD 203); use one of: "
-            "almost no chance, very unlikely, unlikely, roughly even chance, likely, "
-            "very likely, almost certain"
+            f"{cell('Judgments', 'Likelihood', 2)}: 'probable' is not an allowed likelihood "
+            "(ICD 203); use one of: almost no chance, very unlikely, unlikely, "
+            "roughly even chance, likely, very likely, almost certain"
         ],
         id="likelihood-outside-vocabulary",
     ),
     pytest.param(
-        {"Judgments!D2": "medium"},
-        ["Judgments!D2: 'medium' is not an allowed confidence; use one of: low, moderate, high"],
+        {cell("Judgments", "Confidence", 2): "medium"},
+        [
+            f"{cell('Judgments', 'Confidence', 2)}: 'medium' is not an allowed confidence; "
+            "use one of: low, moderate, high"
+        ],
         id="confidence-outside-vocabulary",
     ),
     pytest.param(
-        {"Briefing!B7": "TLP:WHITE"},
+        {field_cell("Handling"): "TLP:WHITE"},
         [
-            "Briefing!B7: 'TLP:WHITE' is not an allowed handling label (TLP 2.0); use one of: "
-            "TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED"
+            f"{field_cell('Handling')}: 'TLP:WHITE' is not an allowed handling label (TLP 2.0); "
+            "use one of: TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED"
         ],
         id="handling-outside-vocabulary",
     ),
     pytest.param(
-        {"Figures!B3": "yesterday"},
-        ["Figures!B3: expected a date such as 2024-06-14, got 'yesterday'"],
+        {cell("Figures", "Date", 3): "yesterday"},
+        [f"{cell('Figures', 'Date', 3)}: expected a date such as 2024-06-14, got 'yesterday'"],
         id="date-as-words",
     ),
     pytest.param(
-        {"Briefing!B4": None},
-        ["Briefing!B4: Date is required but the cell is empty"],
+        {field_cell("Date"): None},
+        [f"{field_cell('Date')}: Date is required but the cell is empty"],
         id="briefing-field-empty",
     ),
     pytest.param(
-        {"Demands!A4": "D1"},
-        ["Demands!A4: duplicate ID 'D1' (also at Demands!A2)"],
+        {cell("Demands", "ID", 4): "D1"},
+        [f"{cell('Demands', 'ID', 4)}: duplicate ID 'D1' (also at {cell('Demands', 'ID', 2)})"],
         id="duplicate-id-in-sheet",
     ),
     pytest.param(
-        {"Figures!A8": "D5"},
-        ["Figures!A8: duplicate ID 'D5' (also at Demands!A6)"],
+        {cell("Figures", "ID", 8): "D5"},
+        [f"{cell('Figures', 'ID', 8)}: duplicate ID 'D5' (also at {cell('Demands', 'ID', 6)})"],
         id="duplicate-id-across-sheets",
     ),
     pytest.param(
-        {"Demands!F2": "S9"},
-        ["Demands!F2: unknown source 'S9'; the Sources sheet has: S1"],
+        {cell("Demands", "Source", 2): "S9"},
+        [f"{cell('Demands', 'Source', 2)}: unknown source 'S9'; the Sources sheet has: S1"],
         id="unknown-source",
     ),
     pytest.param(
-        {"Judgments!E2": "D1, X99"},
+        {cell("Judgments", "Based on", 2): "D1, X99"},
         [
-            "Judgments!E2: unknown record 'X99'; use IDs from the Sources, Demands, "
-            "Reactions, Figures or Judgments sheets"
+            f"{cell('Judgments', 'Based on', 2)}: unknown record 'X99'; "
+            "use IDs from the Sources, Demands, Reactions, Figures or Judgments sheets"
         ],
         id="unknown-record-in-based-on",
     ),
     pytest.param(
-        {"Figures!I1": "Amount"},
+        {cell("Figures", "Value", 1): "Amount"},
         [
-            "Figures: missing column 'Value'; found in row 1: ID, Date, Location, Region, "
-            "Country, Claimed by, Event type, Metric, Amount, Unit, Status, Source, Quote, Note, "
-            "Review",
-            "Figures!I1: warning: column 'Amount' is not part of the schema and is ignored",
+            "Figures: missing column 'Value'; found in row 1: "
+            + ", ".join("Amount" if c.header == "Value" else c.header for c in FIGURES.columns),
+            f"{cell('Figures', 'Value', 1)}: warning: column 'Amount' is not part of the schema "
+            "and is ignored",
         ],
         id="missing-column",
     ),
     pytest.param(
-        {"Figures!N1": "Value"},
-        ["Figures!N1: column 'Value' appears twice (also in I1); delete or rename one"],
+        {cell("Figures", "Note", 1): "Value"},
+        [
+            f"{cell('Figures', 'Note', 1)}: column 'Value' appears twice "
+            f"(also in {coordinate('Figures', 'Value', 1)}); delete or rename one"
+        ],
         id="duplicated-header",
     ),
     pytest.param(
-        {"Briefing!A8": "Bottom line"},
+        {label_cell("BLUF"): "Bottom line"},
         [
             "Briefing: missing field 'BLUF'; add a row with BLUF in the Field column and "
             "its value beside it",
-            "Briefing!A8: warning: field 'Bottom line' is not part of the schema and is ignored",
+            f"{label_cell('BLUF')}: warning: field 'Bottom line' is not part of the schema "
+            "and is ignored",
         ],
         id="missing-briefing-field",
     ),
@@ -169,19 +184,21 @@ def test_several_broken_cells_are_each_named_once_in_reading_order(
 ) -> None:
     path = make_workbook(
         {
-            "Figures!I7": "eighty-seven",
-            "Sources!G2": "G",
-            "Demands!C4": None,
-            "Figures!A2": None,  # a figure without ID: its other cells are still checked
+            cell("Figures", "Value", 7): "eighty-seven",
+            cell("Sources", "Reliability", 2): "G",
+            cell("Demands", "Demand", 4): None,
+            # a figure without ID: its other cells are still checked
+            cell("Figures", "ID", 2): None,
         }
     )
     assert problems_of(path) == [
-        "Sources!G2: 'G' is not an allowed reliability; use one of: A, B, C, D, E, F",
-        "Demands!C4: Demand is required but the cell is empty",
-        "Figures!A2: ID is required but the cell is empty",
-        "Figures!I7: expected a number, got 'eighty-seven'",
-        "Judgments!E5: unknown record 'F1'; use IDs from the Sources, Demands, Reactions, "
-        "Figures or Judgments sheets",
+        f"{cell('Sources', 'Reliability', 2)}: 'G' is not an allowed reliability; "
+        "use one of: A, B, C, D, E, F",
+        f"{cell('Demands', 'Demand', 4)}: Demand is required but the cell is empty",
+        f"{cell('Figures', 'ID', 2)}: ID is required but the cell is empty",
+        f"{cell('Figures', 'Value', 7)}: expected a number, got 'eighty-seven'",
+        f"{cell('Judgments', 'Based on', 5)}: unknown record 'F1'; "
+        "use IDs from the Sources, Demands, Reactions, Figures or Judgments sheets",
     ]
 
 
@@ -222,7 +239,11 @@ def test_numbers_typed_as_text_are_read(
     make_workbook: MakeWorkbook, typed: object, read: float
 ) -> None:
     # A figure's value must stand in its quote, so the quote changes with it.
-    dossier = load_dossier(make_workbook({"Figures!I2": typed, "Figures!M2": f"Counted {read}."}))
+    dossier = load_dossier(
+        make_workbook(
+            {cell("Figures", "Value", 2): typed, cell("Figures", "Quote", 2): f"Counted {read}."}
+        )
+    )
     value = dossier.rows(FigureRow)[0].value
     assert value == read
     assert type(value) is type(read)
@@ -244,13 +265,19 @@ def test_numbers_typed_as_text_are_read(
     ],
 )
 def test_dates_are_read(make_workbook: MakeWorkbook, typed: object) -> None:
-    dossier = load_dossier(make_workbook({"Figures!B2": typed}))
+    dossier = load_dossier(make_workbook({cell("Figures", "Date", 2): typed}))
     assert dossier.rows(FigureRow)[0].date == dt.date(2024, 6, 14)
 
 
 def test_vocabulary_ignores_case_and_stores_the_code(make_workbook: MakeWorkbook) -> None:
     dossier = load_dossier(
-        make_workbook({"Sources!G2": " f ", "Sources!H2": 3, "Briefing!B7": "tlp:amber+strict"})
+        make_workbook(
+            {
+                cell("Sources", "Reliability", 2): " f ",
+                cell("Sources", "Credibility", 2): 3,
+                field_cell("Handling"): "tlp:amber+strict",
+            }
+        )
     )
     assert (dossier.rows(SourceRow)[0].reliability, dossier.rows(SourceRow)[0].credibility) == (
         "F",
@@ -260,56 +287,71 @@ def test_vocabulary_ignores_case_and_stores_the_code(make_workbook: MakeWorkbook
 
 
 def test_based_on_accepts_commas_semicolons_and_spaces(make_workbook: MakeWorkbook) -> None:
-    dossier = load_dossier(make_workbook({"Judgments!E2": "D1;R1  F2,S1"}))
+    dossier = load_dossier(make_workbook({cell("Judgments", "Based on", 2): "D1;R1  F2,S1"}))
     assert dossier.rows(JudgmentRow)[0].based_on == ("D1", "R1", "F2", "S1")
 
 
 def test_control_characters_are_removed_with_a_warning(make_workbook: MakeWorkbook) -> None:
     # Excel writes a control character into the file as _xHHHH_.
-    path = make_workbook({"Demands!C2": "Withdraw_x0007_ from_x001B_ four regions"})
+    demand = cell("Demands", "Demand", 2)
+    path = make_workbook({demand: "Withdraw_x0007_ from_x001B_ four regions"})
     dossier = load_dossier(path)
     assert dossier.rows(DemandRow)[0].demand == "Withdraw from four regions"
     assert [str(w) for w in dossier.problems] == [
-        "Demands!C2: warning: removed 2 control characters a Word document cannot hold"
+        f"{demand}: warning: removed 2 control characters a Word document cannot hold"
     ]
     assert all(w.severity is Severity.WARNING for w in dossier.problems)
 
 
 def test_uncited_source_is_a_warning_not_an_error(make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Sources!A3": "S2", "Sources!B3": "Reuters", "Sources!G3": "B"})
+    path = make_workbook(
+        {
+            cell("Sources", "ID", 3): "S2",
+            cell("Sources", "Title", 3): "Reuters",
+            cell("Sources", "Reliability", 3): "B",
+        }
+    )
     path2 = make_workbook(
-        {"Sources!A3": "S2", "Sources!B3": "Reuters", "Sources!G3": "B", "Sources!H3": 2},
+        {
+            cell("Sources", "ID", 3): "S2",
+            cell("Sources", "Title", 3): "Reuters",
+            cell("Sources", "Reliability", 3): "B",
+            cell("Sources", "Credibility", 3): 2,
+        },
         name="two.xlsx",
     )
     assert problems_of(path) == [
-        "Sources!A3: warning: source 'S2' is cited by no record",
-        "Sources!H3: Credibility is required but the cell is empty",
+        f"{cell('Sources', 'ID', 3)}: warning: source 'S2' is cited by no record",
+        f"{cell('Sources', 'Credibility', 3)}: Credibility is required but the cell is empty",
     ]
     report = check_workbook(path2)
     assert [str(p) for p in report.problems] == [
-        "Sources!A3: warning: source 'S2' is cited by no record"
+        f"{cell('Sources', 'ID', 3)}: warning: source 'S2' is cited by no record"
     ]
     assert report.errors == 0
 
 
 def test_invalid_workbook_carries_every_problem(make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Figures!I7": "x", "Figures!I8": "y"})
+    path = make_workbook({cell("Figures", "Value", 7): "x", cell("Figures", "Value", 8): "y"})
     with pytest.raises(InvalidWorkbook) as caught:
         load_dossier(path)
     assert str(caught.value) == "the workbook has 2 errors"
-    assert [p.cell for p in caught.value.problems] == ["I7", "I8"]
+    assert [p.cell for p in caught.value.problems] == [
+        coordinate("Figures", "Value", 7),
+        coordinate("Figures", "Value", 8),
+    ]
 
 
 def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: MakeWorkbook) -> None:
     path = make_workbook(
         {
-            "Figures!O2": "unreviewed",
-            "Figures!O3": "Unreviewed",
-            "Figures!O4": "unreviewed",
-            "Figures!O7": "unreviewed",
-            "Figures!B2": "not a date",  # an unreviewed row is not checked yet
-            "Figures!O8": "reviewed",
-            "Judgments!E5": "D1",  # J4 rested on the figures now left out
+            cell("Figures", "Review", 2): "unreviewed",
+            cell("Figures", "Review", 3): "Unreviewed",
+            cell("Figures", "Review", 4): "unreviewed",
+            cell("Figures", "Review", 7): "unreviewed",
+            cell("Figures", "Date", 2): "not a date",  # an unreviewed row is not checked yet
+            cell("Figures", "Review", 8): "reviewed",
+            cell("Judgments", "Based on", 5): "D1",  # J4 rested on the figures now left out
         }
     )
     dossier = load_dossier(path)
@@ -329,7 +371,7 @@ def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook
     book.save(path)
     dossier = load_dossier(path)
     assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
-    assert dossier.rows(FigureRow)[0].coordinates["value"] == "I4"
+    assert dossier.rows(FigureRow)[0].coordinates["value"] == coordinate("Figures", "Value", 4)
 
 
 @pytest.mark.parametrize(
@@ -342,14 +384,17 @@ def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook
     ],
 )
 def test_numbers_with_signs(make_workbook: MakeWorkbook, typed: str, read: int) -> None:
-    path = make_workbook({"Figures!I2": typed, "Figures!M2": f"It came to {typed}."})
+    path = make_workbook(
+        {cell("Figures", "Value", 2): typed, cell("Figures", "Quote", 2): f"It came to {typed}."}
+    )
     assert load_dossier(path).rows(FigureRow)[0].value == read
 
 
 def test_a_briefing_field_given_twice(make_workbook: MakeWorkbook) -> None:
-    path = make_workbook({"Briefing!A9": "Title"})
+    path = make_workbook({label_cell("Email to"): "Title"})
     assert problems_of(path) == [
-        "Briefing!A9: field 'Title' appears twice (also in A2); delete one"
+        f"{label_cell('Email to')}: field 'Title' appears twice "
+        f"(also in A{field_row('Title')}); delete one"
     ]
 
 
@@ -360,4 +405,4 @@ def test_a_briefing_sheet_without_its_header_row(make_workbook: MakeWorkbook) ->
     book.save(path)
     dossier = load_dossier(path)
     assert dossier.briefing.title.startswith("Putin's ceasefire terms")
-    assert dossier.briefing.coordinates["title"] == "B1"
+    assert dossier.briefing.coordinates["title"] == f"B{field_row('Title') - 1}"

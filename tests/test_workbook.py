@@ -28,14 +28,14 @@ from briefing.errors import WorkbookUnreadable
 from briefing.model import Problem, RawCell, RawWorkbook
 from briefing.pipeline import check_workbook, example_records, load_dossier
 from briefing.schema import (
-    DemandRow,
     FIELD_HEADER,
-    FigureRow,
     GUIDE_SHEET,
-    Kind,
-    Layout,
     SCHEMA,
     SHEETS,
+    DemandRow,
+    FigureRow,
+    Kind,
+    Layout,
     SheetSpec,
 )
 from briefing.workbook import read_workbook, workbook_bytes
@@ -45,6 +45,7 @@ from tests.conftest import (
     csv_file,
     docx_file,
     empty_file,
+    field_row,
     folder,
     missing,
     truncated_zip,
@@ -341,7 +342,7 @@ def test_init_blank_has_no_records_and_example_round_trips(inited: Path) -> None
         ]
         assert [d.id for d in dossier.rows(DemandRow)] == [row["ID"] for row in records["Demands"]]
     else:
-        title = raw_cell(raw, "Briefing", "B2")
+        title = raw_cell(raw, "Briefing", f"B{field_row('Title')}")
         assert title is None
 
 
@@ -417,12 +418,16 @@ def test_columns_in_any_order(tmp_path: Path) -> None:
             new.append(list(reversed(row)))
 
     edit_book(path, reverse_figures)
-    assert openpyxl.load_workbook(path)["Figures"]["A1"].value == "Review"
+    headers = [column.header for column in FIGURES.columns]
+    assert openpyxl.load_workbook(path)["Figures"]["A1"].value == headers[-1]
     after = load_dossier(path)
     assert after.rows(FigureRow) == before.rows(FigureRow)
-    # Value is the 9th of 15 columns; reversed it is the 7th, G.
-    assert after.rows(FigureRow)[0].coordinates["value"] == "G2"
-    assert after.rows(FigureRow)[0].coordinates["id"] == "O2"
+
+    def reversed_letter(header: str) -> str:
+        return openpyxl.utils.get_column_letter(len(headers) - headers.index(header))
+
+    assert after.rows(FigureRow)[0].coordinates["value"] == f"{reversed_letter('Value')}2"
+    assert after.rows(FigureRow)[0].coordinates["id"] == f"{reversed_letter('ID')}2"
     assert not problems_at(path, "Figures")
 
 
@@ -438,7 +443,7 @@ def test_header_case_and_spacing_do_not_matter(tmp_path: Path, header: str) -> N
 
     def rename(book: openpyxl.Workbook) -> None:
         book["Figures"][f"{letter}1"] = header
-        book["Figures"]["H1"] = " metric "
+        book["Figures"][f"{letter_of(FIGURES, 'Metric')}1"] = " metric "
 
     edit_book(path, rename)
     raw = read_workbook(path).sheet("Figures")
@@ -489,7 +494,8 @@ def test_dates_are_read_as_real_dates(tmp_path: Path) -> None:
     # Excel dates hold no time zone: cells read back as naive datetimes.
     midnight = dt.datetime(2024, 6, 14, 0, 0)  # noqa: DTZ001 - a cell's value, as read
     assert raw_cell(raw, "Figures", f"{letter}2") == RawCell(f"{letter}2", midnight)
-    assert raw_cell(raw, "Briefing", "B4") == RawCell("B4", midnight)
+    date = f"B{field_row('Date')}"
+    assert raw_cell(raw, "Briefing", date) == RawCell(date, midnight)
     figures = load_dossier(path).rows(FigureRow)
     assert [f.date for f in figures[:3]] == [
         dt.date(2024, 6, 14),
@@ -645,8 +651,9 @@ def test_error_cell_is_a_problem_naming_its_cell(tmp_path: Path, xml: str, error
 
 def test_error_cell_in_the_briefing_sheet_is_named(tmp_path: Path) -> None:
     path = write_example(tmp_path / "desk.xlsx")
-    replace_cell(path, "Briefing", "B3", '<c r="B3" t="e"><v>#REF!</v></c>')
-    assert Problem("Briefing", "B3", "the cell holds the error #REF!") in (
+    subject = f"B{field_row('Subject')}"
+    replace_cell(path, "Briefing", subject, f'<c r="{subject}" t="e"><v>#REF!</v></c>')
+    assert Problem("Briefing", subject, "the cell holds the error #REF!") in (
         check_workbook(path).problems
     )
 
@@ -786,11 +793,13 @@ def test_file_without_read_permission(tmp_path: Path) -> None:
 
 
 def _with_formula(path: Path) -> None:
-    edit_book(path, lambda book: book["Figures"].__setitem__("I2", "=80+7"))
+    value = f"{letter_of(FIGURES, 'Value')}2"
+    edit_book(path, lambda book: book["Figures"].__setitem__(value, "=80+7"))
 
 
 def _with_error(path: Path) -> None:
-    replace_cell(path, "Figures", "I3", '<c r="I3" t="e"><v>#N/A</v></c>')
+    value = f"{letter_of(FIGURES, 'Value')}3"
+    replace_cell(path, "Figures", value, f'<c r="{value}" t="e"><v>#N/A</v></c>')
 
 
 @pytest.mark.parametrize(
