@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -16,6 +18,7 @@ from docx.text.paragraph import Paragraph
 from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
+from briefing.model import RawCell, RawWorkbook
 from briefing.pipeline import example_records
 from briefing.schema import SCHEMA
 from briefing.workbook import workbook_bytes
@@ -87,6 +90,61 @@ def field_cell(field: str) -> str:
 def label_cell(field: str) -> str:
     """The Briefing cell naming a field (column A): "BLUF" -> "Briefing!A8"."""
     return f"Briefing!A{field_row(field)}"
+
+
+# ---------------------------------------------------------------------------- workbook files
+
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def write_example(path: Path) -> Path:
+    """Write the seed article's records at `path`, as `init --example` does."""
+    path.write_bytes(workbook_bytes(*example_records()))
+    return path
+
+
+def sheet_part(package: zipfile.ZipFile, name: str) -> str:
+    """The zip member holding the sheet called `name`, found through the workbook's rels."""
+    book = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = {
+        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{PKG_REL_NS}Relationship")
+    }
+    for sheet in book.iter(f"{MAIN_NS}sheet"):
+        if sheet.get("name") == name:
+            target = targets[sheet.get(f"{REL_NS}id")]
+            return (
+                target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl", target))
+            )
+    raise KeyError(name)
+
+
+def patch_sheet_xml(path: Path, sheet: str, change: Callable[[str], str]) -> None:
+    """Rewrite one sheet's XML inside the zip, keeping every other member as it was."""
+    with zipfile.ZipFile(path) as package:
+        member = sheet_part(package, sheet)
+        items = [(info, package.read(info)) for info in package.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in items:
+            if info.filename == member:
+                changed = change(data.decode("utf-8"))
+                assert changed != data.decode("utf-8"), "the patch changed nothing"
+                data = changed.encode("utf-8")
+            package.writestr(info.filename, data)
+
+
+def raw_cell(raw: RawWorkbook, sheet: str, coordinate: str) -> RawCell | None:
+    """The cell `read_workbook` gave at a coordinate such as "I7"; None where it gave none."""
+    found = raw.sheet(sheet)
+    assert found is not None
+    row = int(re.sub(r"[A-Z]", "", coordinate))
+    letter = re.sub(r"\d", "", coordinate)
+    for record in found.rows:
+        if record.number == row:
+            return record.cells.get(letter)
+    return None
 
 
 @pytest.fixture

@@ -1,0 +1,223 @@
+"""briefing/archive.py: files refused before anything parses them, each in one clear line.
+
+Not a workbook at all, too big once unpacked, XML declaring entities, a path that is no regular
+file: every file here is built in code in tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing import archive
+from briefing.cli import app
+from briefing.errors import WorkbookUnreadable
+from briefing.pipeline import check_workbook
+from briefing.workbook import read_workbook
+from tests.conftest import (
+    OLE2_HEADER,
+    BadFile,
+    csv_file,
+    docx_file,
+    empty_file,
+    folder,
+    missing,
+    patch_sheet_xml,
+    truncated_zip,
+    write_example,
+    write_zip,
+    xls_file,
+)
+
+# ---------------------------------------------------------------------------- refused files
+
+
+def _encrypted(path: Path) -> None:
+    padding = bytes(512)
+    path.write_bytes(OLE2_HEADER + padding + "EncryptionInfo".encode("utf-16-le") + padding)
+
+
+def _xlsb(path: Path) -> None:
+    write_zip(path, {"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01\x00"})
+
+
+def _plain_zip(path: Path) -> None:
+    write_zip(path, {"notes.txt": b"not a workbook", "data/figures.csv": b"F1,87\n"})
+
+
+def _zip_bomb(path: Path) -> None:
+    chunk = bytes(1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/workbook.xml", b"<workbook/>")
+        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(300):
+                member.write(chunk)
+
+
+UNREADABLE: list[tuple[BadFile, str]] = [
+    (missing, "{path}: no such file; check the path and try again"),
+    (folder, "{path}: is a folder, not a workbook; give the .xlsx file"),
+    (empty_file, "{path}: the file is empty (0 bytes); it is not a workbook"),
+    (
+        csv_file,
+        "{path}: not an Excel workbook (it looks like a text or CSV file); open it in Excel or "
+        "LibreOffice and save it as an .xlsx workbook",
+    ),
+    (
+        xls_file,
+        "{path}: this is an old Excel 97-2003 (.xls) file; open it in Excel or LibreOffice and "
+        "save it as an .xlsx workbook",
+    ),
+    (
+        _encrypted,
+        "{path}: the workbook is password-protected; remove the password in Excel "
+        "(File > Info > Protect Workbook) and save it again",
+    ),
+    (
+        truncated_zip,
+        "{path}: the file is damaged (not a complete .xlsx archive); save it again from Excel "
+        "or use a backup",
+    ),
+    (docx_file, "{path}: this is a Word document, not a workbook"),
+    (_xlsb, "{path}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"),
+    (_plain_zip, "{path}: a zip archive, but not an Excel workbook"),
+    (
+        _zip_bomb,
+        "{path}: the workbook unpacks to 300 MB, more than the 16 MB a briefing workbook "
+        "can be; it is refused",
+    ),
+]
+
+
+UNREADABLE_IDS = [
+    "missing-path",
+    "directory",
+    "zero-bytes",
+    "csv-renamed-xlsx",
+    "old-xls",
+    "password-protected",
+    "truncated-zip",
+    "word-docx",
+    "xlsb",
+    "zip-not-workbook",
+    "zip-bomb-300MB",
+]
+
+
+@pytest.mark.parametrize(("make", "message"), UNREADABLE, ids=UNREADABLE_IDS)
+def test_unreadable_file_gives_one_clear_message(
+    tmp_path: Path, make: BadFile, message: str
+) -> None:
+    path = tmp_path / "desk.xlsx"
+    make(path)
+    started = time.perf_counter()
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == message.format(path=path)
+    assert "\n" not in str(caught.value)
+    assert time.perf_counter() - started < 2
+    with pytest.raises(WorkbookUnreadable) as again:
+        check_workbook(path)
+    assert str(again.value) == message.format(path=path)
+
+
+@pytest.mark.parametrize(("make", "message"), UNREADABLE, ids=UNREADABLE_IDS)
+def test_unreadable_file_via_cli_check_is_one_error_line(
+    tmp_path: Path, make: BadFile, message: str
+) -> None:
+    path = tmp_path / "desk.xlsx"
+    make(path)
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {message.format(path=path)}\n"
+
+
+def test_zip_bomb_limit_is_checked_against_the_declared_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    with zipfile.ZipFile(path) as package:
+        unpacked = sum(info.file_size for info in package.infolist())
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", unpacked)
+    assert read_workbook(path).sheet("Figures") is not None  # exactly at the limit: read
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", unpacked - 1)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: the workbook unpacks to ")
+    assert message.endswith(" a briefing workbook can be; it is refused")
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a chmod 000 file"
+)
+def test_file_without_read_permission(tmp_path: Path) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    path.chmod(0)
+    try:
+        with pytest.raises(WorkbookUnreadable) as caught:
+            read_workbook(path)
+    finally:
+        path.chmod(0o644)
+    assert str(caught.value) == f"{path}: cannot be read (Permission denied)"
+
+
+# ---------------------------------------------------------------------------- regressions
+
+
+def test_billion_laughs_in_a_sheet_is_refused(tmp_path: Path) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    laughs = (
+        '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+            for i in range(1, 10)
+        )
+        + "]>"
+    )
+
+    def add_doctype(xml: str) -> str:
+        head, rest = xml.split("?>", 1) if xml.startswith("<?xml") else ("", xml)
+        return (
+            (head + "?>" if head else "")
+            + laughs
+            + rest.replace(
+                "</sheetData>",
+                '<row r="99"><c r="A99" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData>',
+            )
+        )
+
+    patch_sheet_xml(path, "Figures", add_doctype)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: xl/worksheets/sheet5.xml declares XML entities, which Excel never writes; "
+        "the workbook is refused as unsafe"
+    )
+
+
+def test_a_million_empty_styled_rows_are_refused_with_a_clear_line(tmp_path: Path) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    rows = "".join(f'<row r="{i}" s="1" customFormat="1"/>' for i in range(20, 1_000_020))
+    patch_sheet_xml(
+        path, "Timeline", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>")
+    )
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: the workbook unpacks to 38 MB, more than the 16 MB a briefing workbook can "
+        "be; it is refused"
+    )
+
+
+def test_a_pipe_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "desk.xlsx"
+    os.mkfifo(path)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == f"{path}: not a regular file; give the .xlsx file"
