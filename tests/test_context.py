@@ -6,8 +6,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from briefing.context import (
     CONTEXT_NAMES,
     build_context,
