@@ -136,7 +136,23 @@ def build(
     ] = None,
     date: Annotated[
         str | None,
-        typer.Option("--date", help="The memo's date, instead of the Briefing sheet's."),
+        typer.Option(
+            "--date",
+            help="The edition's day: the records of that day and those in force on it "
+            "(default: the Briefing sheet's Date).",
+        ),
+    ] = None,
+    days: Annotated[
+        int,
+        typer.Option("--days", min=1, help="Days the edition covers, up to --date (7: weekly)."),
+    ] = 1,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            help="An earlier copy of the workbook (yesterday's, or extract's backup): the memo "
+            "says what changed since.",
+        ),
     ] = None,
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also write a PDF beside the memo (needs LibreOffice).")
@@ -154,7 +170,14 @@ def build(
             raise typer.BadParameter(f"{date!r} is not a date; write it as 2024-06-14")
     with _user_errors(workbook):
         result = pipeline.build_memo(
-            workbook, output, template, memo_date=memo_date, pdf=pdf, email=email
+            workbook,
+            output,
+            template,
+            memo_date=memo_date,
+            days=days,
+            since=since,
+            pdf=pdf,
+            email=email,
         )
     _print_problems(result.warnings, hint=BUILD_HINT, err=True)
     for written in (result.path, result.pdf, result.email):

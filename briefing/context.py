@@ -5,22 +5,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from briefing.model import DocumentProperties, Dossier
+from briefing.model import Changes, DocumentProperties, Dossier
 from briefing.schema import (
     CREDIBILITY,
     LIKELIHOOD,
     PARTY,
     RELIABILITY,
     STANCE,
-    Column,
     DemandRow,
     FigureRow,
     JudgmentRow,
-    Kind,
     ReactionRow,
     SheetSpec,
     SourceRow,
@@ -29,6 +28,19 @@ from briefing.schema import (
 from briefing.text import format_date, format_number
 
 Context = dict[str, Any]
+CHANGE_VERBS = {
+    "new": "added",
+    "removed": "removed",
+    "changed": "changed",
+    "withdrawn": "withdrawn",
+    "revised": "revised",
+}
+# A number per unit of time, or an average: "1,000 a day", "daily", "per week".
+RATE = re.compile(
+    r"\b(?:a|an|per|each|every)\s+(?:day|night|week|month|hour|year)\b|/\s*(?:day|week|month)\b"
+    r"|\b(?:daily|weekly|monthly|hourly|average|rate)\b",
+    re.IGNORECASE,
+)
 # Grades past which a source is named in the caveats.
 DOUBTFUL_RELIABILITY = ("E", "F")
 DOUBTFUL_CREDIBILITY = ("5", "6")
@@ -63,14 +75,18 @@ class MemoContext:
     demand_tables: list[dict[str, Any]]
     reaction_groups: list[dict[str, Any]]
     figures: list[dict[str, str]]
-    totals_by_metric: list[dict[str, str]]
-    totals_by_claimant: list[dict[str, str]]
+    totals: list[dict[str, str]]
     timeline: list[dict[str, str]]
     sources: list[dict[str, str]]
     caveats: list[str]
     # Every record sheet's rows by the sheet's key ("figures"), each column as printed text
     # and a citation: a sheet added to the schema reaches templates here with no code.
     records: dict[str, list[dict[str, str]]]
+    # The edition: the day the information runs to, and its window when longer than a day.
+    information_as_of: str
+    window: str
+    # What changed since an earlier copy of the workbook (build --since); empty without one.
+    changes: dict[str, Any]
 
     def as_dict(self) -> Context:
         return {name: getattr(self, name) for name in CONTEXT_NAMES}
@@ -80,10 +96,10 @@ class MemoContext:
 CONTEXT_NAMES = tuple(f.name for f in dataclasses.fields(MemoContext))
 
 
-def build_context(dossier: Dossier) -> MemoContext:
+def build_context(dossier: Dossier, changes: Changes | None = None) -> MemoContext:
     """Everything the template prints, as ready-to-print text and lists."""
     briefing = dossier.briefing
-    record_sources = _record_sources(dossier)
+    record_sources = dossier.sources_behind()
     figures = dossier.rows(FigureRow)
     judgments = dossier.rows(JudgmentRow)
     return MemoContext(
@@ -94,12 +110,11 @@ def build_context(dossier: Dossier) -> MemoContext:
         author=briefing.author,
         handling=briefing.handling,
         bluf=briefing.bluf,
-        judgments=[_judgment(j, record_sources) for j in judgments],
+        judgments=[_judgment(j, record_sources, dossier.revisions) for j in judgments],
         demand_tables=_demand_tables(dossier.rows(DemandRow)),
         reaction_groups=_reaction_groups(dossier.rows(ReactionRow)),
         figures=[_figure(f) for f in figures],
-        totals_by_metric=_totals(figures, ("metric", "unit")),
-        totals_by_claimant=_totals(figures, ("claimed_by", "metric", "unit"), by_first=True),
+        totals=_totals(figures),
         timeline=[
             {"date": format_date(e.date), "event": e.event, "citation": cite(e.source)}
             for e in sorted(dossier.rows(TimelineRow), key=lambda e: e.date)
@@ -110,6 +125,9 @@ def build_context(dossier: Dossier) -> MemoContext:
             spec.key: [_printed(spec, record) for record in dossier.records.get(spec.name, ())]
             for spec in dossier.schema.record_sheets
         },
+        information_as_of=format_date(dossier.edition.date if dossier.edition else briefing.date),
+        window=dossier.edition.window if dossier.edition and dossier.edition.days > 1 else "",
+        changes=_changes(changes) if changes is not None else {},
     )
 
 
@@ -126,40 +144,10 @@ def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentPropertie
     )
 
 
-def _record_sources(dossier: Dossier) -> dict[str, tuple[str, ...]]:
-    """Record ID -> the source IDs it rests on, in order; a judgment through its records.
-
-    A source rests on itself; a record with a Source column on that source; a record whose
-    references name other records (a judgment's Based on) on their sources.
-    """
-    cited: dict[str, tuple[str, ...]] = {s.id: (s.id,) for s in dossier.rows(SourceRow)}
-    resting: list[tuple[str, tuple[str, ...]]] = []  # (record ID, the record IDs it rests on)
-    for spec in dossier.schema.record_sheets:
-        if not spec.has_ids:
-            continue
-        refs = [attr for attr, column in spec.fields if column.kind is Kind.REFS]
-        for record in dossier.records.get(spec.name, ()):
-            if spec.cites_sources:
-                cited[record.id] = (record.source,)
-            elif refs:
-                resting.append((record.id, tuple(r for a in refs for r in getattr(record, a))))
-    # A record may rest on one that rests on others: resolve until nothing changes (cycles stop).
-    for _ in resting:
-        changed = False
-        for record_id, based_on in resting:
-            sources = tuple(dict.fromkeys(s for r in based_on for s in cited.get(r, ())))
-            if cited.get(record_id) != sources:
-                cited[record_id] = sources
-                changed = True
-        if not changed:
-            break
-    return cited
-
-
 def _printed(spec: SheetSpec, record: Any) -> dict[str, str]:
     """A record as a template prints it: each column the reader may see as text, and a citation."""
     printed = {
-        attr: _printed_value(column, getattr(record, attr))
+        attr: column.printed(getattr(record, attr))
         for attr, column in spec.fields
         if not column.private
     }
@@ -168,19 +156,22 @@ def _printed(spec: SheetSpec, record: Any) -> dict[str, str]:
     return printed
 
 
-def _printed_value(column: Column, value: Any) -> str:
-    if column.kind is Kind.NUMBER:
-        return format_number(value)
-    if column.kind is Kind.DATE:
-        return format_date(value)
-    if column.kind is Kind.REFS:
-        return ", ".join(value)
-    return str(value)
-
-
-def _judgment(judgment: JudgmentRow, record_sources: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def _judgment(
+    judgment: JudgmentRow,
+    record_sources: Mapping[str, tuple[str, ...]],
+    revisions: Mapping[str, Any],
+) -> dict[str, str]:
     sources = record_sources.get(judgment.id, ())
+    earlier = revisions.get(judgment.id)
+    revised = ""
+    if earlier is not None:
+        when = f" on {format_date(judgment.as_of)}" if judgment.as_of else ""
+        revised = f"Revised{when}; it was {earlier.likelihood}, {earlier.confidence} confidence" + (
+            f", as of {format_date(earlier.as_of)}." if earlier.as_of else "."
+        )
     return {
+        "as_of": format_date(judgment.as_of),
+        "revised": revised,
         "id": judgment.id,
         "text": judgment.judgment,
         "likelihood": judgment.likelihood,
@@ -255,23 +246,66 @@ def _figure(figure: FigureRow) -> dict[str, str]:
     }
 
 
-def _totals(
-    figures: Sequence[FigureRow], names: tuple[str, ...], *, by_first: bool = False
-) -> list[dict[str, str]]:
-    """Figures grouped by the named fields, each group's values summed and its sources cited."""
+def _totals(figures: Sequence[FigureRow]) -> list[dict[str, str]]:
+    """Totals that mean something: each adds figures of one metric, unit, claimant and country.
+
+    A group is left out when it holds a rate ("1,000 a day"), whose sum means nothing, or
+    figures whose periods overlap, which may count the same events twice. Only totals of more
+    than one figure are listed: a total of one figure is the figure.
+    """
     groups: dict[tuple[str, ...], list[FigureRow]] = {}
     for figure in figures:
-        groups.setdefault(tuple(getattr(figure, name) for name in names), []).append(figure)
-    items = sorted(groups.items(), key=lambda kv: kv[0][0]) if by_first else groups.items()
-    return [
-        {
-            **dict(zip(names, key, strict=True)),
-            "total": format_number(sum(f.value for f in rows)),
-            "count": format_number(len(rows)),
-            "citation": cite(*(f.source for f in rows)),
-        }
-        for key, rows in items
-    ]
+        key = (figure.claimed_by, figure.metric, figure.unit, figure.country)
+        groups.setdefault(key, []).append(figure)
+    totals = []
+    for (claimed_by, metric, unit, country), rows in sorted(groups.items()):
+        if len(rows) < 2 or _is_rate(metric, unit) or _overlapping(rows):
+            continue
+        totals.append(
+            {
+                "claimed_by": claimed_by,
+                "metric": metric,
+                "unit": unit,
+                "country": country,
+                "total": format_number(sum(f.value for f in rows)),
+                "count": format_number(len(rows)),
+                "citation": cite(*(f.source for f in rows)),
+            }
+        )
+    return totals
+
+
+def _is_rate(metric: str, unit: str) -> bool:
+    return bool(RATE.search(f"{metric} {unit}"))
+
+
+def _overlapping(figures: Sequence[FigureRow]) -> bool:
+    """Whether any two figures cover a common day; undated figures cover none that is known."""
+    spans = sorted((f.date.start, (f.until or f.date).end) for f in figures if f.date is not None)
+    return any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+def _changes(changes: Changes) -> dict[str, Any]:
+    records = []
+    for change in changes.records:
+        what = f"{change.noun.capitalize()} {change.record_id}".strip()
+        fields = [
+            {"header": f.header, "old": f.old or "(empty)", "new": f.new or "(empty)"}
+            for f in change.fields
+        ]
+        detail = "; ".join(f"{f['header']} {f['old']} → {f['new']}" for f in fields)
+        verb = CHANGE_VERBS[change.kind]
+        records.append(
+            {
+                "kind": change.kind,
+                "what": what,
+                "label": change.label,
+                "fields": fields,
+                "line": f"{what} {verb}: {detail if change.kind == 'changed' else change.label}"
+                + (f" ({detail})" if detail and change.kind != "changed" else ""),
+            }
+        )
+    return {"since": format_date(changes.since), "summary": changes.summary, "records": records}
 
 
 def _source(source: SourceRow) -> dict[str, str]:
@@ -290,7 +324,7 @@ def _source(source: SourceRow) -> dict[str, str]:
     }
 
 
-def _caveats(dossier: Dossier, record_sources: dict[str, tuple[str, ...]]) -> list[str]:
+def _caveats(dossier: Dossier, record_sources: Mapping[str, tuple[str, ...]]) -> list[str]:
     caveats = []
     sources = dossier.rows(SourceRow)
     figures = dossier.rows(FigureRow)

@@ -34,6 +34,14 @@ class InvalidWorkbook(BriefingError):
         super().__init__(f"the workbook has {errors} error{'s' if errors != 1 else ''}")
 
 
+class InvalidEarlierWorkbook(BriefingError):
+    """Raised when the earlier copy of a workbook, given to compare with, has errors."""
+
+
+class EmptyEdition(BriefingError):
+    """Raised when an edition's window holds none of the workbook's dated records."""
+
+
 class TemplateError(BriefingError):
     """Raised when a memo template cannot be read, parsed or rendered."""
 

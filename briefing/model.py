@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from briefing.schema import SCHEMA, BriefingFields, Schema
+from briefing.schema import SCHEMA, SOURCES, BriefingFields, Kind, Schema
+from briefing.text import format_date, plural
 
 RecordT = TypeVar("RecordT")
 
@@ -91,17 +93,47 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """The brief for a day, or for the `days` up to it: its window of dated records."""
+
+    date: dt.date
+    days: int = 1
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.date - dt.timedelta(days=self.days - 1)
+
+    @property
+    def window(self) -> str:
+        """The window as a reader writes it: "14 June 2024", "8–14 June 2024"."""
+        first, last = self.first_day, self.date
+        if first == last:
+            return format_date(last)
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first.day}–{format_date(last)}"
+        if first.year == last.year:
+            return f"{first.day} {first:%B}–{format_date(last)}"
+        return f"{format_date(first)}–{format_date(last)}"
+
+
+@dataclass(frozen=True)
 class Dossier:
     """A workbook's records by sheet and the problems found in them.
 
     Every sheet the schema declares has its records here, by sheet name, in row order (an
-    optional sheet the workbook lacks has none). Only a dossier without errors is built.
+    optional sheet the workbook lacks has none). Only a dossier without errors is built. A
+    dossier chosen for an edition also knows its edition, the earlier version of each revised
+    record, and the sources behind every record of the whole workbook (a judgment may rest
+    on records outside the edition's window and still cite their sources).
     """
 
     path: Path
     records: Mapping[str, tuple[Any, ...]]
     problems: tuple[Problem, ...] = field(default=())
     schema: Schema = SCHEMA
+    edition: Edition | None = None
+    revisions: Mapping[str, Any] = field(default_factory=dict)
+    behind: Mapping[str, tuple[str, ...]] | None = None
 
     def rows(self, record: type[RecordT]) -> tuple[RecordT, ...]:
         """The records of the sheet whose rows are of this class: `rows(FigureRow)`."""
@@ -115,6 +147,87 @@ class Dossier:
     @property
     def briefing(self) -> BriefingFields:
         return self.rows(BriefingFields)[0]
+
+    def sources_behind(self) -> Mapping[str, tuple[str, ...]]:
+        """Record ID -> the source IDs it rests on, in order; a judgment through its records.
+
+        A source rests on itself; a record with a Source column on that source; a record whose
+        references name other records (a judgment's Based on) on their sources.
+        """
+        if self.behind is not None:
+            return self.behind
+        cited: dict[str, tuple[str, ...]] = {}
+        resting: list[tuple[str, tuple[str, ...]]] = []  # (record ID, IDs it rests on)
+        for spec in self.schema.record_sheets:
+            if not spec.has_ids:
+                continue
+            refs = [attr for attr, column in spec.fields if column.kind is Kind.REFS]
+            for record in self.records.get(spec.name, ()):
+                if spec.name == SOURCES:
+                    cited[record.id] = (record.id,)
+                elif spec.cites_sources:
+                    cited[record.id] = (record.source,)
+                elif refs:
+                    based_on = tuple(r for a in refs for r in getattr(record, a))
+                    resting.append((record.id, based_on))
+        # A record may rest on one that rests on others: resolve until nothing changes.
+        for _ in resting:
+            changed = False
+            for record_id, based_on in resting:
+                sources = tuple(dict.fromkeys(s for r in based_on for s in cited.get(r, ())))
+                if cited.get(record_id) != sources:
+                    cited[record_id] = sources
+                    changed = True
+            if not changed:
+                break
+        return cited
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a record, as printed before and after."""
+
+    header: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """A record added, removed, changed, withdrawn or revised since the earlier workbook."""
+
+    sheet: str
+    noun: str  # "figure"
+    kind: str  # "new", "removed", "changed", "withdrawn", "revised"
+    record_id: str
+    label: str  # the record in a few words
+    fields: tuple[FieldChange, ...] = ()
+
+
+# Kinds of change, in the order the counts line gives them.
+CHANGE_KINDS = ("new", "removed", "changed", "withdrawn", "revised")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What differs between an earlier copy of the workbook and this one."""
+
+    since: dt.date
+    records: tuple[RecordChange, ...]
+
+    @property
+    def summary(self) -> str:
+        """One line of counts: "3 new figures, 1 demand withdrawn, 1 judgment revised"."""
+        counted = Counter((change.kind, change.noun) for change in self.records)
+        parts = []
+        for kind in CHANGE_KINDS:
+            for (which, noun), number in counted.items():
+                if which == kind:
+                    nouns = plural(noun, number)
+                    parts.append(
+                        f"{number} new {nouns}" if kind == "new" else f"{number} {nouns} {kind}"
+                    )
+        return ", ".join(parts) if parts else "no record added, removed or changed"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
-from briefing.errors import InvalidWorkbook, OutputError, TargetExists, TemplateError
+from briefing.edition import select_edition
+from briefing.errors import (
+    InvalidEarlierWorkbook,
+    InvalidWorkbook,
+    OutputError,
+    TargetExists,
+    TemplateError,
+)
 from briefing.extract import (
     candidate_records,
     choose_source_id,
@@ -23,7 +31,7 @@ from briefing.extract import (
     read_article,
     relative_path,
 )
-from briefing.model import CellValue, Dossier, Problem, RawSheet, RawWorkbook
+from briefing.model import CellValue, Dossier, Edition, Problem, RawSheet, RawWorkbook
 from briefing.output import (
     backup_path,
     email_draft,
@@ -34,6 +42,7 @@ from briefing.output import (
 from briefing.provenance import verify_provenance
 from briefing.render import default_template, lint_template, render_document, template_format
 from briefing.schema import SCHEMA, BriefingFields, Schema
+from briefing.text import count
 from briefing.validate import locate_header, sort_problems, validate_workbook
 from briefing.workbook import appended_workbook_bytes, read_workbook, workbook_bytes
 
@@ -127,25 +136,35 @@ def build_memo(
     template: Path | None = None,
     *,
     memo_date: dt.date | None = None,
+    days: int = 1,
+    since: Path | None = None,
     pdf: bool = False,
     email: bool = False,
     now: dt.datetime | None = None,
 ) -> BuildResult:
-    """Check the workbook, render the memo and write it atomically; then a PDF and an email."""
+    """Check the workbook, render the edition's memo and write it atomically; then a PDF and an
+    email.
+
+    The edition is the brief for `memo_date` (the Briefing sheet's Date unless given) and the
+    `days` up to it; `since` names an earlier copy of the workbook to say what changed.
+    """
     target = output or default_output(workbook)
-    ensure_output(target, ".docx", workbook, template)
+    inputs = (workbook, template, since)
+    ensure_output(target, ".docx", *inputs)
     if pdf:
-        ensure_output(target.with_suffix(".pdf"), ".pdf", workbook, template)
+        ensure_output(target.with_suffix(".pdf"), ".pdf", *inputs)
     if email:
-        ensure_output(target.with_suffix(".eml"), ".eml", workbook, template)
+        ensure_output(target.with_suffix(".eml"), ".eml", *inputs)
     dossier = load_dossier(workbook)
-    if memo_date is not None:
-        dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=memo_date),))
+    day = memo_date or dossier.briefing.date
     if email and not dossier.briefing.email_to:
         raise OutputError(
             f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' field"
         )
-    context = build_context(dossier).as_dict()
+    changes = compare_dossiers(load_earlier(since), dossier, day) if since else None
+    dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
+    dossier = select_edition(dossier, Edition(day, days))
+    context = build_context(dossier, changes).as_dict()
     # Word stores times in UTC without a zone; python-docx writes a naive value as given.
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     properties = document_properties(dossier, created)
@@ -164,6 +183,18 @@ def build_memo(
             date=created.replace(tzinfo=dt.UTC),
         )
     return BuildResult(memo, dossier.problems, made_pdf, draft)
+
+
+def load_earlier(path: Path) -> Dossier:
+    """The earlier copy of a workbook that `--since` names; its own errors are one line."""
+    try:
+        return load_dossier(path)
+    except InvalidWorkbook as err:
+        errors = sum(1 for problem in err.problems if problem.is_error)
+        raise InvalidEarlierWorkbook(
+            f"{path}: the earlier workbook given to --since has {count(errors, 'error')}; "
+            f"'briefing check {path}' lists them"
+        ) from err
 
 
 def new_template(path: Path, *, force: bool = False) -> Path:

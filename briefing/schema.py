@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from briefing.text import Number
+from briefing.text import Number, PartialDate, format_date, format_number, shorten
 
 __all__ = ["Number"]  # re-exported: record fields are typed with it
 
@@ -24,6 +24,7 @@ class Kind(StrEnum):
     TEXT = "text"
     NUMBER = "number"
     DATE = "date"
+    PARTIAL_DATE = "date, month or year"
     CHOICE = "choice"
     ID = "ID"
     REF = "reference"
@@ -185,6 +186,16 @@ class Column:
     # The analyst's own working notes, never printed in the memo.
     private: bool = False
 
+    def printed(self, value: Any) -> str:
+        """A value of this column as the memo prints it: "1,234", "14 June 2024", "D1, R2"."""
+        if self.kind is Kind.NUMBER:
+            return format_number(value)
+        if self.kind in (Kind.DATE, Kind.PARTIAL_DATE):
+            return format_date(value)
+        if self.kind is Kind.REFS:
+            return ", ".join(value)
+        return str(value)
+
     @property
     def allowed(self) -> str:
         """The allowed values, as the Guide and error messages print them."""
@@ -227,9 +238,13 @@ def coordinates_field() -> Any:
     return field(default_factory=dict, compare=False, repr=False)
 
 
+# The version that gave every record its time.
+DATED_RECORDS = "0.2.0"
 # The column that marks a row as an unreviewed candidate, and its value.
 REVIEW_HEADER = "Review"
 UNREVIEWED = "unreviewed"
+# The sheet a record's Source column names.
+SOURCES = "Sources"
 # A reference that may name the ID of a record on any sheet that has IDs.
 ANY_RECORD = ("*",)
 
@@ -315,8 +330,8 @@ class SourceRow:
     publisher: str = column(
         "Publisher", Kind.TEXT, "Who published it.", "Unknown (feed item)", width=22
     )
-    published: dt.date | None = column(
-        "Published", Kind.DATE, "When it was published.", "2024-06-14", width=13
+    published: PartialDate | None = column(
+        "Published", Kind.PARTIAL_DATE, "When it was published.", "2024-06-14", width=13
     )
     url: str = column("URL", Kind.TEXT, "Where it can be found online.", "https://example.org/a")
     file: str = column(
@@ -434,6 +449,22 @@ class DemandRow:
         width=14,
     )
     detail: str = column("Detail", Kind.TEXT, "More on what is asked.", "", width=30)
+    stated: PartialDate | None = column(
+        "Stated",
+        Kind.PARTIAL_DATE,
+        "When the party first stated the demand.",
+        "2024-06-14",
+        width=13,
+        since=DATED_RECORDS,
+    )
+    withdrawn: PartialDate | None = column(
+        "Withdrawn",
+        Kind.PARTIAL_DATE,
+        "When the party dropped it; empty while it stands.",
+        "",
+        width=13,
+        since=DATED_RECORDS,
+    )
     source: str = source_column()
     quote: str = quote_column()
     note: str = note_column()
@@ -446,6 +477,9 @@ class ReactionRow:
     """What an official, ministry or alliance said in response."""
 
     id: str = column("ID", Kind.ID, "A unique ID such as R1.", "R1", required=True, width=8)
+    date: PartialDate | None = column(
+        "Date", Kind.PARTIAL_DATE, "When it was said.", "2024-06-14", width=13, since=DATED_RECORDS
+    )
     actor: str = column(
         "Actor",
         Kind.TEXT,
@@ -487,8 +521,20 @@ class FigureRow:
     """A battlefield number: what it counts, where, and who claims it."""
 
     id: str = column("ID", Kind.ID, "A unique ID such as F1.", "F1", required=True, width=8)
-    date: dt.date | None = column(
-        "Date", Kind.DATE, "The day it refers to.", "2024-06-14", width=13
+    date: PartialDate | None = column(
+        "Date",
+        Kind.PARTIAL_DATE,
+        "The day it refers to; for a period, the day (or month) it starts.",
+        "2024-06-14",
+        width=13,
+    )
+    until: PartialDate | None = column(
+        "Until",
+        Kind.PARTIAL_DATE,
+        'For a figure that covers a period ("in May and June"), the day or month it ends.',
+        "",
+        width=13,
+        since=DATED_RECORDS,
     )
     location: str = column("Location", Kind.TEXT, "Town, village or site.", "Esman", width=14)
     region: str = column("Region", Kind.TEXT, "Region or oblast.", "Sumy region", width=16)
@@ -540,7 +586,22 @@ class FigureRow:
 class JudgmentRow:
     """A key judgment, with its likelihood, confidence and the records it rests on."""
 
-    id: str = column("ID", Kind.ID, "A unique ID such as J1.", "J1", required=True, width=8)
+    id: str = column(
+        "ID",
+        Kind.ID,
+        "A unique ID such as J1; give it again on a new row with a later As of to revise it.",
+        "J1",
+        required=True,
+        width=8,
+    )
+    as_of: PartialDate | None = column(
+        "As of",
+        Kind.PARTIAL_DATE,
+        "The day the judgment was made; a later row with the same ID replaces it from its day.",
+        "2024-06-14",
+        width=13,
+        since=DATED_RECORDS,
+    )
     judgment: str = column(
         "Judgment",
         Kind.TEXT,
@@ -583,8 +644,13 @@ class JudgmentRow:
 class TimelineRow:
     """A dated event."""
 
-    date: dt.date = column(
-        "Date", Kind.DATE, "When it happened.", "2024-06-14", required=True, width=13
+    date: PartialDate = column(
+        "Date",
+        Kind.PARTIAL_DATE,
+        "When it happened: a day, or a month or year where that is all that is known.",
+        "2024-06-14",
+        required=True,
+        width=13,
     )
     event: str = column(
         "Event",
@@ -599,6 +665,17 @@ class TimelineRow:
     coordinates: dict[str, str] = coordinates_field()
 
 
+class Timing(StrEnum):
+    """How a sheet's records are placed in time, which decides what a dated edition holds."""
+
+    UNDATED = "undated"  # the Briefing fields
+    CITED = "cited"  # sources: those that what is printed cites
+    DATED = "dated"  # in the edition when the time they cover meets its window
+    STANDING = "standing"  # in force from their start until their end
+    VERSIONED = "versioned"  # the latest version of each ID on the edition's day
+    HISTORY = "history"  # everything up to the edition's day: background
+
+
 @dataclass(frozen=True)
 class SheetSpec:
     """One sheet of the workbook and the record class its rows become."""
@@ -611,6 +688,26 @@ class SheetSpec:
     # that added the sheet (`since`) also gets one warning that it is missing.
     optional: bool = False
     since: str = ""
+    timing: Timing = Timing.UNDATED
+    # The attributes holding when a record starts and ends (dated, standing, versioned).
+    starts: str = ""
+    ends: str = ""
+    noun: str = ""  # one record, as a reader says it; the sheet's name less its "s" if empty
+
+    @property
+    def record_noun(self) -> str:
+        return self.noun or self.name.casefold().removesuffix("s")
+
+    def label(self, record: Any, limit: int = 120) -> str:
+        """A record in a few words: its required text, numbers and dates, as printed."""
+        parts = [
+            column.printed(getattr(record, attr))
+            for attr, column in self.fields
+            if column.required
+            and column.kind not in (Kind.ID, Kind.REF, Kind.REFS, Kind.CHOICE)
+            and not column.private
+        ]
+        return shorten(", ".join(part for part in parts if part), limit)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -638,7 +735,7 @@ class SheetSpec:
     def cites_sources(self) -> bool:
         """Whether each record names the source it comes from in a Source column."""
         return any(
-            attr == "source" and column.refers_to == ("Sources",) for attr, column in self.fields
+            attr == "source" and column.refers_to == (SOURCES,) for attr, column in self.fields
         )
 
     @property
@@ -699,24 +796,52 @@ SHEETS = (
         SourceRow,
         Layout.RECORDS,
         "Every source the records cite, graded for reliability and credibility.",
+        timing=Timing.CITED,
     ),
-    SheetSpec("Demands", DemandRow, Layout.RECORDS, "Each side's conditions."),
     SheetSpec(
-        "Reactions", ReactionRow, Layout.RECORDS, "What officials, ministries and alliances said."
+        "Demands",
+        DemandRow,
+        Layout.RECORDS,
+        "Each side's conditions, in force from Stated until Withdrawn.",
+        timing=Timing.STANDING,
+        starts="stated",
+        ends="withdrawn",
+    ),
+    SheetSpec(
+        "Reactions",
+        ReactionRow,
+        Layout.RECORDS,
+        "What officials, ministries and alliances said, and when.",
+        timing=Timing.DATED,
+        starts="date",
     ),
     SheetSpec(
         "Figures",
         FigureRow,
         Layout.RECORDS,
-        "Battlefield numbers, each with its place and who claims it.",
+        "Battlefield numbers, each with its date, place and who claims it.",
+        timing=Timing.DATED,
+        starts="date",
+        ends="until",
     ),
     SheetSpec(
         "Judgments",
         JudgmentRow,
         Layout.RECORDS,
-        "Key judgments, with likelihood, confidence and the records they rest on.",
+        "Key judgments, with likelihood, confidence and the records they rest on; a row with "
+        "an ID already used and a later As of revises that judgment.",
+        timing=Timing.VERSIONED,
+        starts="as_of",
     ),
-    SheetSpec("Timeline", TimelineRow, Layout.RECORDS, "Dated events."),
+    SheetSpec(
+        "Timeline",
+        TimelineRow,
+        Layout.RECORDS,
+        "Dated events, the background up to each edition's day.",
+        timing=Timing.HISTORY,
+        starts="date",
+        noun="timeline event",
+    ),
 )
 SCHEMA = Schema(SHEETS)
 GUIDE_SHEET = "Guide"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
 from text_to_num import alpha2digit
@@ -26,6 +30,9 @@ DATE_FORMATS = (
     "%d.%m.%Y",
 )
 ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+# Partial dates as sources give them: 2022-02, 2022/02, February 2022, Feb 2022, 2022.
+MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%B %Y", "%b %Y", "%m/%Y", "%m.%Y")
+YEAR = re.compile(r"\d{4}")
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
 
 
@@ -41,9 +48,83 @@ def parse_date_text(text: str) -> dt.date | None:
     return None
 
 
-def format_date(value: dt.date | None) -> str:
-    """A date as a reader writes it: 14 June 2024."""
-    return "" if value is None else f"{value.day} {value:%B %Y}"
+class Precision(IntEnum):
+    """How much of a date the source gives."""
+
+    YEAR = 1
+    MONTH = 2
+    DAY = 3
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
+class PartialDate:
+    """A day, a month or a year: as precise as the source is, and printed at that precision."""
+
+    year: int
+    month: int = 0  # 0 when only the year is known
+    day: int = 0  # 0 when only the month (or year) is known
+
+    @classmethod
+    def of(cls, value: dt.date) -> PartialDate:
+        return cls(value.year, value.month, value.day)
+
+    @property
+    def precision(self) -> Precision:
+        if self.day:
+            return Precision.DAY
+        return Precision.MONTH if self.month else Precision.YEAR
+
+    @property
+    def start(self) -> dt.date:
+        """The first day the date may mean."""
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def end(self) -> dt.date:
+        """The last day the date may mean."""
+        if self.day:
+            return self.start
+        month = self.month or 12
+        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    def isoformat(self) -> str:
+        """2024-06-14, 2022-02 or 2022: as typed into a cell."""
+        return self.start.isoformat()[: {1: 4, 2: 7, 3: 10}[self.precision]]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return (self.start, self.precision) < (other.start, other.precision)
+
+
+def parse_partial_date(text: str) -> PartialDate | None:
+    """A day, month or year as people type it: 2024-06-14, June 2024, 2022-02, 2022."""
+    day = parse_date_text(text)
+    if day is not None:
+        return PartialDate.of(day)
+    text = " ".join(text.replace(",", " ").split()).rstrip(".")
+    if YEAR.fullmatch(text):
+        return PartialDate(int(text))
+    for pattern in MONTH_FORMATS:
+        try:
+            # A month has no time and so no zone.
+            month = dt.datetime.strptime(text, pattern)  # noqa: DTZ007
+        except ValueError:
+            continue
+        return PartialDate(month.year, month.month)
+    return None
+
+
+def format_date(value: dt.date | PartialDate | None) -> str:
+    """A date as a reader writes it, at the precision known: 14 June 2024, June 2024, 2024."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
+    if value.precision is Precision.DAY:
+        return format_date(value.start)
+    return f"{value.start:%B %Y}" if value.precision is Precision.MONTH else str(value.year)
 
 
 def format_number(value: Number | None) -> str:

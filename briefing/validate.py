@@ -22,17 +22,26 @@ from briefing.schema import (
     FIELD_HEADER,
     REVIEW_HEADER,
     SCHEMA,
+    SOURCES,
     UNREVIEWED,
     Column,
     Kind,
     Layout,
     Schema,
     SheetSpec,
+    Timing,
     normalize_header,
 )
-from briefing.text import count, listed, parse_date_text, plural, remove_unsafe_characters
+from briefing.text import (
+    PartialDate,
+    count,
+    listed,
+    parse_date_text,
+    parse_partial_date,
+    plural,
+    remove_unsafe_characters,
+)
 
-SOURCES = "Sources"  # the sheet a record's Source column names
 SERIAL = re.compile(r"\d{5}")  # Excel's day numbers for 1927 to 2173
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
@@ -310,21 +319,40 @@ class _Validation:
 
     def check_ids_and_references(self, records: Mapping[str, list[Any]]) -> None:
         seen: dict[str, str] = {}
+        # Versioned sheets: an ID may come again with another start (a revised judgment).
+        versions: dict[str, set[Any]] = {}
         sheets = self.schema.sheets
         for spec in sheets:
             if not spec.has_ids:
                 continue
+            versioned = spec.timing is Timing.VERSIONED
             for record in records[spec.name]:
                 where = f"{spec.name}!{record.coordinates['id']}"
                 if not record.id:
                     continue
-                if record.id in seen:
-                    sheet, cell = where.split("!")
-                    self.error(
-                        sheet, cell, f"duplicate ID '{record.id}' (also at {seen[record.id]})"
-                    )
-                else:
+                start = getattr(record, spec.starts) if versioned else None
+                if record.id not in seen:
                     seen[record.id] = where
+                    versions[record.id] = {start}
+                    continue
+                if (
+                    versioned
+                    and seen[record.id].startswith(f"{spec.name}!")
+                    and start is not None
+                    and None not in versions[record.id]
+                    and start not in versions[record.id]
+                ):
+                    versions[record.id].add(start)
+                    continue
+                hint = ""
+                if versioned and seen[record.id].startswith(f"{spec.name}!"):
+                    header = dict(spec.fields)[spec.starts].header
+                    hint = f"; to revise it, give both rows their {header}, the new one later"
+                self.error(
+                    spec.name,
+                    record.coordinates["id"],
+                    f"duplicate ID '{record.id}' (also at {seen[record.id]}){hint}",
+                )
         ids_by_sheet = {
             spec.name: [record.id for record in records[spec.name]]
             for spec in sheets
@@ -382,7 +410,7 @@ def _row_ranges(numbers: list[int]) -> str:
 def _empty(column: Column) -> Any:
     if column.kind is Kind.REFS:
         return ()
-    if column.kind in (Kind.NUMBER, Kind.DATE):
+    if column.kind in (Kind.NUMBER, Kind.DATE, Kind.PARTIAL_DATE):
         return None
     return ""
 
@@ -394,6 +422,8 @@ def _convert(value: CellValue, column: Column) -> Any:
         return _to_number(value)
     if kind is Kind.DATE:
         return _to_date(value)
+    if kind is Kind.PARTIAL_DATE:
+        return _to_partial_date(value)
     text = _to_text(value)
     if kind is Kind.TEXT:
         return text
@@ -438,6 +468,33 @@ def _to_number(value: CellValue) -> int | float:
 
 
 def _to_date(value: CellValue) -> dt.date:
+    day = _cell_day(value)
+    if day is not None:
+        return day
+    text = " ".join(str(value).split())
+    parsed = parse_date_text(text)
+    if parsed is None:
+        raise ValueError(f"expected a date such as 2024-06-14, got {text!r}")
+    return parsed
+
+
+def _to_partial_date(value: CellValue) -> PartialDate:
+    day = _cell_day(value)
+    if day is not None:
+        return PartialDate.of(day)
+    text = " ".join(str(value).split())
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))  # a year typed into a number cell
+    parsed = parse_partial_date(text)
+    if parsed is None:
+        raise ValueError(
+            f"expected a date such as 2024-06-14, or a month (2024-06) or year (2024), got {text!r}"
+        )
+    return parsed
+
+
+def _cell_day(value: CellValue) -> dt.date | None:
+    """The day a date cell, or Excel's serial number of a day, holds; None for other values."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -449,7 +506,4 @@ def _to_date(value: CellValue) -> dt.date:
         serial = float(text)
         if 10_000 <= serial < 100_000:  # 1927 to 2173; a small number is no date
             return EXCEL_EPOCH + dt.timedelta(days=int(serial))
-    parsed = parse_date_text(text)
-    if parsed is None:
-        raise ValueError(f"expected a date such as 2024-06-14, got {text!r}")
-    return parsed
+    return None

@@ -44,6 +44,7 @@ if not openpyxl.DEFUSEDXML:
     raise ImportError("briefing needs defusedxml installed beside openpyxl")
 
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="1F3864"))
@@ -304,7 +305,9 @@ def _set(cell: Cell | MergedCell, value: CellValue, column: Column | None = None
     """Write a value; text always stays text, even when it starts with '='."""
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if column is not None and column.kind is Kind.DATE and text:
+        # A month or year stays text: Excel would turn "2022-02" into 1 February 2022.
+        dates = (Kind.DATE, Kind.PARTIAL_DATE)
+        if column is not None and column.kind in dates and ISO_DAY.fullmatch(text):
             cell.value = dt.date.fromisoformat(text)
             cell.number_format = DATE_FORMAT
             return

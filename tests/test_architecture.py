@@ -19,6 +19,8 @@ FLOW = (
     "archive",
     "validate",
     "provenance",
+    "edition",
+    "changes",
     "context",
     "render",
     "render.plaintext",

@@ -448,13 +448,34 @@ def test_build_date_overrides_the_briefing_date(
 
     out = tmp_path / "memo.docx"
     result = runner.invoke(
-        app, ["build", str(example_workbook), "-o", str(out), "--date", "2024-06-15"]
+        app,
+        ["build", str(example_workbook), "-o", str(out), "--date", "2024-06-15", "--days", "2"],
     )
     assert result.exit_code == 0
-    assert "DATE: | 15 June 2024" in memo_text(out)
+    lines = memo_text(out).splitlines()
+    assert "DATE: | 15 June 2024" in lines
+    assert "INFORMATION AS OF: | 15 June 2024 (records of 14–15 June 2024)" in lines
     wrong = runner.invoke(app, ["build", str(example_workbook), "--date", "tomorrow"])
     assert wrong.exit_code == 2
     assert "'tomorrow' is not a date; write it as 2024-06-14" in wrong.output
+    no_days = runner.invoke(app, ["build", str(example_workbook), "--days", "0"])
+    assert no_days.exit_code == 2
+
+
+def test_build_for_a_day_without_records_is_one_line(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(
+        app, ["build", str(example_workbook), "-o", str(out), "--date", "2024-06-20"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {example_workbook}: no reactions or figures dated 20 June 2024 (the "
+        "workbook's dated records are all of 14 June 2024); choose another --date, or more "
+        "--days\n"
+    )
+    assert not out.exists()
 
 
 def test_build_checks_every_output_before_writing_any(

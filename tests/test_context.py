@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from briefing.context import (
     CONTEXT_NAMES,
     build_context,
@@ -23,6 +25,7 @@ from briefing.schema import (
     ReactionRow,
     SourceRow,
 )
+from briefing.text import PartialDate
 
 
 def briefing() -> BriefingFields:
@@ -43,7 +46,7 @@ def source(id: str, reliability: str = "B", credibility: str = "2", ai: str = ""
         id=id,
         title=f"Title {id}",
         publisher="Reuters",
-        published=dt.date(2024, 6, 14),
+        published=PartialDate(2024, 6, 14),
         url="",
         file="",
         reliability=reliability,
@@ -55,7 +58,8 @@ def source(id: str, reliability: str = "B", credibility: str = "2", ai: str = ""
 
 def figure(id: str, claimed_by: str, metric: str, value: float, **kw: Any) -> FigureRow:
     fields: dict[str, Any] = {
-        "date": dt.date(2024, 6, 14),
+        "date": PartialDate(2024, 6, 14),
+        "until": None,
         "location": "",
         "region": "",
         "country": "",
@@ -78,6 +82,8 @@ def demand(id: str, party: str, text: str, detail: str = "", src: str = "S1") ->
         demand=text,
         category="",
         detail=detail,
+        stated=None,
+        withdrawn=None,
         source=src,
         quote="q",
         note="",
@@ -88,6 +94,7 @@ def demand(id: str, party: str, text: str, detail: str = "", src: str = "S1") ->
 def reaction(id: str, actor: str, summary: str, src: str = "S1") -> ReactionRow:
     return ReactionRow(
         id=id,
+        date=None,
         actor=actor,
         role="Adviser",
         affiliation="Ukraine",
@@ -100,9 +107,14 @@ def reaction(id: str, actor: str, summary: str, src: str = "S1") -> ReactionRow:
     )
 
 
-def judgment(id: str, based_on: tuple[str, ...]) -> JudgmentRow:
+def judgment(id: str, based_on: tuple[str, ...], as_of: PartialDate | None = None) -> JudgmentRow:
     return JudgmentRow(
-        id=id, judgment="J", likelihood="likely", confidence="moderate", based_on=based_on
+        id=id,
+        as_of=as_of,
+        judgment="J",
+        likelihood="likely",
+        confidence="moderate",
+        based_on=based_on,
     )
 
 
@@ -177,41 +189,96 @@ def test_reactions_grouped_by_actor_in_first_seen_order() -> None:
     ]
 
 
-def test_figure_totals_by_metric_and_by_claimant() -> None:
+def day(number: int) -> PartialDate:
+    return PartialDate(2024, 6, number)
+
+
+def test_totals_add_one_claimants_metric_over_distinct_days() -> None:
     context = build_context(
         dossier(
             sources=(source("S1"), source("S2")),
             figures=(
-                figure("F1", "Russia", "drones shot down", 87, unit="drones"),
-                figure("F2", "Ukraine", "people injured", 6, unit="people"),
-                figure("F3", "Ukraine", "people injured", 1500, unit="people", source="S2"),
-                figure("F4", "Ukraine", "drones shot down", 17, unit="drones"),
+                figure("F1", "Ukraine's air force", "drones shot down", 17, unit="drones"),
+                figure(
+                    "F2", "Ukraine's air force", "drones shot down", 24, unit="drones", date=day(13)
+                ),
+                figure(
+                    "F3",
+                    "Ukraine's air force",
+                    "drones shot down",
+                    1500,
+                    unit="drones",
+                    date=day(12),
+                    source="S2",
+                ),
+                figure("F4", "Russia", "drones shot down", 87, unit="drones"),
             ),
         )
     )
-    assert context.totals_by_metric == [
+    assert context.totals == [
         {
+            "claimed_by": "Ukraine's air force",
             "metric": "drones shot down",
             "unit": "drones",
-            "total": "104",
-            "count": "2",
-            "citation": "[S1]",
-        },
-        {
-            "metric": "people injured",
-            "unit": "people",
-            "total": "1,506",
-            "count": "2",
+            "country": "",
+            "total": "1,541",
+            "count": "3",
             "citation": "[S1][S2]",
-        },
-    ]
-    assert [(c["claimed_by"], c["metric"], c["total"]) for c in context.totals_by_claimant] == [
-        ("Russia", "drones shot down", "87"),
-        ("Ukraine", "people injured", "1,506"),
-        ("Ukraine", "drones shot down", "17"),
+        }
     ]
     assert context.figures[2]["value"] == "1,500"
     assert context.figures[0]["date"] == "14 June 2024"
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        pytest.param(
+            (
+                figure("F1", "Ukraine", "people injured", 6, unit="people", country="Ukraine"),
+                figure("F2", "Russia", "people injured", 6, unit="people", date=day(13)),
+            ),
+            id="two-claimants",
+        ),
+        pytest.param(
+            (
+                figure("F1", "Kyiv", "people injured", 6, unit="people", country="Ukraine"),
+                figure("F2", "Kyiv", "people injured", 3, unit="people", country="Russia"),
+            ),
+            id="two-countries",
+        ),
+        pytest.param(
+            (
+                figure("F1", "Kyiv", "shells fired", 6, unit="shells"),
+                figure("F2", "Kyiv", "shells fired", 3, unit="rounds", date=day(13)),
+            ),
+            id="two-units",
+        ),
+        pytest.param(
+            (
+                figure("F1", "Kyiv", "soldiers lost a day", 1000, unit="soldiers"),
+                figure("F2", "Kyiv", "soldiers lost a day", 1200, unit="soldiers", date=day(13)),
+            ),
+            id="a-rate",
+        ),
+        pytest.param(
+            (
+                figure("F1", "Kyiv", "drones shot down", 300, date=day(1), until=day(14)),
+                figure("F2", "Kyiv", "drones shot down", 17),
+            ),
+            id="overlapping-periods",
+        ),
+        pytest.param(
+            (
+                figure("F1", "Kyiv", "drones shot down", 10),
+                figure("F2", "Kyiv", "drones shot down", 17),
+            ),
+            id="two-reports-of-one-day",
+        ),
+    ],
+)
+def test_totals_never_add_what_does_not_add_up(figures: tuple[FigureRow, ...]) -> None:
+    assert build_context(dossier(sources=(source("S1"),), figures=figures)).totals == []
 
 
 def test_judgment_cites_the_sources_of_its_records() -> None:
@@ -232,6 +299,8 @@ def test_judgment_cites_the_sources_of_its_records() -> None:
             "confidence": "moderate",
             "based_on": "D1, R1",
             "citation": "[S2][S1]",
+            "as_of": "",
+            "revised": "",
         }
     ]
 

@@ -16,7 +16,7 @@ from briefing.cli import app
 from briefing.errors import ExtractError, OutputError, UnreadableText, WorkbookNotAppendable
 from briefing.extract import extract_article, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
-from briefing.schema import FigureRow
+from briefing.schema import SCHEMA, FigureRow
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
     SEED_ARTICLE,
@@ -175,7 +175,8 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
     dossier = load_dossier(example_workbook)
     assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
     table = openpyxl.load_workbook(example_workbook)["Figures"].tables["FiguresTable"]
-    assert table.ref == "A1:O18"
+    last = column_letter("Figures", SCHEMA.sheet("Figures").columns[-1].header)
+    assert table.ref == f"A1:{last}18"
 
 
 def test_extract_refuses_a_workbook_open_in_excel(article: Path, example_workbook: Path) -> None:
@@ -244,7 +245,7 @@ def test_hostile_article_gives_a_workbook_with_no_formula(tmp_path: Path) -> Non
                 assert b"<f>" not in archive.read(name), name
     quotes = [
         cell.value
-        for cell in openpyxl.load_workbook(target)["Figures"]["M"]
+        for cell in openpyxl.load_workbook(target)["Figures"][column_letter("Figures", "Quote")]
         if isinstance(cell.value, str)
     ]
     assert "=cmd|' /C calc'!A0 said the 3 attackers." in quotes

@@ -75,6 +75,7 @@ def test_build_dates_the_memo_and_drafts_the_email_from_the_same_context(
         example_workbook,
         tmp_path / "memo.docx",
         memo_date=dt.date(2024, 6, 15),
+        days=2,
         email=True,
         now=NOW.replace(tzinfo=None),
     )

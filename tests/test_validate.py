@@ -9,10 +9,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from briefing.context import build_context
 from briefing.errors import InvalidWorkbook
 from briefing.model import Severity
 from briefing.pipeline import check_workbook, load_dossier
-from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow
+from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow, TimelineRow
+from briefing.text import PartialDate
 from tests.conftest import cell, coordinate, field_cell, field_row, label_cell
 
 MakeWorkbook = Callable[..., Path]
@@ -102,7 +104,10 @@ CASES = [
     ),
     pytest.param(
         {cell("Figures", "Date", 3): "yesterday"},
-        [f"{cell('Figures', 'Date', 3)}: expected a date such as 2024-06-14, got 'yesterday'"],
+        [
+            f"{cell('Figures', 'Date', 3)}: expected a date such as 2024-06-14, or a month "
+            "(2024-06) or year (2024), got 'yesterday'"
+        ],
         id="date-as-words",
     ),
     pytest.param(
@@ -266,7 +271,36 @@ def test_numbers_typed_as_text_are_read(
 )
 def test_dates_are_read(make_workbook: MakeWorkbook, typed: object) -> None:
     dossier = load_dossier(make_workbook({cell("Figures", "Date", 2): typed}))
-    assert dossier.rows(FigureRow)[0].date == dt.date(2024, 6, 14)
+    assert dossier.rows(FigureRow)[0].date == PartialDate(2024, 6, 14)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read", "printed"),
+    [
+        pytest.param("2022-02", PartialDate(2022, 2), "February 2022", id="iso-month"),
+        pytest.param("February 2022", PartialDate(2022, 2), "February 2022", id="month-name"),
+        pytest.param("Feb 2022", PartialDate(2022, 2), "February 2022", id="short-month"),
+        pytest.param("2022", PartialDate(2022), "2022", id="year-text"),
+        pytest.param(2022, PartialDate(2022), "2022", id="year-number"),
+        pytest.param("14 June 2024", PartialDate(2024, 6, 14), "14 June 2024", id="day"),
+    ],
+)
+def test_partial_dates_are_read_and_printed_at_their_precision(
+    make_workbook: MakeWorkbook, typed: object, read: PartialDate, printed: str
+) -> None:
+    path = make_workbook({cell("Timeline", "Date", 2): typed})
+    dossier = load_dossier(path)
+    event = dossier.rows(TimelineRow)[0]
+    assert event.date == read
+    timeline = build_context(dossier).timeline
+    assert [e["date"] for e in timeline if e["event"] == event.event] == [printed]
+
+
+def test_a_memo_date_must_be_a_whole_day(make_workbook: MakeWorkbook) -> None:
+    report = check_workbook(make_workbook({field_cell("Date"): "2024-06"}))
+    assert [str(p) for p in report.problems if p.is_error] == [
+        f"{field_cell('Date')}: expected a date such as 2024-06-14, got '2024-06'"
+    ]
 
 
 def test_vocabulary_ignores_case_and_stores_the_code(make_workbook: MakeWorkbook) -> None:

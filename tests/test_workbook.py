@@ -22,6 +22,7 @@ from briefing.errors import WorkbookUnreadable
 from briefing.model import Problem, RawCell
 from briefing.pipeline import check_workbook, example_records, load_dossier
 from briefing.schema import SCHEMA, FigureRow
+from briefing.text import PartialDate
 from briefing.workbook import read_workbook
 from tests.conftest import (
     column_letter,
@@ -161,11 +162,10 @@ def test_dates_are_read_as_real_dates(tmp_path: Path) -> None:
     assert raw_cell(raw, "Briefing", date) == RawCell(date, midnight)
     figures = load_dossier(path).rows(FigureRow)
     assert [f.date for f in figures[:3]] == [
-        dt.date(2024, 6, 14),
-        dt.date(2024, 6, 13),
-        dt.date(2024, 6, 12),
+        PartialDate(2024, 6, 14),
+        PartialDate(2024, 6, 13),
+        PartialDate(2024, 6, 12),
     ]
-    assert all(type(f.date) is dt.date for f in figures[:3])
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from briefing.schema import (
     Kind,
     Layout,
     SheetSpec,
+    column_help,
 )
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import column_letter, field_row, raw_cell
@@ -189,7 +190,7 @@ def test_init_guide_has_one_row_per_column_of_every_sheet(inited_book: openpyxl.
         where = f"{name}/{column.header}"
         assert (row[2] == "yes") == column.required, where
         assert row[3] == str(column.kind), where
-        assert row[5] == column.help, where
+        assert row[5] == column_help(column), where
         if column.kind is Kind.CHOICE:
             assert row[4] == column.allowed, where
         if column.refers_to:

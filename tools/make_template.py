@@ -158,6 +158,10 @@ def memo_block(document: Document) -> None:
         ("FROM:", "{{ author }}"),
         ("DATE:", "{{ date }}"),
         ("SUBJECT:", "{{ subject }}"),
+        (
+            "INFORMATION AS OF:",
+            "{{ information_as_of }}{% if window %} (records of {{ window }}){% endif %}",
+        ),
     )
     block = document.add_table(rows=len(rows), cols=2)
     for row, (label, value) in zip(block.rows, rows, strict=True):
@@ -181,9 +185,19 @@ def judgments(document: Document) -> None:
     run = assessment.add_run(
         "Likelihood: {{ j.likelihood }} ({{ j.likelihood_range }}). "
         "Confidence: {{ j.confidence }}. Based on {{ j.based_on }}."
+        "{% if j.revised %} {{ j.revised }}{% endif %}"
     )
     run.italic = True
     run.font.size = Pt(9.5)
+    tag(document, "{%p endfor %}")
+    end_section(document)
+
+
+def changes(document: Document) -> None:
+    section(document, "changes", "What changed since {{ changes.since }}")
+    document.add_paragraph("{{ changes.summary|capitalize }}.")
+    tag(document, "{%p for c in changes.records %}")
+    document.add_paragraph("{{ c.line }}", style="List Bullet")
     tag(document, "{%p endfor %}")
     end_section(document)
 
@@ -245,22 +259,23 @@ def figures(document: Document) -> None:
         "f in figures",
         [2.0, 3.0, 3.0, 3.6, 1.5, 1.7, 1.8],
     )
-    document.add_heading("Totals by metric", level=2)
+    tag(document, "{%p if totals %}")
+    document.add_heading("Totals", level=2)
     loop_table(
         document,
-        ["What", "Unit", "Total", "Figures", "Source"],
-        ["{{ m.metric }}", "{{ m.unit }}", "{{ m.total }}", "{{ m.count }}", "{{ m.citation }}"],
-        "m in totals_by_metric",
-        [6.6, 3.0, 2.5, 2.5, 2.0],
+        ["Claimed by", "What", "Unit", "Total", "Figures", "Source"],
+        [
+            "{{ t.claimed_by }}",
+            "{{ t.metric }}{% if t.country %} ({{ t.country }}){% endif %}",
+            "{{ t.unit }}",
+            "{{ t.total }}",
+            "{{ t.count }}",
+            "{{ t.citation }}",
+        ],
+        "t in totals",
+        [3.6, 4.6, 2.4, 2.0, 1.8, 2.2],
     )
-    document.add_heading("Totals by claimant", level=2)
-    loop_table(
-        document,
-        ["Claimed by", "What", "Total", "Source"],
-        ["{{ c.claimed_by }}", "{{ c.metric }}", "{{ c.total }}", "{{ c.citation }}"],
-        "c in totals_by_claimant",
-        [5.0, 7.1, 2.5, 2.0],
-    )
+    tag(document, "{%p endif %}")
     end_section(document)
 
 
@@ -306,6 +321,7 @@ def main() -> None:
     page(document)
     memo_block(document)
     judgments(document)
+    changes(document)
     demands(document)
     reactions(document)
     figures(document)

@@ -1,0 +1,137 @@
+"""Choose a dated edition's records: the dated ones of its window, the standing ones in force."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from briefing.errors import EmptyEdition
+from briefing.model import Dossier, Edition
+from briefing.schema import SheetSpec, Timing
+from briefing.text import PartialDate, format_date
+
+
+def select_edition(dossier: Dossier, edition: Edition) -> Dossier:
+    """The dossier holding only what the edition prints.
+
+    - dated records (figures, reactions) whose time meets the window;
+    - standing records (demands) stated by the edition's day and not withdrawn by it;
+    - the latest version of each versioned record (judgments) on that day, the version it
+      replaced kept in `revisions`;
+    - the history (timeline) up to that day;
+    - the sources that what is kept cites, through judgments' records too.
+
+    A record with no date cannot be placed in time and is always kept, so that a workbook made
+    before records had dates builds as it did. Raises EmptyEdition when the workbook has dated
+    records but none in the window.
+    """
+    records: dict[str, tuple[Any, ...]] = {}
+    revisions: dict[str, Any] = {}
+    for spec in dossier.schema.sheets:
+        rows = dossier.records.get(spec.name, ())
+        if spec.timing is Timing.DATED:
+            records[spec.name] = tuple(r for r in rows if _meets(spec, r, edition))
+        elif spec.timing is Timing.STANDING:
+            records[spec.name] = tuple(r for r in rows if _in_force(spec, r, edition.date))
+        elif spec.timing is Timing.VERSIONED:
+            records[spec.name], earlier = _latest_versions(spec, rows, edition.date)
+            revisions.update(earlier)
+        elif spec.timing is Timing.HISTORY:
+            records[spec.name] = tuple(r for r in rows if _started(spec, r, edition.date))
+        else:
+            records[spec.name] = rows
+    _ensure_dated_records(dossier, records, edition)
+    behind = dossier.sources_behind()
+    cited = {
+        source
+        for spec in dossier.schema.record_sheets
+        if spec.has_ids and spec.timing is not Timing.CITED
+        for record in records.get(spec.name, ())
+        for source in behind.get(record.id, ())
+    } | {
+        record.source
+        for spec in dossier.schema.record_sheets
+        if spec.cites_sources and not spec.has_ids
+        for record in records.get(spec.name, ())
+    }
+    for spec in dossier.schema.sheets:
+        if spec.timing is Timing.CITED:
+            records[spec.name] = tuple(r for r in records[spec.name] if r.id in cited)
+    return replace(dossier, records=records, edition=edition, revisions=revisions, behind=behind)
+
+
+def _when(spec: SheetSpec, record: Any) -> tuple[PartialDate | None, PartialDate | None]:
+    start = getattr(record, spec.starts) if spec.starts else None
+    end = getattr(record, spec.ends) if spec.ends else None
+    return start, end
+
+
+def _meets(spec: SheetSpec, record: Any, edition: Edition) -> bool:
+    """Whether the time a dated record covers (a day, a month, Date to Until) meets the window."""
+    start, end = _when(spec, record)
+    if start is None:
+        return True
+    last = (end or start).end
+    return start.start <= edition.date and last >= edition.first_day
+
+
+def _in_force(spec: SheetSpec, record: Any, day: dt.date) -> bool:
+    """Whether a standing record was stated by `day` and not yet withdrawn on it."""
+    start, end = _when(spec, record)
+    stated = start is None or start.start <= day
+    withdrawn = end is not None and end.start <= day
+    return stated and not withdrawn
+
+
+def _started(spec: SheetSpec, record: Any, day: dt.date) -> bool:
+    start, _ = _when(spec, record)
+    return start is None or start.start <= day
+
+
+def _latest_versions(
+    spec: SheetSpec, rows: Iterable[Any], day: dt.date
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Each ID's latest version made by `day`, in the order IDs first appear; the ones replaced."""
+    versions: dict[str, list[Any]] = {}
+    for record in rows:
+        if _started(spec, record, day):
+            versions.setdefault(record.id, []).append(record)
+    latest: list[Any] = []
+    earlier: dict[str, Any] = {}
+    for record_id, made in versions.items():
+        ordered = sorted(made, key=lambda r: _version_key(spec, r))
+        latest.append(ordered[-1])
+        if len(ordered) > 1:
+            earlier[record_id] = ordered[-2]
+    return tuple(latest), earlier
+
+
+def _version_key(spec: SheetSpec, record: Any) -> dt.date:
+    start, _ = _when(spec, record)
+    return dt.date.min if start is None else start.start
+
+
+def _ensure_dated_records(
+    dossier: Dossier, chosen: Mapping[str, tuple[Any, ...]], edition: Edition
+) -> None:
+    """Raise EmptyEdition when the workbook has dated records but the window holds none."""
+    dated = [spec for spec in dossier.schema.sheets if spec.timing is Timing.DATED]
+    days = sorted(
+        start.start
+        for spec in dated
+        for record in dossier.records.get(spec.name, ())
+        if (start := _when(spec, record)[0]) is not None
+    )
+    if not days:
+        return  # nothing is dated: the workbook predates dated records
+    if any(_when(spec, r)[0] is not None for spec in dated for r in chosen.get(spec.name, ())):
+        return
+    nouns = " or ".join(f"{spec.record_noun}s" for spec in dated)
+    first, last = format_date(days[0]), format_date(days[-1])
+    held = f"are all of {first}" if first == last else f"run from {first} to {last}"
+    raise EmptyEdition(
+        f"{dossier.path}: no {nouns} dated {edition.window} (the workbook's dated records "
+        f"{held}); choose another --date, or more --days"
+    )
