@@ -120,6 +120,9 @@ def extract_article(text: str, path: Path | None = None) -> Article:
     speaker = ""
     party = ""
     seen: set[str] = set()
+    # What an article reports was said, and demanded, by the day it was published.
+    dated: Row = {"Date": article.published.isoformat()} if article.published else {}
+    stated: Row = {"Stated": article.published.isoformat()} if article.published else {}
     for sentence in sentences(text):
         if len(sentence) > LONGEST_SENTENCE:
             article.skipped += 1
@@ -132,13 +135,15 @@ def extract_article(text: str, path: Path | None = None) -> Article:
             actor, role = _speaker(sentence, speaker)
             speaker = actor or speaker
             article.reactions.append(
-                {"Actor": actor, "Role": role, "Quote": sentence, "Review": UNREVIEWED}
+                {"Actor": actor, "Role": role, **dated, "Quote": sentence, "Review": UNREVIEWED}
             )
         if DEMAND.search(sentence):
             # "They also seek reparations from Moscow": a pronoun continues the last party.
             starts_with_pronoun = sentence.split(" ", 1)[0].casefold() in PRONOUNS
             party = party if starts_with_pronoun else (_party(sentence) or party)
-            article.demands.append({"Party": party, "Quote": sentence, "Review": UNREVIEWED})
+            article.demands.append(
+                {"Party": party, **stated, "Quote": sentence, "Review": UNREVIEWED}
+            )
     return article
 
 

@@ -699,13 +699,14 @@ class SheetSpec:
         return self.noun or self.name.casefold().removesuffix("s")
 
     def label(self, record: Any, limit: int = 120) -> str:
-        """A record in a few words: its required text, numbers and dates, as printed."""
+        """A record in a few words: its required text, numbers and dates (not its quote)."""
         parts = [
             column.printed(getattr(record, attr))
             for attr, column in self.fields
             if column.required
             and column.kind not in (Kind.ID, Kind.REF, Kind.REFS, Kind.CHOICE)
             and not column.private
+            and attr != "quote"
         ]
         return shorten(", ".join(part for part in parts if part), limit)
 
