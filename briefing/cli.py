@@ -7,14 +7,18 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from briefing import pipeline
 from briefing.errors import BriefingError, InvalidWorkbook
 from briefing.model import Problem
 from briefing.text import count, describe, parse_date_text
+
+# Each command imports the pipeline when it runs, so that `--help` loads neither openpyxl nor
+# python-docx (half the start-up time).
+if TYPE_CHECKING:
+    from briefing.pipeline import CheckReport
 
 app = typer.Typer(
     help="Turn an analyst's Excel workbook into a Word briefing memo.",
@@ -69,6 +73,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a new workbook with every sheet, dropdown and a Guide."""
+    from briefing import pipeline
+
     with _user_errors():
         written = pipeline.init_workbook(path, example=example, force=force)
     typer.echo(f"Wrote {written}")
@@ -81,6 +87,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
 ) -> None:
     """List every problem in a workbook, each with its Sheet!Cell."""
+    from briefing import pipeline
+
     with _user_errors(workbook, as_json=as_json):
         report = pipeline.check_workbook(workbook)
     if as_json:
@@ -115,7 +123,7 @@ def _print_problems(problems: Sequence[Problem], *, hint: str, err: bool = False
         typer.echo(f"… and {hidden} ({hint})", err=err)
 
 
-def _summary(report: pipeline.CheckReport) -> str:
+def _summary(report: CheckReport) -> str:
     if not report.problems:
         return f"{report.path}: no problems found"
     return f"{report.path}: {count(report.errors, 'error')}, {count(report.warnings, 'warning')}"
@@ -163,6 +171,8 @@ def build(
     ] = False,
 ) -> None:
     """Check the workbook, then render the memo; errors stop it, warnings do not."""
+    from briefing import pipeline
+
     memo_date = None
     if date is not None:
         memo_date = parse_date_text(date)
@@ -199,6 +209,8 @@ def extract(
     ] = None,
 ) -> None:
     """Add candidate figures, reactions and demands from an article, marked unreviewed."""
+    from briefing import pipeline
+
     with _user_errors():
         result = pipeline.extract_candidates(article, output, source_id)
     counts = result.counts
@@ -223,6 +235,8 @@ def template_new(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a copy of the default memo template to restyle in Word."""
+    from briefing import pipeline
+
     with _user_errors():
         written = pipeline.new_template(path, force=force)
     typer.echo(f"Wrote {written}")
@@ -233,6 +247,8 @@ def template_check(
     template: Annotated[Path, typer.Argument(help="The template to lint (.docx).")],
 ) -> None:
     """Lint a template: Jinja syntax, and variables the memo does not provide."""
+    from briefing import pipeline
+
     with _user_errors():
         problems = pipeline.check_template(template)
     for problem in problems:

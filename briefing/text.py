@@ -42,7 +42,7 @@ def parse_date_text(text: str) -> dt.date | None:
     for pattern in DATE_FORMATS:
         try:
             # A calendar date has no time and so no zone; only its day is kept.
-            return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007
+            return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a day, no zone
         except ValueError:
             continue
     return None
@@ -108,8 +108,7 @@ def parse_partial_date(text: str) -> PartialDate | None:
         return PartialDate(int(text))
     for pattern in MONTH_FORMATS:
         try:
-            # A month has no time and so no zone.
-            month = dt.datetime.strptime(text, pattern)  # noqa: DTZ007
+            month = dt.datetime.strptime(text, pattern)  # noqa: DTZ007 - a month has no zone
         except ValueError:
             continue
         return PartialDate(month.year, month.month)

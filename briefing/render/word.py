@@ -103,10 +103,10 @@ def _render(
 def _template_parts(document: DocxTemplate) -> list[list[str]]:
     """The paragraphs of the body, headers and footers as text, tags included, part by part."""
     document.init_docx()
-    # docxtpl keeps the parsed document and its parts on private attributes only.
-    parts = [document.xml_to_string(document.docx._element.body)]  # noqa: SLF001
+    body = document.docx._element.body  # noqa: SLF001 - python-docx offers no public XML view
+    parts = [document.xml_to_string(body)]
     for uri in (document.HEADER_URI, document.FOOTER_URI):
-        for relation in document.docx._part.rels.values():  # noqa: SLF001 (as above)
+        for relation in document.docx._part.rels.values():  # noqa: SLF001 - nor the part's rels
             if relation.reltype == uri:
                 parts.append(relation.target_part.blob.decode("utf-8"))
     texts = []
