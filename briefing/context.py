@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from briefing.model import Changes, DocumentProperties, Dossier
+from briefing.model import Changes, DocumentProperties, Dossier, Edition, Trend
 from briefing.schema import (
     CREDIBILITY,
     LIKELIHOOD,
@@ -87,6 +88,8 @@ class MemoContext:
     window: str
     # What changed since an earlier copy of the workbook (build --since); empty without one.
     changes: dict[str, Any]
+    # Trend charts of the leading metrics over the 30 days up to the edition's day.
+    charts: list[dict[str, Any]]
 
     def as_dict(self) -> Context:
         return {name: getattr(self, name) for name in CONTEXT_NAMES}
@@ -96,7 +99,9 @@ class MemoContext:
 CONTEXT_NAMES = tuple(f.name for f in dataclasses.fields(MemoContext))
 
 
-def build_context(dossier: Dossier, changes: Changes | None = None) -> MemoContext:
+def build_context(
+    dossier: Dossier, changes: Changes | None = None, trends: Sequence[Trend] = ()
+) -> MemoContext:
     """Everything the template prints, as ready-to-print text and lists."""
     briefing = dossier.briefing
     record_sources = dossier.sources_behind()
@@ -128,6 +133,7 @@ def build_context(dossier: Dossier, changes: Changes | None = None) -> MemoConte
         information_as_of=format_date(dossier.edition.date if dossier.edition else briefing.date),
         window=dossier.edition.window if dossier.edition and dossier.edition.days > 1 else "",
         changes=_changes(changes) if changes is not None else {},
+        charts=[_chart(trend) for trend in trends],
     )
 
 
@@ -283,6 +289,37 @@ def _overlapping(figures: Sequence[FigureRow]) -> bool:
     """Whether any two figures cover a common day; undated figures cover none that is known."""
     spans = sorted((f.date.start, (f.until or f.date).end) for f in figures if f.date is not None)
     return any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+def _chart(trend: Trend) -> dict[str, Any]:
+    """A trend as a chart to draw and the sentence that says it in words, for print in grey."""
+    values = [value for _, value in trend.points]
+    last_day, last = trend.points[-1]
+    average = sum(values) / len(values)
+    # Half up, as a reader rounds: 20.5 is 21.
+    shown = format_number(math.floor(average + 0.5) if average >= 10 else round(average, 1))
+    days = (trend.last_day - trend.first_day).days + 1
+    window = Edition(trend.last_day, days).window
+    on = f"{last_day.day} {last_day:%B}"
+    return {
+        "title": f"{trend.metric} ({trend.claimed_by})",
+        "sentence": (
+            f"{trend.claimed_by} reported {format_number(last)} {trend.metric} on {on}, "
+            f"against an average of {shown} on the {len(values)} days it reported in the "
+            f"{days} days to {format_date(trend.last_day)} {cite(*trend.sources)}."
+        ),
+        "alt": (
+            f"Line chart of {trend.metric} claimed by {trend.claimed_by}, by day, {window}: "
+            f"{len(values)} days reported, from {format_number(min(values))} to "
+            f"{format_number(max(values))}; {format_number(last)} on {on}."
+        ),
+        "unit": trend.unit,
+        "days": [day.isoformat() for day, _ in trend.points],
+        "values": values,
+        "first_day": trend.first_day.isoformat(),
+        "last_day": trend.last_day.isoformat(),
+        "citation": cite(*trend.sources),
+    }
 
 
 def _changes(changes: Changes) -> dict[str, Any]:

@@ -8,9 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 from briefing.errors import EmptyEdition
-from briefing.model import Dossier, Edition
-from briefing.schema import SheetSpec, Timing
-from briefing.text import PartialDate, format_date
+from briefing.model import Dossier, Edition, Trend
+from briefing.schema import FigureRow, SheetSpec, Timing
+from briefing.text import PartialDate, Precision, format_date
+
+TREND_DAYS = 30  # a trend chart shows the days up to the edition's
+MAX_TRENDS = 3  # charts a memo shows: the metrics reported on the most days
 
 
 def select_edition(dossier: Dossier, edition: Edition) -> Dossier:
@@ -135,3 +138,37 @@ def _ensure_dated_records(
         f"{dossier.path}: no {nouns} dated {edition.window} (the workbook's dated records "
         f"{held}); choose another --date, or more --days"
     )
+
+
+def select_trends(dossier: Dossier, edition: Edition) -> list[Trend]:
+    """The leading metrics' daily figures over the 30 days up to the edition's day.
+
+    A trend keeps one claimant, one metric and one unit: it never adds sides together. Only
+    figures of a single day count (not a month, not a period); where a claimant gave one
+    metric twice on a day, the row entered last stands. A metric reported on one day only has
+    no trend. The leading metrics are those reported on the most days, then the largest.
+    """
+    first = edition.date - dt.timedelta(days=TREND_DAYS - 1)
+    series: dict[tuple[str, str, str], dict[dt.date, FigureRow]] = {}
+    for figure in dossier.rows(FigureRow):
+        when = figure.date
+        if when is None or when.precision is not Precision.DAY or figure.until is not None:
+            continue
+        if first <= when.start <= edition.date and figure.value is not None:
+            key = (figure.claimed_by, figure.metric, figure.unit)
+            series.setdefault(key, {})[when.start] = figure
+    trends = [
+        Trend(
+            claimed_by=claimed_by,
+            metric=metric,
+            unit=unit,
+            points=tuple((day, float(days[day].value)) for day in sorted(days)),
+            sources=tuple(dict.fromkeys(days[day].source for day in sorted(days))),
+            first_day=first,
+            last_day=edition.date,
+        )
+        for (claimed_by, metric, unit), days in series.items()
+        if len(days) > 1
+    ]
+    trends.sort(key=lambda t: (-len(t.points), -max(v for _, v in t.points), t.metric))
+    return trends[:MAX_TRENDS]

@@ -117,6 +117,19 @@ class Edition:
 
 
 @dataclass(frozen=True)
+class Trend:
+    """One claimant's daily figures of one metric and unit, over the days up to an edition."""
+
+    claimed_by: str
+    metric: str
+    unit: str
+    points: tuple[tuple[dt.date, float], ...]  # (day, value), in day order
+    sources: tuple[str, ...]
+    first_day: dt.date  # the first day the chart shows
+    last_day: dt.date  # the edition's day
+
+
+@dataclass(frozen=True)
 class Dossier:
     """A workbook's records by sheet and the problems found in them.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
-from briefing.edition import select_edition
+from briefing.edition import select_edition, select_trends
 from briefing.errors import (
     InvalidEarlierWorkbook,
     InvalidWorkbook,
@@ -163,8 +163,9 @@ def build_memo(
         )
     changes = compare_dossiers(load_earlier(since), dossier, day) if since else None
     dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
-    dossier = select_edition(dossier, Edition(day, days))
-    context = build_context(dossier, changes).as_dict()
+    edition = Edition(day, days)
+    trends = select_trends(dossier, edition)
+    context = build_context(select_edition(dossier, edition), changes, trends).as_dict()
     # Word stores times in UTC without a zone; python-docx writes a naive value as given.
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     properties = document_properties(dossier, created)

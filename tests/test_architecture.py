@@ -27,6 +27,7 @@ FLOW = (
     "render.html",
     "render.source",
     "render.word",
+    "render.chart",
     "render.sandbox",
     "output",
 )

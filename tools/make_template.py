@@ -259,6 +259,16 @@ def figures(document: Document) -> None:
         "f in figures",
         [2.0, 3.0, 3.0, 3.6, 1.5, 1.7, 1.8],
     )
+    tag(document, "{%p for c in charts %}")
+    chart = document.add_paragraph()
+    chart.paragraph_format.keep_with_next = True
+    chart.paragraph_format.space_before = Pt(6)
+    chart.paragraph_format.space_after = Pt(0)
+    chart.add_run("{{ c.image }}")
+    caption = document.add_paragraph()
+    caption.add_run("{{ c.sentence }}").italic = True
+    caption.runs[0].font.size = Pt(9)
+    tag(document, "{%p endfor %}")
     tag(document, "{%p if totals %}")
     document.add_heading("Totals", level=2)
     loop_table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from docx.opc.exceptions import PackageNotFoundError
-from docxtpl import DocxTemplate
+from docx.oxml.ns import qn
+from docx.shared import Inches
+from docxtpl import DocxTemplate, InlineImage
 from markupsafe import Markup, escape
 
 from briefing.errors import BriefingError
@@ -23,6 +26,7 @@ from briefing.text import describe, shorten
 
 DEFAULT_TEMPLATE = "memo.docx"
 MAX_PROPERTY = 255  # characters Word's document properties hold
+CHART_WIDTH_INCHES = 6.3
 
 
 def _default_template() -> bytes:
@@ -73,6 +77,7 @@ def _render(
 ) -> bytes:
     """The memo as .docx bytes; a template mistake raises TemplateError naming the tag."""
     document, name = _open(template)
+    context = {**context, "charts": _with_images(document, context.get("charts", []))}
     try:
         run_template(
             name,
@@ -85,6 +90,7 @@ def _render(
         raise BriefingTemplateError(f"{name}: not a Word document (.docx)") from err
     except Exception as err:  # the template is the user's: whatever it breaks, say so in a line
         raise BriefingTemplateError(f"{name}: the template failed ({describe(err)})") from err
+    _describe_images(document, context["charts"])
     core = document.docx.core_properties
     core.title = shorten(properties.title, MAX_PROPERTY)
     core.subject = shorten(properties.subject, MAX_PROPERTY)
@@ -98,6 +104,46 @@ def _render(
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _with_images(document: DocxTemplate, charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each chart with its drawing as an `image` a template prints with {{ c.image }}."""
+    if not charts:
+        return []
+    from briefing.render.chart import draw_trend  # matplotlib loads only when a chart is drawn
+
+    drawn = []
+    for chart in charts:
+        png = draw_trend(
+            [dt.date.fromisoformat(day) for day in chart["days"]],
+            chart["values"],
+            title=chart["title"],
+            unit=chart["unit"],
+            first_day=dt.date.fromisoformat(chart["first_day"]),
+            last_day=dt.date.fromisoformat(chart["last_day"]),
+        )
+        image = InlineImage(document, io.BytesIO(png), width=Inches(CHART_WIDTH_INCHES))
+        drawn.append({**chart, "image": image, "png": png})
+    return drawn
+
+
+def _describe_images(document: DocxTemplate, charts: list[dict[str, Any]]) -> None:
+    """Give each chart its alt text (Word's Alt Text, read aloud by screen readers).
+
+    A chart is found by its image's bytes, so a logo in a restyled template keeps its own.
+    """
+    alt_by_image = {chart["png"]: chart["alt"] for chart in charts}
+    if not alt_by_image:
+        return
+    part = document.docx.part
+    for inline in document.docx.element.body.iter(qn("wp:inline")):
+        blip = next(inline.iter(qn("a:blip")), None)
+        relation = None if blip is None else part.rels.get(blip.get(qn("r:embed")))
+        alt = None if relation is None else alt_by_image.get(relation.target_part.blob)
+        properties = inline.find(qn("wp:docPr"))
+        if alt is not None and properties is not None:
+            properties.set("descr", alt)
+            properties.set("title", alt.split(":", 1)[0])
 
 
 def _template_parts(document: DocxTemplate) -> list[list[str]]:
