@@ -3,11 +3,17 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 SEED = workbooks/ceasefire-2024-06-14.xlsx
+DESK = workbooks/desk-2024-06-made-up-figures.xlsx
+DESK_EARLIER = workbooks/desk-2024-06-made-up-figures-as-of-2024-06-13.xlsx
 
-.PHONY: memo test lint bench clean
+.PHONY: memo desk test lint bench clean
 
 memo: $(VENV)/.installed
 	$(BIN)/briefing build $(SEED) -o ceasefire-2024-06-14.docx
+
+# The desk example: a month's workbook, its brief for 14 June and what changed since 13 June.
+desk: $(VENV)/.installed
+	$(BIN)/briefing build $(DESK) --date 2024-06-14 --since $(DESK_EARLIER) -o desk-2024-06-14.docx
 
 # The tests run even when lint fails; one line then says which of the two failed.
 test: $(VENV)/.installed
@@ -32,4 +38,4 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info ceasefire-2024-06-14.docx
+	rm -rf $(VENV) build *.egg-info ceasefire-2024-06-14.docx desk-2024-06-14.docx
