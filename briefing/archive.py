@@ -15,9 +15,15 @@ from defusedxml import ElementTree as DefusedElementTree
 
 from briefing.errors import WorkbookUnreadable
 
-# A desk workbook unpacks to a few megabytes; openpyxl needs about 25 times the unpacked size
-# in memory, so past this an archive is refused before parsing.
-MAX_UNPACKED_BYTES = 16 * 1024 * 1024
+# Guards against an archive that unpacks to far more than it holds (a zip bomb), set far above
+# an honest workbook: the sheet XML of a workbook at Excel's row limit unpacks to about 1.2 GB
+# and compresses 5 to 20 times; deflate packs zeros about 1,000 times. Sheets are parsed as a
+# stream (sheetxml.py), so memory follows the cells kept, never the XML's size.
+MAX_UNPACKED_BYTES = 4 * 1024**3
+MAX_RATIO = 100  # unpacked size / packed size of any one part larger than RATIO_FLOOR
+RATIO_FLOOR = 1024**2  # smaller parts cannot hurt, whatever their ratio
+MAX_CELLS = 1 << 25  # twice a sheet of 16 columns filled down to Excel's last row
+MAX_READ_SECONDS = 300  # reading the largest honest workbook takes under a minute here
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # Parts of a workbook that openpyxl may not write back, by what an analyst would call them.
@@ -40,8 +46,9 @@ def ensure_workbook_archive(path: Path) -> None:
     """Raise WorkbookUnreadable unless `path` is an .xlsx archive safe to hand to a parser.
 
     Decided from the first bytes and the zip directory alone: a CSV, an .xls, a password-
-    protected or damaged file, an archive unpacking past the limit, or XML declaring entities
-    is refused in one line, fast, whatever its size.
+    protected or damaged file, a part packed far tighter than XML packs (a zip bomb), an
+    archive unpacking past the limit, or XML opening with an entity declaration is refused in
+    one line, fast, whatever its size. (The streaming parse refuses a declaration found later.)
     """
     name = str(path)
     if not os.path.exists(path):
@@ -89,22 +96,57 @@ def ensure_workbook_archive(path: Path) -> None:
         )
     if "xl/workbook.xml" not in names:
         raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
+    for member in members:
+        if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * member.compress_size:
+            raise WorkbookUnreadable(
+                f"{name}: {member.filename} unpacks to {member.file_size / 2**20:,.0f} MB, more "
+                f"than {MAX_RATIO} times its packed size (a sheet's XML packs 5 to 20 times): "
+                "the mark of a zip bomb, so it is refused. If it is a real workbook, open it in "
+                "Excel or LibreOffice and save it again"
+            )
     unpacked = sum(member.file_size for member in members)
     if unpacked > MAX_UNPACKED_BYTES:
         raise WorkbookUnreadable(
             f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
-            f"{MAX_UNPACKED_BYTES // 2**20} MB a briefing workbook can be; it is refused"
+            f"{MAX_UNPACKED_BYTES // 2**20:,} MB even a sheet at Excel's row limit needs; it is "
+            "refused. Move older records into a workbook of their own"
         )
     declaring = _parts_declaring_entities(path, members)
     if declaring:
-        raise WorkbookUnreadable(
-            f"{name}: {declaring[0]} declares XML entities, which Excel never writes; the "
-            "workbook is refused as unsafe"
-        )
+        raise WorkbookUnreadable(entities_refused(path, declaring[0]))
+
+
+def entities_refused(path: Path, part: str) -> str:
+    """The one line that refuses a workbook whose `part` declares a DOCTYPE or entities."""
+    return (
+        f"{path}: {part} declares XML entities, which Excel never writes; the workbook is "
+        "refused as unsafe"
+    )
+
+
+def too_many_cells(path: Path) -> str:
+    """The one line that refuses a workbook holding more cells than memory should take."""
+    return (
+        f"{path}: the workbook holds more than {MAX_CELLS:,} cells, more than a full sheet at "
+        "Excel's row limit; it is refused. Move older records into a workbook of their own"
+    )
+
+
+def read_too_slow(path: Path) -> str:
+    """The one line that stops a read past the time bound."""
+    return (
+        f"{path}: reading the workbook took more than {MAX_READ_SECONDS} seconds, far longer "
+        "than a workbook at Excel's row limit takes; it is refused. Open it in Excel or "
+        "LibreOffice, delete unused rows and columns, and save it again"
+    )
 
 
 def _parts_declaring_entities(path: Path, members: Iterable[zipfile.ZipInfo]) -> list[str]:
-    """XML parts that open with a DOCTYPE: the way in for entity-expansion attacks."""
+    """XML parts that open with a DOCTYPE: the way in for entity-expansion attacks.
+
+    Only each part's first 4 KB is looked at, to refuse the usual attack before anything is
+    parsed; sheetxml's parser refuses a DOCTYPE or entity declaration wherever it stands.
+    """
     found = []
     with zipfile.ZipFile(path) as archive:
         for member in members:

@@ -7,7 +7,6 @@ import io
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from briefing.archive import dropped_parts, ensure_workbook_archive, formula_cells
+from briefing import sheetxml
+from briefing.archive import dropped_parts, formula_cells
 from briefing.errors import WorkbookNotAppendable, WorkbookUnreadable
-from briefing.model import CellValue, RawCell, RawRow, RawSheet, RawWorkbook
+from briefing.model import CellValue, RawWorkbook
 from briefing.schema import (
     FIELD_HEADER,
     GUIDE_SHEET,
@@ -43,7 +43,6 @@ from briefing.text import describe
 if not openpyxl.DEFUSEDXML:
     raise ImportError("briefing needs defusedxml installed beside openpyxl")
 
-ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -57,13 +56,13 @@ LINE_HEIGHT = 15  # points per line of 11-point text
 # ---------------------------------------------------------------------------- reading
 
 
-def read_workbook(path: Path) -> RawWorkbook:
-    """Every sheet of the .xlsx at `path` as raw rows; the file is opened read-only."""
-    ensure_workbook_archive(path)
-    formulas = formula_cells(path)
-    book = _load(path)
-    sheets = tuple(_read_sheet(sheet, formulas.get(sheet.title, {})) for sheet in book.worksheets)
-    return RawWorkbook(path=path, sheets=sheets)
+def read_workbook(path: Path, progress: sheetxml.Progress | None = None) -> RawWorkbook:
+    """Every sheet of the .xlsx at `path` as raw rows; the file is opened read-only.
+
+    Read in one streaming pass by sheetxml.py (openpyxl's reader would build every cell as an
+    object); `progress`, such as a sheetxml.TerminalProgress, is told how far the read is.
+    """
+    return sheetxml.read_workbook(path, progress)
 
 
 def _load(path: Path, *, data_only: bool = True) -> Workbook:
@@ -77,76 +76,6 @@ def _load(path: Path, *, data_only: bool = True) -> Workbook:
             f"{path}: the workbook cannot be read ({describe(err)}); open it in Excel or "
             "LibreOffice and save it again"
         ) from err
-
-
-def _read_sheet(sheet: Worksheet, formulas: Mapping[str, bool]) -> RawSheet:
-    merged = _merged_origins(sheet)
-    by_row: dict[int, dict[str, RawCell]] = {}
-    # Only the cells the file holds: iter_rows() would make one for every coordinate up to
-    # the farthest used cell, and a stray value at XFD1048576 would never finish.
-    # openpyxl offers no public view of the stored cells alone.
-    for (number, column), cell in sorted(sheet._cells.items()):  # noqa: SLF001
-        raw = _raw_cell(cell, merged.get(cell.coordinate, cell), formulas)
-        if raw is not None:
-            by_row.setdefault(number, {})[get_column_letter(column)] = raw
-    if not by_row:
-        return RawSheet(name=sheet.title, header_row=0, headers=(), rows=())
-    header_row, *body = by_row
-    headers = tuple((letter, _header_text(raw.value)) for letter, raw in by_row[header_row].items())
-    rows = tuple(RawRow(number=number, cells=by_row[number]) for number in body)
-    return RawSheet(name=sheet.title, header_row=header_row, headers=headers, rows=rows)
-
-
-def _plain(value: object) -> CellValue:
-    """A cell value as one of the few types later stages handle."""
-    if isinstance(value, str):
-        # Excel stores characters XML cannot hold as _xHHHH_; give back what was typed.
-        return ESCAPED_CHARACTER.sub(lambda match: chr(int(match[1], 16)), value)
-    if value is None or isinstance(value, int | float | dt.date | dt.time):
-        return value
-    if isinstance(value, Decimal):
-        return float(value)
-    return str(value)  # rich text, durations and array formulas print as text
-
-
-def _header_text(value: CellValue) -> str:
-    return "" if value is None else str(value)
-
-
-def _merged_origins(sheet: Worksheet) -> dict[str, Cell | MergedCell]:
-    """Each covered cell of a merged range -> the range's top-left cell, which holds the value."""
-    origins: dict[str, Cell | MergedCell] = {}
-    for merged in sheet.merged_cells.ranges:
-        top_left = sheet.cell(row=merged.min_row, column=merged.min_col)
-        for row in range(merged.min_row, merged.max_row + 1):
-            for col in range(merged.min_col, merged.max_col + 1):
-                origins[f"{get_column_letter(col)}{row}"] = top_left
-    return origins
-
-
-def _raw_cell(
-    cell: Cell | MergedCell, origin: Cell | MergedCell, formulas: Mapping[str, bool]
-) -> RawCell | None:
-    """The cell's value, taken from `origin` (itself, or the top-left of its merged range)."""
-    coordinate = cell.coordinate
-    if isinstance(origin, Cell) and origin.data_type == "e":
-        return RawCell(coordinate, None, error=f"the cell holds the error {origin.value}")
-    value = _plain(origin.value)
-    if isinstance(value, int | float) and "%" in str(origin.number_format):
-        # A cell formatted as a percentage shows 87% for 0.87; the analyst typed 87.
-        value = round(value * 100, 9)
-    if value is None:
-        if formulas.get(origin.coordinate) is False:
-            return RawCell(
-                coordinate,
-                None,
-                error="the formula has no saved value; open the workbook in Excel or "
-                "LibreOffice, let it calculate, and save it",
-            )
-        return None
-    if isinstance(value, str) and not value.strip():
-        return None
-    return RawCell(coordinate, value)
 
 
 # ---------------------------------------------------------------------------- writing

@@ -34,6 +34,32 @@ needs_pdftotext = pytest.mark.skipif(
 )
 
 Edits = Mapping[str, Any]
+# Workbooks up to this size (packed) are read a second time by openpyxl in every test.
+ORACLE_MAX_BYTES = 1 << 20
+
+
+@pytest.fixture(autouse=True)
+def _reads_match_openpyxl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every workbook any test reads through briefing is also read by openpyxl's full load.
+
+    briefing reads a workbook in one streaming pass (sheetxml.py); the reader it replaced
+    (tests/openpyxl_reader.py) is the oracle, and each read must give the same raw cells.
+    A test of what openpyxl cannot read (strict OOXML, say) is marked `no_oracle`.
+    """
+    if request.node.get_closest_marker("no_oracle"):
+        return
+    from briefing import sheetxml
+    from tests.openpyxl_reader import read_with_openpyxl
+
+    streaming = sheetxml.read_workbook
+
+    def checked(path: Path, progress: Any = None) -> RawWorkbook:
+        raw = streaming(path, progress)
+        if path.stat().st_size <= ORACLE_MAX_BYTES:
+            assert raw == read_with_openpyxl(path), f"{path}: the readers disagree"
+        return raw
+
+    monkeypatch.setattr(sheetxml, "read_workbook", checked)
 
 
 def set_cells(path: Path, edits: Edits) -> None:

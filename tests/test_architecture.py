@@ -16,6 +16,7 @@ FLOW = (
     "pipeline",
     "extract",
     "workbook",
+    "sheetxml",
     "archive",
     "validate",
     "provenance",

@@ -1,0 +1,864 @@
+"""Read every cell of an .xlsx in one streaming pass over its XML, with expat (standard library).
+
+What openpyxl's reader gives (with `data_only=True`), cell for cell, without building a sheet in
+memory: each worksheet part is fed to expat a megabyte at a time and only the cells it holds
+are kept, as raw cells (`RawWorkbook`). The workbook's parts are read in this order:
+`xl/workbook.xml` and its rels (sheet names, order, parts, the 1904 calendar), `xl/styles.xml`
+(which cell styles are dates, durations or percentages), `xl/sharedStrings.xml`, then each
+worksheet. Every part goes through one expat parser that refuses a DOCTYPE or an entity
+declaration wherever it stands, so the archive's guards (archive.py) and this parse together
+refuse zip bombs and entity tricks. Transitional and strict OOXML read alike.
+
+openpyxl itself is left to writing (workbook.py): its reader builds every cell as an object,
+which at Excel's row limit takes minutes and gigabytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import posixpath
+import re
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+from xml.parsers import expat
+
+from briefing import archive as guards
+from briefing.archive import (
+    ensure_workbook_archive,
+    entities_refused,
+    read_too_slow,
+    too_many_cells,
+)
+from briefing.errors import WorkbookUnreadable
+from briefing.model import RawCell, RawRow, RawSheet, RawWorkbook
+from briefing.text import describe
+
+# ---------------------------------------------------------------------------- OOXML names
+
+TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+MAIN_NAMESPACES = (TRANSITIONAL, STRICT)
+CHUNK = 1 << 20  # bytes of XML fed to expat at a time
+# Merged ranges a sheet may hold, counted in cells: openpyxl makes an object for each one.
+MAX_MERGED_CELLS = 1 << 20
+SHARED_ENTRIES = 1 << 16  # distinct values and texts kept to share among cells
+ERROR_VALUE = object()  # a date serial past the calendar: openpyxl's #VALUE!
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
+COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?")
+
+# ---------------------------------------------------------------------------- number formats
+# Excel's built-in number formats and the rules openpyxl uses to call a format a date, a
+# duration or (for us) a percentage; tests/test_sheetxml.py checks them against openpyxl's.
+
+BUILTIN_FORMATS = {
+    0: "General",
+    1: "0",
+    2: "0.00",
+    3: "#,##0",
+    4: "#,##0.00",
+    5: '"$"#,##0_);("$"#,##0)',
+    6: '"$"#,##0_);[Red]("$"#,##0)',
+    7: '"$"#,##0.00_);("$"#,##0.00)',
+    8: '"$"#,##0.00_);[Red]("$"#,##0.00)',
+    9: "0%",
+    10: "0.00%",
+    11: "0.00E+00",
+    12: "# ?/?",
+    13: "# ??/??",
+    14: "mm-dd-yy",
+    15: "d-mmm-yy",
+    16: "d-mmm",
+    17: "mmm-yy",
+    18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM",
+    20: "h:mm",
+    21: "h:mm:ss",
+    22: "m/d/yy h:mm",
+    37: "#,##0_);(#,##0)",
+    38: "#,##0_);[Red](#,##0)",
+    39: "#,##0.00_);(#,##0.00)",
+    40: "#,##0.00_);[Red](#,##0.00)",
+    41: r'_(* #,##0_);_(* \(#,##0\);_(* "-"_);_(@_)',
+    42: r'_("$"* #,##0_);_("$"* \(#,##0\);_("$"* "-"_);_(@_)',
+    43: r'_(* #,##0.00_);_(* \(#,##0.00\);_(* "-"??_);_(@_)',
+    44: r'_("$"* #,##0.00_)_("$"* \(#,##0.00\)_("$"* "-"??_)_(@_)',
+    45: "mm:ss",
+    46: "[h]:mm:ss",
+    47: "mmss.0",
+    48: "##0.0E+0",
+    49: "@",
+}
+FIRST_CUSTOM_FORMAT = 164
+FORMAT_LITERALS = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+DATE_PART = re.compile(r"(?<![_\\])[dmhysDMHYS]")
+DURATION = re.compile(
+    r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.IGNORECASE
+)
+
+
+def is_date_format(code: str | None) -> bool:
+    """Whether Excel shows a number in this format as a date or a time."""
+    if code is None:
+        return False
+    return DATE_PART.search(FORMAT_LITERALS.sub("", code.split(";")[0])) is not None
+
+
+def is_duration_format(code: str | None) -> bool:
+    """Whether the format shows elapsed time ([h]:mm), which reads as a duration."""
+    return code is not None and DURATION.search(code.split(";")[0]) is not None
+
+
+# Each cell style's kind, by the number format it shows.
+PLAIN, DATE, DURATION_KIND = 0, 1, 2
+
+# ---------------------------------------------------------------------------- dates
+
+WINDOWS_EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - Excel's calendar has no time zone
+MAC_EPOCH = dt.datetime(1904, 1, 1)  # noqa: DTZ001
+ISO_DATE = re.compile(
+    r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
+    r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(?P<microsecond>\.\d{1,3})?)?)?Z?"
+)
+ISO_DURATION = re.compile(
+    r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?"
+)
+
+
+def from_excel(serial: float, epoch: dt.datetime, *, duration: bool = False) -> object:
+    """Excel's day number as a datetime (a time below 1, a timedelta for a duration)."""
+    if duration:
+        span = dt.timedelta(days=serial)
+        if span.microseconds:
+            span = dt.timedelta(
+                seconds=span.total_seconds() // 1, microseconds=round(span.microseconds, -3)
+            )
+        return span
+    day, fraction = divmod(serial, 1)
+    diff = dt.timedelta(milliseconds=round(fraction * 86400 * 1000))
+    if 0 <= serial < 1 and diff.days == 0:
+        minutes, seconds = divmod(diff.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return dt.time(hours, minutes, seconds, diff.microseconds)
+    if 0 < serial < 60 and epoch == WINDOWS_EPOCH:
+        day += 1  # Excel's 1900 calendar counts a 29 February 1900 that never was
+    return epoch + dt.timedelta(days=day) + diff
+
+
+def from_iso8601(text: str) -> object:
+    """A cell of type "d" (ISO 8601 text) as a date, datetime, time or timedelta."""
+    if not text:
+        return None
+    match = ISO_DATE.match(text)
+    if match and any(match.groups()):
+        parts: dict[str, Any] = match.groupdict(0)
+        for key in ("year", "month", "day", "hour", "minute", "second"):
+            if parts[key]:
+                parts[key] = int(parts[key])
+        if parts["microsecond"]:
+            parts["microsecond"] = int(float(parts["microsecond"]) * 1_000_000)
+        if not parts["date"]:
+            return dt.time(parts["hour"], parts["minute"], parts["second"], parts["microsecond"])
+        if not parts["time"]:
+            return dt.date(parts["year"], parts["month"], parts["day"])
+        del parts["time"], parts["date"]
+        return dt.datetime(**parts)  # noqa: DTZ001
+    match = ISO_DURATION.match(text)
+    if match and any(match.groups()):
+        spans = {key: float(value) for key, value in match.groupdict(0).items() if value}
+        return dt.timedelta(**spans)
+    raise ValueError(f"Invalid datetime value {text}")
+
+
+# ---------------------------------------------------------------------------- columns
+
+_LETTERS: dict[str, tuple[str, int]] = {}  # "ab" or "AB" -> ("AB", 28); filled as met
+
+
+def column_of(letters: str) -> tuple[str, int]:
+    """A column's letters (any case) -> its canonical letters and number; ValueError past ZZZ."""
+    known = _LETTERS.get(letters)
+    if known is not None:
+        return known
+    upper = letters.upper()
+    if not upper.isascii() or not upper.isalpha() or not 1 <= len(upper) <= 3:
+        raise ValueError(f"{letters} is not a valid column name")
+    number = 0
+    for letter in upper:
+        number = number * 26 + ord(letter) - 64
+    if number > 18278:  # ZZZ, as far as openpyxl reads
+        raise ValueError(f"{letters} is not a valid column name")
+    upper = sys.intern(upper)
+    _LETTERS[letters] = (upper, number)
+    return upper, number
+
+
+def letters_of(number: int) -> str:
+    """A column's number -> its letters: 1 -> A, 28 -> AB."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return column_of(letters)[0]
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+Progress = Callable[[int, int], None]  # (bytes of XML read, bytes of XML in all)
+
+
+class TerminalProgress:
+    """Shows "Reading desk.xlsx: 42%" on a terminal once a read has taken a second.
+
+    Pass an instance as `progress` to read_workbook. It writes nothing unless `stream` is a
+    terminal (so nothing in CI or when piped), nothing during the first `after` seconds, and
+    clears its line when the read ends.
+    """
+
+    def __init__(self, path: Path, stream: IO[str] | None = None, after: float = 1.0) -> None:
+        self.label = f"Reading {path.name}"
+        self.stream = stream if stream is not None else sys.stderr
+        self.started = time.monotonic()
+        self.after = after
+        self.shown = -1
+        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.interactive or time.monotonic() - self.started < self.after:
+            return
+        percent = min(100, done * 100 // max(total, 1))
+        if done >= total:
+            if self.shown >= 0:
+                self.stream.write("\r" + " " * (len(self.label) + 6) + "\r")
+                self.stream.flush()
+            return
+        if percent != self.shown:
+            self.shown = percent
+            self.stream.write(f"\r{self.label}: {percent}%")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+class _EntityDeclared(Exception):
+    """Raised from inside expat when a part declares a DOCTYPE or an entity."""
+
+
+def read_workbook(path: Path, progress: Progress | None = None) -> RawWorkbook:
+    """Every worksheet of the .xlsx at `path` as raw rows, read in one streaming pass.
+
+    The same raw cells as openpyxl's reader gives: error cells and formulas never calculated
+    marked, merged ranges filled, `_xHHHH_` escapes decoded, dates as datetimes (in either
+    calendar), percentages as the number shown. `progress`, if given, is called as the XML is
+    read with (bytes read, bytes in all).
+    """
+    ensure_workbook_archive(path)
+    reader = _Reader(path, progress)
+    # Every cell kept is an object that lives to the end: the cyclic collector would walk them
+    # all again and again (a third of the read's time), and they hold no cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return reader.read(archive)
+    except _EntityDeclared as err:
+        raise WorkbookUnreadable(entities_refused(path, str(err))) from None
+    except WorkbookUnreadable:
+        raise
+    except (expat.ExpatError, zipfile.BadZipFile, KeyError, ValueError, IndexError,
+            OverflowError, EOFError, OSError) as err:  # fmt: skip
+        raise WorkbookUnreadable(
+            f"{path}: the workbook cannot be read ({describe(err)}); open it in Excel or "
+            "LibreOffice and save it again"
+        ) from err
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _local(name: str) -> str:
+    """An expat name ("namespace}local" with our separator) without its namespace."""
+    return name.rsplit("}", 1)[-1]
+
+
+def _namespace(name: str) -> str:
+    return name.rsplit("}", 1)[0] if "}" in name else ""
+
+
+class _Reader:
+    def __init__(self, path: Path, progress: Progress | None) -> None:
+        self.path = path
+        self.progress = progress
+        self.started = time.monotonic()
+        self.done = 0
+        self.total = 0
+        self.epoch = WINDOWS_EPOCH
+        self.kinds: list[int] = []  # per cell style: PLAIN, DATE or DURATION_KIND
+        self.percent: list[bool] = []  # per cell style: its format shows a percentage
+        self.strings: list[str | None] = []  # shared strings as read (None: blank)
+        self.cells_before = 0  # cells kept from the sheets already read
+        self.counting: Callable[[], int] = lambda: 0  # cells kept from the sheet being read
+
+    # -- feeding expat
+
+    def _parser(self, part: str) -> Any:
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.buffer_size = 1 << 16
+
+        def refuse(*_: object) -> Any:  # every handler of a declaration
+            raise _EntityDeclared(part)
+
+        parser.StartDoctypeDeclHandler = refuse
+        parser.EntityDeclHandler = refuse
+        parser.UnparsedEntityDeclHandler = refuse
+        parser.ExternalEntityRefHandler = refuse
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        return parser
+
+    def _feed(self, archive: zipfile.ZipFile, part: str, parser: Any) -> None:
+        with archive.open(part) as stream:
+            while chunk := stream.read(CHUNK):
+                parser.Parse(chunk, False)
+                self.done += len(chunk)
+                self._tick()
+            parser.Parse(b"", True)
+
+    def _tick(self) -> None:
+        if time.monotonic() - self.started > guards.MAX_READ_SECONDS:
+            raise WorkbookUnreadable(read_too_slow(self.path))
+        if self.cells_before + self.counting() > guards.MAX_CELLS:
+            raise WorkbookUnreadable(too_many_cells(self.path))
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    # -- the workbook
+
+    def read(self, archive: zipfile.ZipFile) -> RawWorkbook:
+        names = {info.filename: info for info in archive.infolist()}
+        rels = self._rels(archive, names)
+        sheets = self._sheets(archive, names, rels)
+        styles = "xl/styles.xml" if "xl/styles.xml" in names else None
+        strings = next(
+            (part for part, kind in rels.values() if kind.endswith("/sharedStrings")),
+            "xl/sharedStrings.xml",
+        )
+        strings_part = strings if strings in names else None
+        parts = [p for p in (styles, strings_part) if p] + [part for _, part in sheets]
+        self.total = sum(names[part].file_size for part in parts)
+        self.done = 0
+        if styles:
+            self._read_styles(archive, styles)
+        else:
+            self.kinds, self.percent = [PLAIN], [False]
+        if strings_part:
+            self._read_strings(archive, strings_part)
+        read = tuple(self._read_sheet(archive, name, part) for name, part in sheets)
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+        return RawWorkbook(path=self.path, sheets=read)
+
+    def _rels(self, archive: zipfile.ZipFile, names: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        """The workbook's relationships: Id -> (part in the archive, type)."""
+        rels: dict[str, tuple[str, str]] = {}
+        part = "xl/_rels/workbook.xml.rels"
+        if part not in names:
+            return rels
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            if _local(name) != "Relationship" or attrs.get("TargetMode") == "External":
+                return
+            target = attrs.get("Target", "")
+            if target.startswith("/"):
+                resolved = target.lstrip("/")
+            else:
+                resolved = posixpath.normpath(posixpath.join("xl", target))
+            rels[attrs.get("Id", "")] = (resolved, attrs.get("Type", ""))
+
+        parser = self._parser(part)
+        parser.StartElementHandler = start
+        self._feed(archive, part, parser)
+        return rels
+
+    def _sheets(
+        self, archive: zipfile.ZipFile, names: dict[str, Any], rels: dict[str, tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """(sheet name, worksheet part) in workbook order; chart sheets left out."""
+        found: list[tuple[str, str]] = []
+        listed: list[tuple[str, str]] = []
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            local = _local(name)
+            if _namespace(name) not in MAIN_NAMESPACES:
+                return
+            if local == "sheet":
+                relation = next((v for k, v in attrs.items() if _local(k) == "id" and "}" in k), "")
+                listed.append((attrs.get("name", ""), relation))
+            elif local == "workbookPr" and attrs.get("date1904", "") not in ("", "false", "f", "0"):
+                self.epoch = MAC_EPOCH
+
+        parser = self._parser("xl/workbook.xml")
+        parser.StartElementHandler = start
+        self._feed(archive, "xl/workbook.xml", parser)
+        for sheet, relation in listed:
+            if not relation:
+                continue  # openpyxl drops a sheet with no relationship, with a warning
+            if relation not in rels:
+                raise KeyError(f"the workbook names a sheet part '{relation}' it does not have")
+            part, kind = rels[relation]
+            if part in names and "chartsheet" not in kind:
+                found.append((sheet, part))
+        return found
+
+    # -- styles and shared strings
+
+    def _read_styles(self, archive: zipfile.ZipFile, part: str) -> None:
+        custom: dict[int, str] = {}
+        formats: list[int] = []
+        stack: list[str] = []
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            local = _local(name)
+            if local == "numFmt" and "numFmts" in stack:
+                custom[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
+            elif local == "xf" and stack and stack[-1] == "cellXfs":
+                formats.append(int(attrs.get("numFmtId", 0)))
+            stack.append(local)
+
+        def end(name: str) -> None:
+            stack.pop()
+
+        parser = self._parser(part)
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        self._feed(archive, part, parser)
+        self.kinds, self.percent = [], []
+        for number in formats or [0]:
+            code = custom[number] if number in custom else BUILTIN_FORMATS.get(number)
+            kind = PLAIN
+            if is_date_format(code):
+                kind = DURATION_KIND if is_duration_format(code) else DATE
+            self.kinds.append(kind)
+            shown = code if code is not None or number >= FIRST_CUSTOM_FORMAT else "General"
+            self.percent.append("%" in (shown or "General"))
+
+    def _read_strings(self, archive: zipfile.ZipFile, part: str) -> None:
+        strings = self.strings
+        texts = _TextCollector()
+        depth = 0
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal depth
+            depth += 1
+            if depth == 2:
+                texts.begin()
+            elif depth > 2:
+                texts.start(_local(name), depth - 2)
+
+        def end(name: str) -> None:
+            nonlocal depth
+            if depth == 2:
+                text = texts.content().replace("x005F_", "")
+                strings.append(_clean_text(text))
+            elif depth > 2:
+                texts.end(depth - 2)
+            depth -= 1
+
+        parser = self._parser(part)
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = texts.data
+        self._feed(archive, part, parser)
+
+    # -- one worksheet
+
+    def _read_sheet(self, archive: zipfile.ZipFile, name: str, part: str) -> RawSheet:
+        sheet = _SheetParser(self)
+        parser = self._parser(part)
+        parser.StartElementHandler = sheet.start_root
+        sheet.parser = parser
+        self._feed(archive, part, parser)
+        self.cells_before += self.counting()
+        self.counting = lambda: 0
+        return sheet.result(name)
+
+
+def _clean_text(text: str) -> str | None:
+    """Text as typed (Excel's _xHHHH_ escapes decoded); None when it is only spaces."""
+    if "_x" in text:
+        text = ESCAPED_CHARACTER.sub(lambda match: chr(int(match[1], 16)), text)
+    return text if text.strip() else None
+
+
+class _TextCollector:
+    """The text of a shared or inline string: its plain <t> then each rich-text run's <t>.
+
+    Depths are counted from the string element's children (1) down.
+    """
+
+    def __init__(self) -> None:
+        self.begin()
+
+    def begin(self) -> None:
+        self.plain: str | None = None
+        self.runs: list[str] = []
+        self.run: str | None = None
+        self.collecting = 0  # 1: the plain text, 2: a run's text
+        self.parts: list[str] = []
+        self.in_run = False
+
+    def start(self, local: str, depth: int) -> None:
+        if depth == 1 and local == "t":
+            self.collecting, self.parts = 1, []
+        elif depth == 1 and local == "r":
+            self.in_run, self.run = True, None
+        elif depth == 2 and self.in_run and local == "t":
+            self.collecting, self.parts = 2, []
+        else:
+            self.collecting = 0
+
+    def end(self, depth: int) -> None:
+        if self.collecting == 1 and depth == 1:
+            self.plain = "".join(self.parts) if self.parts else None
+        elif self.collecting == 2 and depth == 2:
+            self.run = "".join(self.parts) if self.parts else None
+        elif depth == 1 and self.in_run:
+            if self.run is not None:
+                self.runs.append(self.run)
+            self.in_run = False
+        self.collecting = 0
+
+    def data(self, text: str) -> None:
+        if self.collecting:
+            self.parts.append(text)
+
+    def content(self) -> str:
+        return "".join(([self.plain] if self.plain is not None else []) + self.runs)
+
+
+NO_SAVED_VALUE = (
+    "the formula has no saved value; open the workbook in Excel or LibreOffice, let it "
+    "calculate, and save it"
+)
+
+
+class _SheetParser:
+    """Expat handlers for one worksheet part; keeps the cells it holds, row by row."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
+        self.parser: Any = None
+        self.rows: dict[int, dict[str, RawCell]] = {}
+        self.ordered = True  # cells came in reading order, each place once
+        self.merges: list[str] = []
+        self.formulas: set[tuple[int, int]] = set()  # formulas never calculated, by place
+
+    def start_root(self, name: str, attrs: dict[str, str]) -> None:
+        """The root element names the namespace; a part that is no worksheet gives no cells."""
+        namespace = _namespace(name)
+        if _local(name) == "worksheet" and namespace in MAIN_NAMESPACES:
+            self._bind(namespace)
+        else:
+            self.parser.StartElementHandler = None
+
+    def _bind(self, ns: str) -> None:
+        row_tag, cell_tag, value_tag, formula_tag = f"{ns}}}row", f"{ns}}}c", f"{ns}}}v", f"{ns}}}f"
+        inline_tag, text_tag, run_tag = f"{ns}}}is", f"{ns}}}t", f"{ns}}}r"
+        merge_tag = f"{ns}}}mergeCell"
+        reader, rows, formulas = self.reader, self.rows, self.formulas
+        strings, kinds, percent, epoch = reader.strings, reader.kinds, reader.percent, reader.epoch
+        columns = _LETTERS
+        values: dict[str, object] = {}  # converted numbers and dates, bounded, to share them
+        texts: dict[str, str] = {}  # repeated inline text, bounded, to share it
+        # Where the parse stands: row and column counters (for cells without a reference),
+        # depth inside the current <c> (1 at the <c> itself), and what the cell holds.
+        row_number = column_number = depth = kept = 0
+        last_place = (0, 0)
+        last_digits, last_row = "", 0
+        reference: str | None = None
+        kind = "n"
+        style: str | None = None
+        value_text: str | None = None
+        # Text being collected: 0 none, 1 the <v>, 2 an inline string's <t>, 3 a run's <t>.
+        collecting = 0
+        parts: list[str] = []
+        plain = run = ""
+        runs: list[str] = []
+        has_inline = has_formula = in_run = False
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal depth, reference, kind, style, value_text, collecting, has_inline
+            nonlocal has_formula, row_number, column_number, plain, run, in_run
+            if depth:
+                depth += 1
+                collecting = 0
+                if depth == 2:
+                    if name == value_tag:
+                        collecting = 1
+                        parts.clear()
+                    elif name == formula_tag:
+                        has_formula = True
+                    elif name == inline_tag:
+                        has_inline, plain, in_run = True, "", False
+                        runs.clear()
+                elif has_inline:
+                    if depth == 3:
+                        if name == text_tag:
+                            collecting = 2
+                            parts.clear()
+                        elif name == run_tag:
+                            in_run, run = True, ""
+                    elif depth == 4 and in_run and name == text_tag:
+                        collecting = 3
+                        parts.clear()
+                return
+            if name == cell_tag:
+                depth = 1
+                reference, kind, style = attrs.get("r"), attrs.get("t", "n"), attrs.get("s")
+                value_text = None
+                collecting = 0
+                has_inline = has_formula = False
+            elif name == row_tag:
+                number = attrs.get("r")
+                if number is None:
+                    row_number += 1
+                else:
+                    try:
+                        row_number = int(number)
+                    except ValueError:
+                        real = float(number)
+                        if not real.is_integer():
+                            raise ValueError(f"{number} is not a valid row number") from None
+                        row_number = int(real)
+                column_number = 0
+            elif name == merge_tag:
+                self.merges.append(attrs.get("ref", ""))
+
+        def data(text: str) -> None:
+            if collecting:
+                parts.append(text)
+
+        def end(name: str) -> None:
+            nonlocal depth, value_text, collecting, plain, run, in_run
+            if not depth:
+                return
+            if depth == 1:
+                depth = 0
+                finish()
+                return
+            if collecting:
+                if collecting == 1:
+                    if value_text is None:  # openpyxl takes the first <v>
+                        value_text = "".join(parts)
+                elif collecting == 2:
+                    plain = "".join(parts)  # the last <t> counts, as in openpyxl
+                else:
+                    run = "".join(parts)
+                collecting = 0
+            elif depth == 3 and in_run:
+                runs.append(run)
+                in_run = False
+            depth -= 1
+
+        def finish() -> None:
+            nonlocal last_place, last_digits, last_row, column_number, kept
+            # Where the cell stands: its own reference, or the next column of its row.
+            if reference:
+                digits = reference.lstrip(LETTERS)
+                if digits == last_digits:
+                    number = last_row
+                else:
+                    if not digits.isascii() or not digits.isdigit():
+                        raise ValueError(f"Invalid cell coordinates ({reference})")
+                    number = int(digits)
+                    last_digits, last_row = digits, number
+                letters = reference[: len(reference) - len(digits)]
+                known = columns.get(letters)
+                letter, column = known if known is not None else column_of(letters)
+                coordinate = reference
+                if letter != letters or digits[0] == "0":
+                    coordinate = f"{letter}{number}"
+            else:
+                number, column = row_number, column_number + 1
+                letter = letters_of(column)
+                coordinate = f"{letter}{number}"
+            column_number = column
+            place = (number, column)
+            if place <= last_place:
+                self.ordered = False
+            last_place = place
+            # What it holds, as openpyxl's reader and briefing's rules for raw cells give it.
+            index = int(style) if style else 0
+            shown = kinds[index]  # an unknown style is a damaged workbook, as openpyxl finds
+            raw: RawCell | None = None
+            value: object = None
+            text = value_text
+            if kind == "inlineStr" and has_inline:
+                text = plain + "".join(runs) if runs else plain
+                if "_x" in text or not text.strip():
+                    text = _clean_text(text)
+                if text is not None:
+                    shared = texts.get(text)
+                    if shared is None:
+                        if len(texts) < SHARED_ENTRIES:
+                            texts[text] = text
+                        shared = text
+                    raw = RawCell(coordinate, shared)
+            elif kind == "inlineStr" or not text:
+                if kind == "e":
+                    raw = RawCell(coordinate, None, error="the cell holds the error None")
+                elif has_formula and kind != "str":  # an empty text result is a blank
+                    formulas.add(place)
+                    raw = RawCell(coordinate, None, error=NO_SAVED_VALUE)
+            elif kind == "n":
+                key = text if shown == PLAIN else f"{shown}:{text}"
+                value = values.get(key)
+                if value is None:
+                    number_value = (
+                        float(text) if "." in text or "E" in text or "e" in text else int(text)
+                    )
+                    value = number_value
+                    if shown != PLAIN:
+                        try:
+                            value = from_excel(number_value, epoch, duration=shown == DURATION_KIND)
+                        except (OverflowError, ValueError):
+                            value = ERROR_VALUE
+                        if isinstance(value, dt.timedelta):
+                            value = str(value)  # a duration prints as text, as openpyxl's does
+                    if len(values) < SHARED_ENTRIES:
+                        values[key] = value
+                if value is ERROR_VALUE:
+                    raw = RawCell(coordinate, None, error="the cell holds the error #VALUE!")
+                elif percent[index] and isinstance(value, int | float):
+                    raw = RawCell(coordinate, round(value * 100, 9))  # 87% was typed as 87
+                else:
+                    raw = RawCell(coordinate, value)  # type: ignore[arg-type]
+            elif kind == "s":
+                shared_text = strings[int(text)]
+                if shared_text is not None:
+                    raw = RawCell(coordinate, shared_text)
+            elif kind == "e":
+                raw = RawCell(coordinate, None, error=f"the cell holds the error {text}")
+            elif kind == "b" or kind == "d":
+                value = bool(int(text)) if kind == "b" else from_iso8601(text)
+                if isinstance(value, dt.timedelta):
+                    value = str(value)
+                if percent[index] and isinstance(value, int | float):
+                    value = round(value * 100, 9)
+                raw = RawCell(coordinate, value)  # type: ignore[arg-type]
+            else:  # "str", a formula's text result, and any other type, as text
+                cleaned = _clean_text(text)
+                if cleaned is not None:
+                    raw = RawCell(coordinate, cleaned)
+            found = rows.get(number)
+            if raw is not None:
+                kept += 1
+                if found is None:
+                    rows[number] = {letter: raw}
+                else:
+                    found[letter] = raw
+            elif found is not None and not self.ordered:
+                found.pop(letter, None)  # a later copy of a cell replaces the earlier one
+
+        self.parser.StartElementHandler = start
+        self.parser.CharacterDataHandler = data
+        self.parser.EndElementHandler = end
+        reader.counting = lambda: kept
+
+    # -- after the last cell
+
+    def result(self, name: str) -> RawSheet:
+        rows = self.rows
+        if self.merges:
+            self._fill_merged(name)
+        numbers = list(rows) if self.ordered else sorted(rows)
+        body: list[RawRow] = []
+        header_row = 0
+        headers: tuple[tuple[str, str], ...] = ()
+        for number in numbers:
+            cells = rows[number]
+            if not cells:
+                continue
+            if not self.ordered:
+                cells = dict(sorted(cells.items(), key=lambda item: (len(item[0]), item[0])))
+            if not header_row:
+                header_row = number
+                headers = tuple(
+                    (letter, "" if raw.value is None else str(raw.value))
+                    for letter, raw in cells.items()
+                )
+                continue
+            body.append(RawRow(number=number, cells=cells))
+        return RawSheet(name=name, header_row=header_row, headers=headers, rows=tuple(body))
+
+    def _fill_merged(self, name: str) -> None:
+        """Give each merged range's value (or error) to every cell it covers, as openpyxl does.
+
+        A covered cell loses what it held; a range whose top-left cell is itself covered by
+        another range gives nothing but that cell's formula check.
+        """
+        ranges = []
+        area = 0
+        for ref in self.merges:
+            match = RANGE.fullmatch(ref)
+            if match is None:
+                raise ValueError(f"{ref} is not a valid merged range")
+            first_letter, first_row, last_letter, last_row = match.groups()
+            top, left = int(first_row), column_of(first_letter)[1]
+            bottom = int(last_row) if last_row else top
+            right = column_of(last_letter)[1] if last_letter else left
+            bottom, right = max(top, bottom), max(left, right)
+            area += (bottom - top + 1) * (right - left + 1)
+            if area > MAX_MERGED_CELLS:
+                raise WorkbookUnreadable(
+                    f"{self.reader.path}: the sheet '{name}' merges more than "
+                    f"{MAX_MERGED_CELLS:,} cells ({ref}); unmerge them in Excel or LibreOffice "
+                    "and save it again"
+                )
+            ranges.append((top, left, bottom, right))
+        covered = {
+            (row, col)
+            for top, left, bottom, right in ranges
+            for row in range(top, bottom + 1)
+            for col in range(left, right + 1)
+            if (row, col) != (top, left)
+        }
+        rows = self.rows
+        origins: dict[tuple[int, int], RawCell | None] = {}
+        for top, left, _, _ in ranges:
+            letter = letters_of(left)
+            if (top, left) in covered:
+                origin = (
+                    RawCell(f"{letter}{top}", None, error=NO_SAVED_VALUE)
+                    if (top, left) in self.formulas
+                    else None
+                )
+            else:
+                origin = rows.get(top, {}).get(letter)
+            origins[(top, left)] = origin
+        filled: dict[tuple[int, int], RawCell | None] = {}
+        for top, left, bottom, right in ranges:
+            origin = origins[(top, left)]
+            for row in range(top, bottom + 1):
+                for col in range(left, right + 1):
+                    filled[(row, col)] = origin
+        for (row, col), origin in filled.items():
+            letter = letters_of(col)
+            if origin is None:
+                found = rows.get(row)
+                if found is not None:
+                    found.pop(letter, None)
+            else:
+                rows.setdefault(row, {})[letter] = RawCell(
+                    f"{letter}{row}", origin.value, origin.error
+                )
+        self.ordered = False

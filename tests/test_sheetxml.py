@@ -1,0 +1,560 @@
+"""briefing/sheetxml.py: the streaming reader gives what openpyxl's reader gave, cell for cell.
+
+conftest compares the two readers on every workbook any test reads; here the cells are odd on
+purpose, written as raw XML the way Excel, LibreOffice or a careless script would write them,
+and the guards of the streaming parse (entities anywhere, time, cells, merged ranges) are tried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl.styles import numbers as openpyxl_numbers
+
+from briefing import archive, sheetxml
+from briefing.errors import WorkbookUnreadable
+from briefing.model import RawCell, RawWorkbook
+from briefing.sheetxml import TerminalProgress, read_workbook
+from tests.conftest import SEED_WORKBOOK, needs_office, raw_cell, write_example
+from tests.openpyxl_reader import read_with_openpyxl
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+STRICT_RELS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT_TYPES = (
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sharedStrings+xml"/>'
+    "{sheets}</Types>"
+)
+# Cell styles: 0 General, 1 a date, 2 0%, 3 a custom date, 4 0.0%, 5 a duration, 6 a time,
+# 7 a date and time, 8 text (@), 9 a custom format that shows "%" literally.
+STYLES = (
+    f'<styleSheet xmlns="{MAIN}"><numFmts count="5">'
+    '<numFmt numFmtId="164" formatCode="d mmmm yyyy"/>'
+    '<numFmt numFmtId="165" formatCode="0.0%"/>'
+    '<numFmt numFmtId="166" formatCode="[h]:mm"/>'
+    '<numFmt numFmtId="167" formatCode="yyyy-mm-dd h:mm"/>'
+    '<numFmt numFmtId="168" formatCode="0&quot; %&quot;"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="10">'
+    + "".join(
+        f'<xf numFmtId="{number}" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        for number in (0, 14, 9, 164, 165, 166, 21, 167, 49, 168)
+    )
+    + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+    "</cellStyles></styleSheet>"
+)
+SHARED = (
+    f'<sst xmlns="{MAIN}" count="6" uniqueCount="6">'
+    "<si><t>Russia</t></si>"
+    '<si><t xml:space="preserve">  </t></si>'
+    "<si><r><rPr><b/></rPr><t>Kharkiv </t></r><r><t>region</t></r></si>"
+    "<si><t>line_x000D_break</t></si>"
+    "<si><t>kept _x005F_x000D_ as typed</t></si>"
+    '<si><t>plain</t><rPh sb="0" eb="5"><t>phonetic</t></rPh></si>'
+    "</sst>"
+)
+
+
+def xlsx(
+    path: Path,
+    sheets: dict[str, str],
+    *,
+    namespace: str = MAIN,
+    relations: str = DOC_RELS,
+    workbook_pr: str = "",
+    states: dict[str, str] | None = None,
+    strings: str = SHARED,
+    styles: str = STYLES,
+) -> Path:
+    """A workbook written part by part: each sheet's <sheetData> (and what follows it) as given."""
+    states = states or {}
+    entries = "".join(
+        f'<sheet name="{name}" sheetId="{index}" r:id="rId{index}"'
+        + (f' state="{states[name]}"' if name in states else "")
+        + "/>"
+        for index, name in enumerate(sheets, start=1)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{index}" Type="{DOC_RELS}/worksheet" '
+        f'Target="worksheets/sheet{index}.xml"/>'
+        for index in range(1, len(sheets) + 1)
+    )
+    rels += (
+        f'<Relationship Id="rIdS" Type="{DOC_RELS}/styles" Target="styles.xml"/>'
+        f'<Relationship Id="rIdT" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+    )
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{index}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for index in range(1, len(sheets) + 1)
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", CONTENT_TYPES.format(sheets=overrides))
+        package.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{PKG_RELS}"><Relationship Id="rId1" '
+            f'Type="{DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        package.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{namespace}" xmlns:r="{relations}">{workbook_pr}'
+            f"<sheets>{entries}</sheets></workbook>",
+        )
+        package.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{PKG_RELS}">{rels}</Relationships>',
+        )
+        package.writestr("xl/styles.xml", styles.replace(MAIN, namespace))
+        package.writestr("xl/sharedStrings.xml", strings.replace(MAIN, namespace))
+        for index, body in enumerate(sheets.values(), start=1):
+            package.writestr(
+                f"xl/worksheets/sheet{index}.xml",
+                f'<worksheet xmlns="{namespace}">{body}</worksheet>',
+            )
+    return path
+
+
+def data(rows: str, after: str = "") -> str:
+    return f"<sheetData>{rows}</sheetData>{after}"
+
+
+def same_as_openpyxl(path: Path) -> RawWorkbook:
+    raw = read_workbook(path)
+    assert raw == read_with_openpyxl(path)
+    return raw
+
+
+def cells(raw: RawWorkbook, sheet: str = "Data") -> dict[str, RawCell]:
+    found = raw.sheet(sheet)
+    assert found is not None
+    return {c.coordinate: c for row in found.rows for c in row.cells.values()}
+
+
+HEADER = '<row r="1"><c r="A1" t="inlineStr"><is><t>Header</t></is></c></row>'
+
+# One row of odd cells each: (cell XML in row 2, what it reads as).
+ODD_CELLS: dict[str, tuple[str, RawCell | None]] = {
+    "integer": ('<c r="A2"><v>87</v></c>', RawCell("A2", 87)),
+    "float": ('<c r="A2" t="n"><v>1.5</v></c>', RawCell("A2", 1.5)),
+    "exponent": ('<c r="A2"><v>1E3</v></c>', RawCell("A2", 1000.0)),
+    "shared string": ('<c r="A2" t="s"><v>0</v></c>', RawCell("A2", "Russia")),
+    "shared blank": ('<c r="A2" t="s"><v>1</v></c>', None),
+    "shared rich runs": ('<c r="A2" t="s"><v>2</v></c>', RawCell("A2", "Kharkiv region")),
+    "shared escape": ('<c r="A2" t="s"><v>3</v></c>', RawCell("A2", "line\rbreak")),
+    "shared escaped escape": (
+        '<c r="A2" t="s"><v>4</v></c>',
+        RawCell("A2", "kept \r as typed"),  # openpyxl drops x005F_ first, then we decode
+    ),
+    "shared phonetic left out": ('<c r="A2" t="s"><v>5</v></c>', RawCell("A2", "plain")),
+    "inline": ('<c r="A2" t="inlineStr"><is><t>Kyiv</t></is></c>', RawCell("A2", "Kyiv")),
+    "inline runs": (
+        '<c r="A2" t="inlineStr"><is><r><t>Kyiv </t></r><r><rPr/><t>city</t></r></is></c>',
+        RawCell("A2", "Kyiv city"),
+    ),
+    "inline empty": ('<c r="A2" t="inlineStr"></c>', None),
+    "inline spaces": ('<c r="A2" t="inlineStr"><is><t> \u00a0 </t></is></c>', None),
+    "inline escape": (
+        '<c r="A2" t="inlineStr"><is><t>a_x000A_b_x0009_c</t></is></c>',
+        RawCell("A2", "a\nb\tc"),
+    ),
+    "entities": (
+        '<c r="A2" t="inlineStr"><is><t>R&amp;D &lt;3 &#8364;5</t></is></c>',
+        RawCell("A2", "R&D <3 €5"),
+    ),
+    "boolean": ('<c r="A2" t="b"><v>1</v></c>', RawCell("A2", True)),
+    "error": (
+        '<c r="A2" t="e"><v>#N/A</v></c>',
+        RawCell("A2", None, "the cell holds the error #N/A"),
+    ),
+    "error formula": (
+        '<c r="A2" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+        RawCell("A2", None, "the cell holds the error #DIV/0!"),
+    ),
+    "formula saved": ('<c r="A2"><f>80+7</f><v>87</v></c>', RawCell("A2", 87)),
+    "formula never calculated": (
+        '<c r="A2"><f>80+7</f></c>',
+        RawCell("A2", None, sheetxml.NO_SAVED_VALUE),
+    ),
+    "formula empty value": (
+        '<c r="A2"><f>80+7</f><v></v></c>',
+        RawCell("A2", None, sheetxml.NO_SAVED_VALUE),
+    ),
+    "shared formula never calculated": (
+        '<c r="A2"><f t="shared" si="0"/></c>',
+        RawCell("A2", None, sheetxml.NO_SAVED_VALUE),
+    ),
+    "text formula saved": (
+        '<c r="A2" t="str"><f>"a"&amp;"b"</f><v>ab</v></c>',
+        RawCell("A2", "ab"),
+    ),
+    "text formula empty result": ('<c r="A2" t="str"><f>IF(1,"","x")</f><v></v></c>', None),
+    "date": ('<c r="A2" s="1"><v>45457</v></c>', RawCell("A2", dt.datetime(2024, 6, 14))),  # noqa: DTZ001
+    "custom date": ('<c r="A2" s="3"><v>45457</v></c>', RawCell("A2", dt.datetime(2024, 6, 14))),  # noqa: DTZ001
+    "date and time": (
+        '<c r="A2" s="7"><v>45457.75</v></c>',
+        RawCell("A2", dt.datetime(2024, 6, 14, 18, 0)),  # noqa: DTZ001
+    ),
+    "time": ('<c r="A2" s="6"><v>0.5</v></c>', RawCell("A2", dt.time(12, 0))),
+    "duration": ('<c r="A2" s="5"><v>1.25</v></c>', RawCell("A2", "1 day, 6:00:00")),
+    "date past the calendar": (
+        '<c r="A2" s="1"><v>99999999</v></c>',
+        RawCell("A2", None, "the cell holds the error #VALUE!"),
+    ),
+    "early 1900 date": ('<c r="A2" s="1"><v>31</v></c>', RawCell("A2", dt.datetime(1900, 1, 31))),  # noqa: DTZ001
+    "iso date cell": ('<c r="A2" t="d"><v>2024-06-14</v></c>', RawCell("A2", dt.date(2024, 6, 14))),
+    "iso datetime cell": (
+        '<c r="A2" t="d"><v>2024-06-14T09:30:00</v></c>',
+        RawCell("A2", dt.datetime(2024, 6, 14, 9, 30)),  # noqa: DTZ001
+    ),
+    "percent": ('<c r="A2" s="2"><v>0.87</v></c>', RawCell("A2", 87.0)),
+    "custom percent": ('<c r="A2" s="4"><v>0.125</v></c>', RawCell("A2", 12.5)),
+    "literal percent sign": ('<c r="A2" s="9"><v>3</v></c>', RawCell("A2", 300)),
+    "text format number": ('<c r="A2" s="8"><v>12</v></c>', RawCell("A2", 12)),
+    "percent boolean": ('<c r="A2" s="2" t="b"><v>1</v></c>', RawCell("A2", 100)),
+    "lower-case reference": ('<c r="a2"><v>5</v></c>', RawCell("A2", 5)),
+    "no reference": ("<c><v>5</v></c>", RawCell("A2", 5)),
+    "second value ignored": ('<c r="A2"><v>5</v><v>6</v></c>', RawCell("A2", 5)),
+}
+
+
+@pytest.mark.parametrize(("xml", "expected"), ODD_CELLS.values(), ids=ODD_CELLS.keys())
+def test_an_odd_cell_reads_as_openpyxl_reads_it(
+    tmp_path: Path, xml: str, expected: RawCell | None
+) -> None:
+    path = xlsx(tmp_path / "odd.xlsx", {"Data": data(HEADER + f'<row r="2">{xml}</row>')})
+    raw = same_as_openpyxl(path)
+    assert raw_cell(raw, "Data", "A2") == expected
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param(
+            '<row r="3"><c r="B3"><v>3</v></c><c r="A3"><v>4</v></c></row>'
+            '<row r="2"><c r="C2"><v>1</v></c></row>',
+            id="rows-and-cells-out-of-order",
+        ),
+        pytest.param(
+            '<row r="2"><c r="A2"><v>1</v></c><c r="A2"><v>2</v></c>'
+            '<c r="B2"><v>3</v></c><c r="B2" t="inlineStr"></c></row>',
+            id="a-later-copy-wins-even-blank",
+        ),
+        pytest.param(
+            "<row><c><v>1</v></c><c><v>2</v></c></row>"
+            '<row><c r="C3"><v>3</v></c><c><v>4</v></c></row>',
+            id="rows-and-cells-without-references",
+        ),
+        pytest.param('<row r="2.0"><c><v>1</v></c></row>', id="row-number-written-as-a-float"),
+        pytest.param(
+            '<row r="2" spans="1:3" ht="30" customHeight="1"/><row r="5" hidden="1">'
+            '<c r="C5"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>9</v></c></row>',
+            id="empty-hidden-and-far-rows",
+        ),
+    ],
+)
+def test_row_and_cell_order_as_openpyxl_gives_it(tmp_path: Path, rows: str) -> None:
+    path = xlsx(tmp_path / "order.xlsx", {"Data": data(HEADER + rows)})
+    same_as_openpyxl(path)
+
+
+MERGES = {
+    "vertical": (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>MoD</t></is></c><c r="B2"><v>1</v></c></row>'
+        '<row r="3"><c r="A3" t="inlineStr"><is><t>lost</t></is></c><c r="B3"><v>2</v></c></row>',
+        "A2:A4",
+        {"A2": "MoD", "A3": "MoD", "A4": "MoD"},
+    ),
+    "horizontal": (
+        '<row r="2"><c r="B2" t="inlineStr"><is><t>Sumy</t></is></c></row>',
+        "B2:D2",
+        {"B2": "Sumy", "C2": "Sumy", "D2": "Sumy"},
+    ),
+    "error": ('<row r="2"><c r="A2" t="e"><v>#REF!</v></c></row>', "A2:B3", {}),
+    "blank top-left": ('<row r="2"><c r="B2"><v>5</v></c></row>', "A2:B2", {}),
+    "formula never calculated": ('<row r="2"><c r="A2"><f>1+1</f></c></row>', "A2:A3", {}),
+}
+
+
+@pytest.mark.parametrize(("rows", "ref", "expected"), MERGES.values(), ids=MERGES.keys())
+def test_a_merged_range_gives_every_cell_its_value_as_openpyxl_does(
+    tmp_path: Path, rows: str, ref: str, expected: dict[str, str]
+) -> None:
+    after = f'<mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'
+    path = xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)})
+    found = cells(same_as_openpyxl(path))
+    for coordinate, value in expected.items():
+        assert found[coordinate] == RawCell(coordinate, value)
+
+
+def test_overlapping_merged_ranges_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
+    rows = (
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>'
+        '<row r="3"><c r="B3" t="e"><v>#N/A</v></c></row>'
+    )
+    after = '<mergeCells count="2"><mergeCell ref="A2:B2"/><mergeCell ref="B2:C3"/></mergeCells>'
+    same_as_openpyxl(xlsx(tmp_path / "overlap.xlsx", {"Data": data(HEADER + rows, after)}))
+
+
+def test_the_1904_calendar_moves_every_date(tmp_path: Path) -> None:
+    rows = HEADER + '<row r="2"><c r="A2" s="1"><v>43995</v></c></row>'
+    path = xlsx(
+        tmp_path / "mac.xlsx", {"Data": data(rows)}, workbook_pr='<workbookPr date1904="1"/>'
+    )
+    raw = same_as_openpyxl(path)
+    assert raw_cell(raw, "Data", "A2") == RawCell("A2", dt.datetime(2024, 6, 14))  # noqa: DTZ001
+    path = xlsx(
+        tmp_path / "pc.xlsx", {"Data": data(rows)}, workbook_pr='<workbookPr date1904="false"/>'
+    )
+    assert raw_cell(same_as_openpyxl(path), "Data", "A2") == RawCell("A2", dt.datetime(2020, 6, 13))  # noqa: DTZ001
+
+
+def test_sheets_in_workbook_order_hidden_ones_too(tmp_path: Path) -> None:
+    sheets = {name: data(HEADER) for name in ("Zeta", "Alpha", "Secret", "Very")}
+    path = xlsx(tmp_path / "order.xlsx", sheets, states={"Secret": "hidden", "Very": "veryHidden"})
+    assert [s.name for s in same_as_openpyxl(path).sheets] == ["Zeta", "Alpha", "Secret", "Very"]
+
+
+def test_a_workbook_without_shared_strings_or_styles(tmp_path: Path) -> None:
+    path = xlsx(
+        tmp_path / "bare.xlsx", {"Data": data(HEADER + '<row r="2"><c r="A2"><v>3</v></c></row>')}
+    )
+    left_out = ("xl/styles.xml", "xl/sharedStrings.xml")
+    with zipfile.ZipFile(path) as package:
+        kept = {
+            i.filename: package.read(i) for i in package.infolist() if i.filename not in left_out
+        }
+    types = kept["[Content_Types].xml"].decode()
+    for part in left_out:
+        types = re.sub(f'<Override PartName="/{part}"[^>]*/>', "", types)
+    kept["[Content_Types].xml"] = types.encode()
+    with zipfile.ZipFile(path, "w") as package:
+        for name, content in kept.items():
+            package.writestr(name, content)
+    assert raw_cell(same_as_openpyxl(path), "Data", "A2") == RawCell("A2", 3)
+
+
+@pytest.mark.no_oracle
+def test_strict_ooxml_reads_like_transitional(tmp_path: Path) -> None:
+    """Excel's "Strict Open XML" namespaces; openpyxl reads no cells from them."""
+    rows = HEADER + '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" s="1"><v>45457</v></c></row>'
+    strict = xlsx(
+        tmp_path / "strict.xlsx", {"Data": data(rows)}, namespace=STRICT, relations=STRICT_RELS
+    )
+    transitional = xlsx(tmp_path / "transitional.xlsx", {"Data": data(rows)})
+    assert cells(read_workbook(strict)) == cells(read_workbook(transitional))
+    assert cells(read_workbook(strict))["B2"] == RawCell("B2", dt.datetime(2024, 6, 14))  # noqa: DTZ001
+
+
+def test_the_seed_and_init_workbooks_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
+    same_as_openpyxl(SEED_WORKBOOK)
+    same_as_openpyxl(write_example(tmp_path / "example.xlsx"))
+
+
+def test_number_format_rules_are_openpyxls(tmp_path: Path) -> None:
+    assert openpyxl_numbers.BUILTIN_FORMATS == sheetxml.BUILTIN_FORMATS
+    codes = [
+        *openpyxl_numbers.BUILTIN_FORMATS.values(),
+        "d mmmm yyyy",
+        "[h]:mm:ss",
+        "[mm]:ss",
+        '"day" 0',
+        "[Red]0.00",
+        "[$-409]d-mmm-yy",
+        '0.0" m"',
+        "yyyy\\-mm",
+        "_d0",
+        "General;[Red]-General;d",
+    ]
+    for code in codes:
+        assert sheetxml.is_date_format(code) == openpyxl_numbers.is_date_format(code), code
+        assert sheetxml.is_duration_format(code) == openpyxl_numbers.is_timedelta_format(code), code
+
+
+# ---------------------------------------------------------------------------- guards
+
+
+def _with_doctype_in(path: Path, part: str, *, padding: int) -> None:
+    """Put a DOCTYPE declaring an entity after `padding` bytes of a comment at a part's head."""
+    with zipfile.ZipFile(path) as package:
+        items = [(info.filename, package.read(info)) for info in package.infolist()]
+    declaration = b'<!DOCTYPE x [<!ENTITY big "' + b"ha" * 50 + b'">]>'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, content in items:
+            if name == part:
+                content = b"<!--" + b" " * padding + b"-->" + declaration + content
+            package.writestr(name, content)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "xl/sharedStrings.xml",
+        "xl/worksheets/sheet1.xml",
+    ],
+)
+def test_a_doctype_after_the_first_4096_bytes_is_refused_by_the_parse(
+    tmp_path: Path, part: str
+) -> None:
+    path = xlsx(tmp_path / "late.xlsx", {"Data": data(HEADER)})
+    _with_doctype_in(path, part, padding=10_000)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: {part} declares XML entities, which Excel never writes; the workbook is "
+        "refused as unsafe"
+    )
+
+
+def test_a_doctype_in_utf16_is_refused_too(tmp_path: Path) -> None:
+    path = xlsx(tmp_path / "wide.xlsx", {"Data": data(HEADER)})
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as package:
+        items = [(info.filename, package.read(info)) for info in package.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, content in items:
+            if name == part:
+                text = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]>'
+                content = (text + content.decode()).encode("utf-16")
+                assert b"<!DOCTYPE" not in content  # a byte scan would not see it
+            package.writestr(name, content)
+    with pytest.raises(WorkbookUnreadable, match="declares XML entities"):
+        read_workbook(path)
+
+
+def test_a_read_past_the_time_bound_stops_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    monkeypatch.setattr(archive, "MAX_READ_SECONDS", -1)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: reading the workbook took more than -1 seconds, far longer than a workbook at "
+        "Excel's row limit takes; it is refused. Open it in Excel or LibreOffice, delete unused "
+        "rows and columns, and save it again"
+    )
+
+
+def test_more_cells_than_the_limit_are_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    kept = sum(len(row.cells) + 0 for sheet in read_workbook(path).sheets for row in sheet.rows)
+    kept += sum(1 for sheet in read_workbook(path).sheets for _ in sheet.headers)
+    monkeypatch.setattr(archive, "MAX_CELLS", kept)
+    assert read_workbook(path).sheet("Figures") is not None  # exactly at the limit: read
+    monkeypatch.setattr(archive, "MAX_CELLS", kept - 1)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value).startswith(f"{path}: the workbook holds more than ")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_merged_range_past_the_limit_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    after = '<mergeCells count="1"><mergeCell ref="A2:XFD1048576"/></mergeCells>'
+    path = xlsx(tmp_path / "huge.xlsx", {"Data": data(HEADER, after)})
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: the sheet 'Data' merges more than 1,048,576 cells (A2:XFD1048576); unmerge "
+        "them in Excel or LibreOffice and save it again"
+    )
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        pytest.param(data('<row r="1"><c r="A1" t="s"><v>99</v></c></row>'), id="no-such-string"),
+        pytest.param(data('<row r="1"><c r="A1" s="40"><v>1</v></c></row>'), id="no-such-style"),
+        pytest.param(data('<row r="1"><c r="1A"><v>1</v></c></row>'), id="bad-reference"),
+        pytest.param(data('<row r="1"><c r="A1"><v>eighty</v></c></row>'), id="bad-number"),
+        pytest.param(data('<row r="1"><c r="A1"><v>1</v></row>'), id="bad-xml"),
+    ],
+)
+def test_a_damaged_sheet_is_one_line(tmp_path: Path, sheet: str) -> None:
+    path = xlsx(tmp_path / "damaged.xlsx", {"Data": sheet})
+    with pytest.raises(WorkbookUnreadable) as caught:
+        read_workbook(path)
+    assert str(caught.value).startswith(f"{path}: the workbook cannot be read (")
+    assert str(caught.value).endswith("); open it in Excel or LibreOffice and save it again")
+    with pytest.raises(Exception):  # noqa: B017, PT011 - openpyxl refuses it too, its own way
+        read_with_openpyxl(path)
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_told_each_megabyte_and_the_end(tmp_path: Path) -> None:
+    rows = "".join(
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>row {i}</t></is></c></row>'
+        for i in range(2, 60_000)
+    )
+    path = xlsx(tmp_path / "big.xlsx", {"Data": data(HEADER + rows)})
+    calls: list[tuple[int, int]] = []
+    read_workbook(path, lambda done, total: calls.append((done, total)))
+    assert len(calls) >= 3
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert calls[-1][0] == calls[-1][1] > 3_000_000
+
+
+def test_terminal_progress_shows_on_a_terminal_after_its_delay_only() -> None:
+    terminal = _Terminal()
+    shown = TerminalProgress(Path("desk.xlsx"), terminal, after=0)
+    shown(50, 100)
+    shown(60, 100)
+    assert terminal.getvalue() == "\rReading desk.xlsx: 50%\rReading desk.xlsx: 60%"
+    shown(100, 100)
+    assert terminal.getvalue().endswith("\r" + " " * 23 + "\r")
+
+    waiting = _Terminal()
+    TerminalProgress(Path("desk.xlsx"), waiting, after=60)(50, 100)
+    piped = io.StringIO()
+    TerminalProgress(Path("desk.xlsx"), piped, after=0)(50, 100)
+    assert waiting.getvalue() == piped.getvalue() == ""
+
+
+@needs_office
+@pytest.mark.office
+def test_a_workbook_saved_by_libreoffice_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
+    """LibreOffice writes shared strings, its own styles and number formats, and spans."""
+    from tests.test_office import soffice_convert
+
+    source = write_example(tmp_path / "desk.xlsx")
+    saved = soffice_convert(
+        source, "xlsx:Calc MS Excel 2007 XML", tmp_path / "saved", tmp_path / "profile"
+    )
+    with zipfile.ZipFile(saved) as package:
+        assert "xl/sharedStrings.xml" in package.namelist()
+    raw = same_as_openpyxl(saved)
+    figures = raw.sheet("Figures")
+    assert figures is not None
+    assert figures.rows == same_as_openpyxl(source).sheet("Figures").rows  # type: ignore[union-attr]
