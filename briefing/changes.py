@@ -18,7 +18,9 @@ def compare_dossiers(old: Dossier, new: Dossier, day: dt.date) -> Changes:
     Only what the memo may print is compared: the analyst's own columns are not.
     """
     found: list[RecordChange] = []
-    for spec in new.schema.record_sheets:
+    # Sources last: a reader wants what changed in the records before where they came from.
+    sheets = sorted(new.schema.record_sheets, key=lambda spec: spec.timing is Timing.CITED)
+    for spec in sheets:
         before = _by_key(spec, old.records.get(spec.name, ()), day)
         after = _by_key(spec, new.records.get(spec.name, ()), day)
         for key, record in after.items():

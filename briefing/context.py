@@ -14,6 +14,7 @@ from typing import Any
 from briefing.model import Changes, DocumentProperties, Dossier, Edition, Trend
 from briefing.schema import (
     CREDIBILITY,
+    HANDLING,
     LIKELIHOOD,
     PARTY,
     RELIABILITY,
@@ -26,9 +27,13 @@ from briefing.schema import (
     SourceRow,
     TimelineRow,
 )
-from briefing.text import format_date, format_number
+from briefing.text import PartialDate, format_date, format_number, typeset
 
 Context = dict[str, Any]
+# The annexes in the order they follow the main body; letters go to those with content.
+ANNEXES = ("demands", "reactions", "figures", "timeline", "sources", "caveats")
+ANNEX_LETTERS = "ABCDEFGHIJ"
+MAX_LEADING_FIGURES = 4
 CHANGE_VERBS = {
     "new": "added",
     "removed": "removed",
@@ -72,8 +77,21 @@ class MemoContext:
     author: str
     handling: str
     bluf: str
+    # The memo block's reference, the footer's sharing rule, and the Outlook section's items.
+    reference: str
+    handling_rule: str
+    outlook: list[str]
     judgments: list[dict[str, str]]
-    demand_tables: list[dict[str, Any]]
+    # The main body in brief: demands by category (face to face where two parties meet),
+    # reactions one line each, the leading figures.
+    demand_categories: list[dict[str, Any]]
+    reactions_in_brief: list[dict[str, str]]
+    leading_figures: list[dict[str, str]]
+    # The main body's sections present, numbered: {"bluf": "1", "judgments": "2", ...}; the
+    # annexes present, lettered: {"demands": "A", ...}. Headings a reader can point to.
+    sections: dict[str, str]
+    annexes: dict[str, str]
+    demands: list[dict[str, str]]
     reaction_groups: list[dict[str, Any]]
     figures: list[dict[str, str]]
     totals: list[dict[str, str]]
@@ -92,7 +110,8 @@ class MemoContext:
     charts: list[dict[str, Any]]
 
     def as_dict(self) -> Context:
-        return {name: getattr(self, name) for name in CONTEXT_NAMES}
+        """The context for a template, its prose typeset: curly quotes, no straight marks."""
+        return {name: _typeset(name, getattr(self, name)) for name in CONTEXT_NAMES}
 
 
 # The names a template may use; `briefing template check` flags any other.
@@ -107,7 +126,34 @@ def build_context(
     record_sources = dossier.sources_behind()
     figures = dossier.rows(FigureRow)
     judgments = dossier.rows(JudgmentRow)
-    return MemoContext(
+    demands = sorted(dossier.rows(DemandRow), key=lambda d: PARTY.codes.index(d.party))
+    reactions = dossier.rows(ReactionRow)
+    timeline = sorted(dossier.rows(TimelineRow), key=lambda e: e.date)
+    sources = dossier.rows(SourceRow)
+    caveats = _caveats(dossier, record_sources)
+    present = {
+        "demands": demands,
+        "reactions": reactions,
+        "figures": figures,
+        "timeline": timeline,
+        "sources": sources,
+        "caveats": caveats,
+    }
+    # Every section and annex has a key, empty where it is left out: `{% if annexes.x %}`.
+    letters = iter(ANNEX_LETTERS)
+    annexes = {name: next(letters) if present[name] else "" for name in ANNEXES}
+    leading = _leading_figures(figures, trends)
+    in_body = {
+        "bluf": True,
+        "judgments": judgments,
+        "changes": changes is not None,
+        "diplomacy": demands or reactions,
+        "battlefield": leading or trends,
+        "outlook": briefing.outlook.strip(),
+    }
+    numbers = iter(range(1, len(in_body) + 1))
+    sections = {name: str(next(numbers)) if in_body[name] else "" for name in in_body}
+    context = MemoContext(
         title=briefing.title,
         subject=briefing.subject,
         date=format_date(briefing.date),
@@ -115,17 +161,25 @@ def build_context(
         author=briefing.author,
         handling=briefing.handling,
         bluf=briefing.bluf,
+        reference=briefing.reference or _reference(dossier),
+        handling_rule=HANDLING.words_for(briefing.handling),
+        outlook=[line.strip() for line in briefing.outlook.splitlines() if line.strip()],
         judgments=[_judgment(j, record_sources, dossier.revisions) for j in judgments],
-        demand_tables=_demand_tables(dossier.rows(DemandRow)),
-        reaction_groups=_reaction_groups(dossier.rows(ReactionRow)),
+        demand_categories=_demand_categories(demands),
+        reactions_in_brief=[_reaction_in_brief(r) for r in reactions],
+        leading_figures=leading,
+        sections=sections,
+        annexes=annexes,
+        demands=[_demand(d) for d in demands],
+        reaction_groups=_reaction_groups(reactions),
         figures=[_figure(f) for f in figures],
         totals=_totals(figures),
         timeline=[
             {"date": format_date(e.date), "event": e.event, "citation": cite(e.source)}
-            for e in sorted(dossier.rows(TimelineRow), key=lambda e: e.date)
+            for e in timeline
         ],
-        sources=[_source(s) for s in dossier.rows(SourceRow)],
-        caveats=_caveats(dossier, record_sources),
+        sources=[_source(s) for s in sources],
+        caveats=caveats,
         records={
             spec.key: [_printed(spec, record) for record in dossier.records.get(spec.name, ())]
             for spec in dossier.schema.record_sheets
@@ -135,6 +189,7 @@ def build_context(
         changes=_changes(changes) if changes is not None else {},
         charts=[_chart(trend) for trend in trends],
     )
+    return context
 
 
 def document_properties(dossier: Dossier, now: dt.datetime) -> DocumentProperties:
@@ -188,22 +243,103 @@ def _judgment(
     }
 
 
-def _demand_tables(demands: Sequence[DemandRow]) -> list[dict[str, Any]]:
-    """Demands side by side, two parties to a table, in the vocabulary's order of parties."""
-    by_party: dict[str, list[dict[str, str]]] = {}
-    for demand in sorted(demands, key=lambda d: PARTY.codes.index(d.party)):
-        by_party.setdefault(demand.party, []).append(
-            {"demand": demand.demand, "detail": demand.detail, "citation": cite(demand.source)}
+# Values printed as they are: addresses, codes, markers and chart data.
+VERBATIM = frozenset(
+    {"url", "id", "citation", "marker", "handling", "days", "values", "first_day", "last_day"}
+)
+# Values a template prints inside double quotation marks.
+QUOTED = frozenset({"quote", "excerpt"})
+
+
+def _typeset(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return value if key in VERBATIM else typeset(value, inside_quote=key in QUOTED)
+    if isinstance(value, dict):
+        return {k: _typeset(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typeset(key, item) for item in value]
+    return value
+
+
+def _reference(dossier: Dossier) -> str:
+    """The workbook's name and the edition's date: "desk / 2024-06-14"."""
+    day = dossier.edition.date if dossier.edition else dossier.briefing.date
+    return f"{dossier.path.stem} / {day.isoformat()}"
+
+
+def _demand(demand: DemandRow) -> dict[str, str]:
+    return {
+        "id": demand.id,
+        "party": demand.party,
+        "category": _category(demand.category),
+        "demand": demand.demand,
+        "detail": demand.detail,
+        "stated": format_date(demand.stated),
+        "quote": demand.quote,
+        "citation": cite(demand.source),
+    }
+
+
+def _category(name: str) -> str:
+    name = " ".join(name.split())
+    return name[:1].upper() + name[1:] if name else "Other"
+
+
+def _demand_categories(demands: Sequence[DemandRow]) -> list[dict[str, Any]]:
+    """Demands by category, in order of first appearance, then by party.
+
+    Where exactly two parties have demands in a category, the memo sets them face to face;
+    no row pairs one party's demand with another's, since they need not answer each other.
+    """
+    by_category: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for demand in demands:
+        parties = by_category.setdefault(_category(demand.category), {})
+        parties.setdefault(demand.party, []).append(
+            {"id": demand.id, "demand": demand.demand, "citation": cite(demand.source)}
         )
-    parties = list(by_party)
-    blank = {"demand": "", "detail": "", "citation": ""}
-    tables = []
-    for left, right in itertools.zip_longest(parties[::2], parties[1::2], fillvalue=""):
-        pairs = itertools.zip_longest(by_party[left], by_party.get(right, []), fillvalue=blank)
-        tables.append(
-            {"left": left, "right": right, "rows": [{"left": a, "right": b} for a, b in pairs]}
-        )
-    return tables
+    ordered = sorted(by_category.items(), key=lambda item: item[0] == "Other")
+    return [
+        {
+            "category": category,
+            "face_to_face": len(parties) == 2,
+            "parties": [
+                {
+                    "party": party,
+                    "demands": rows,
+                    "citation": "".join(dict.fromkeys(row["citation"] for row in rows)),
+                }
+                for party, rows in parties.items()
+            ],
+        }
+        for category, parties in ordered
+    ]
+
+
+def _reaction_in_brief(reaction: ReactionRow) -> dict[str, str]:
+    # One line each: the body the actor speaks for, unless the actor is that body.
+    who = reaction.affiliation if reaction.affiliation not in reaction.actor else ""
+    return {
+        "id": reaction.id,
+        "actor": reaction.actor,
+        "who": who,
+        "stance": STANCE.words_for(reaction.stance),
+        "summary": reaction.summary,
+        "excerpt": reaction.excerpt or reaction.quote,
+        "citation": cite(reaction.source),
+    }
+
+
+def _leading_figures(figures: Sequence[FigureRow], trends: Sequence[Trend]) -> list[dict[str, str]]:
+    """The edition's latest figure of each claimant's metric, charted metrics first: at most 4."""
+    latest: dict[tuple[str, str, str], FigureRow] = {}
+    for figure in figures:
+        key = (figure.claimed_by, figure.metric, figure.unit)
+        held = latest.get(key)
+        if held is None or (figure.date or PartialDate(1)) >= (held.date or PartialDate(1)):
+            latest[key] = figure
+    charted = [(t.claimed_by, t.metric, t.unit) for t in trends]
+    keys = sorted(latest, key=lambda k: charted.index(k) if k in charted else len(charted))
+    return [_figure(latest[key]) for key in keys[:MAX_LEADING_FIGURES]]
 
 
 def _reaction_groups(reactions: Sequence[ReactionRow]) -> list[dict[str, Any]]:
@@ -221,8 +357,11 @@ def _reaction_groups(reactions: Sequence[ReactionRow]) -> list[dict[str, Any]]:
                 "who": who,
                 "statements": [
                     {
+                        "id": r.id,
+                        "date": format_date(r.date),
                         "stance": STANCE.words_for(r.stance),
                         "summary": r.summary,
+                        "excerpt": r.excerpt or r.quote,
                         "quote": r.quote,
                         "citation": cite(r.source),
                     }
@@ -332,14 +471,20 @@ def _changes(changes: Changes) -> dict[str, Any]:
         ]
         detail = "; ".join(f"{f['header']} {f['old']} → {f['new']}" for f in fields)
         verb = CHANGE_VERBS[change.kind]
+        if change.kind == "changed":
+            line = f"{what} changed: {detail}"
+        elif change.kind == "withdrawn":
+            # The one field that changed is the end date: say it in words.
+            line = f"{what} withdrawn on {fields[-1]['new']}: {change.label}" if fields else ""
+        else:
+            line = f"{what} {verb}: {change.label}" + (f" ({detail})" if detail else "")
         records.append(
             {
                 "kind": change.kind,
                 "what": what,
                 "label": change.label,
                 "fields": fields,
-                "line": f"{what} {verb}: {detail if change.kind == 'changed' else change.label}"
-                + (f" ({detail})" if detail and change.kind != "changed" else ""),
+                "line": line or f"{what} {verb}: {change.label}",
             }
         )
     return {"since": format_date(changes.since), "summary": changes.summary, "records": records}

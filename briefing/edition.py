@@ -148,7 +148,8 @@ def select_trends(dossier: Dossier, edition: Edition) -> list[Trend]:
     metric twice on a day, the row entered last stands. A metric reported on one day only has
     no trend. The leading metrics are those reported on the most days, then the largest.
     """
-    first = edition.date - dt.timedelta(days=TREND_DAYS - 1)
+    # The 30 days up to the edition's day (fewer at the calendar's start, year 1).
+    first = edition.date - dt.timedelta(days=min(TREND_DAYS - 1, edition.date.toordinal() - 1))
     series: dict[tuple[str, str, str], dict[dt.date, FigureRow]] = {}
     for figure in dossier.rows(FigureRow):
         when = figure.date

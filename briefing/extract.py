@@ -328,7 +328,7 @@ def candidate_records(found: Article, source_id: str, taken: set[str], file: str
                 "Reliability": "F",
                 "Credibility": "6",
                 "AI-generated": "yes" if found.ai_generated else "",
-                "Notes": "Added by briefing extract; grade it before relying on it.",
+                "Grading note": "Added by briefing extract; grade it before relying on it.",
             }
         ]
     }

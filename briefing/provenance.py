@@ -90,6 +90,7 @@ def verify_provenance(dossier: Dossier) -> list[Problem]:
         if not spec.has_quotes:
             continue
         numbers = [(attr, c) for attr, c in spec.fields if c.kind is Kind.NUMBER]
+        parts = [(attr, c) for attr, c in spec.fields if c.part_of]
         for record in dossier.records.get(spec.name, ()):
             text = texts.get(record.source)
             if text is not None and not quote_found(record.quote, text.normalized):
@@ -101,6 +102,19 @@ def verify_provenance(dossier: Dossier) -> list[Problem]:
                         f'quote not found in source {record.source}; closest passage: "{passage}"',
                     )
                 )
+            for attr, column in parts:
+                excerpt = getattr(record, attr)
+                whole = getattr(record, column.part_of)
+                if excerpt and not quote_found(excerpt, normalize(whole)):
+                    problems.append(
+                        Problem(
+                            spec.name,
+                            record.coordinates[attr],
+                            f"the {column.header.lower()} is not part of the "
+                            f"{dict(spec.fields)[column.part_of].header.lower()} "
+                            f"({record.coordinates[column.part_of]}); copy its words from there",
+                        )
+                    )
             for attr, column in numbers:
                 value = getattr(record, attr)
                 if not value_in_quote(value, record.quote):

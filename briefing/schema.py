@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from briefing.text import Number, PartialDate, format_date, format_number, shorten
+from briefing.text import Number, PartialDate, format_date, format_number, shorten_words
 
 __all__ = ["Number"]  # re-exported: record fields are typed with it
 
@@ -144,11 +144,21 @@ CONFIDENCE = Vocabulary(
 HANDLING = Vocabulary(
     "handling label (TLP 2.0)",
     (
-        Choice("TLP:CLEAR", "may be shared freely"),
-        Choice("TLP:GREEN", "may be shared within the community"),
-        Choice("TLP:AMBER", "limited to the recipients' organisations"),
-        Choice("TLP:AMBER+STRICT", "limited to the recipients' organisation only"),
-        Choice("TLP:RED", "for the named recipients only"),
+        # TLP 2.0's own one-line rules, as the memo's footer prints them.
+        Choice("TLP:CLEAR", "Disclosure is not limited."),
+        Choice(
+            "TLP:GREEN", "Limited disclosure: recipients may share this within their community."
+        ),
+        Choice(
+            "TLP:AMBER",
+            "Limited disclosure: recipients may share this on a need-to-know basis within their "
+            "organisation and its clients.",
+        ),
+        Choice(
+            "TLP:AMBER+STRICT",
+            "Limited disclosure: recipients may share this within their organisation only.",
+        ),
+        Choice("TLP:RED", "For the eyes and ears of the individual recipients only."),
     ),
 )
 
@@ -185,6 +195,10 @@ class Column:
     since: str = ""
     # The analyst's own working notes, never printed in the memo.
     private: bool = False
+    # Headers the column had before, still read: a workbook made then keeps working.
+    aliases: tuple[str, ...] = ()
+    # The attribute of another column whose text this one must be a part of (an excerpt).
+    part_of: str = ""
 
     def printed(self, value: Any) -> str:
         """A value of this column as the memo prints it: "1,234", "14 June 2024", "D1, R2"."""
@@ -216,6 +230,8 @@ def column(
     width: int = 16,
     since: str = "",
     private: bool = False,
+    aliases: tuple[str, ...] = (),
+    part_of: str = "",
 ) -> Any:
     """A dataclass field that declares the column it is read from."""
     spec = Column(
@@ -229,6 +245,8 @@ def column(
         width,
         since=since,
         private=private,
+        aliases=aliases,
+        part_of=part_of,
     )
     return field(metadata={"column": spec})
 
@@ -240,6 +258,8 @@ def coordinates_field() -> Any:
 
 # The version that gave every record its time.
 DATED_RECORDS = "0.2.0"
+# The version whose memo briefs in two pages and proves in annexes.
+MEMO_ANNEXES = "0.2.0"
 # The column that marks a row as an unreviewed candidate, and its value.
 REVIEW_HEADER = "Review"
 UNREVIEWED = "unreviewed"
@@ -303,6 +323,18 @@ class BriefingFields:
         Kind.TEXT,
         "Addresses the memo is emailed to, separated by commas.",
         "desk-editor@example.org",
+    )
+    outlook: str = column(
+        "Outlook",
+        Kind.TEXT,
+        "What to watch next, one item a line; the memo's Outlook section.",
+        "Whether Kyiv's partners sign the Swiss summit's communiqué.",
+    )
+    reference: str = column(
+        "Reference",
+        Kind.TEXT,
+        "The memo's reference; empty: the workbook's name and the edition's date.",
+        "RU-UA/2024/061",
     )
     coordinates: dict[str, str] = coordinates_field()
 
@@ -368,7 +400,12 @@ class SourceRow:
         width=13,
     )
     notes: str = column(
-        "Notes", Kind.TEXT, "Why the source is graded as it is.", "No named author.", width=40
+        "Grading note",
+        Kind.TEXT,
+        "Why the source is graded as it is; printed with the grade in the sources annex.",
+        "No named author.",
+        width=40,
+        aliases=("Notes",),
     )
     coordinates: dict[str, str] = coordinates_field()
 
@@ -508,6 +545,16 @@ class ReactionRow:
         "Not a peace plan.",
         required=True,
         width=40,
+    )
+    excerpt: str = column(
+        "Excerpt",
+        Kind.TEXT,
+        "A few of their words to print, taken from the Quote; '...' may stand for words left "
+        "out. Empty: the memo prints the whole quote.",
+        "not a peace plan",
+        width=30,
+        since=MEMO_ANNEXES,
+        part_of="quote",
     )
     source: str = source_column()
     quote: str = quote_column()
@@ -708,7 +755,7 @@ class SheetSpec:
             and not column.private
             and attr != "quote"
         ]
-        return shorten(", ".join(part for part in parts if part), limit)
+        return shorten_words(", ".join(part for part in parts if part), limit)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -722,6 +769,15 @@ class SheetSpec:
             for f in dataclasses.fields(self.record)
             if "column" in f.metadata
         )
+
+    @property
+    def header_keys(self) -> dict[str, str]:
+        """Every header a column is read under (its own, then old ones), normalized -> its own."""
+        keys = {normalize_header(c.header): normalize_header(c.header) for c in self.columns}
+        for column in self.columns:
+            for alias in column.aliases:
+                keys.setdefault(normalize_header(alias), normalize_header(column.header))
+        return keys
 
     @property
     def key(self) -> str:

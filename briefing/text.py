@@ -150,6 +150,15 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shorten_words(text: str, limit: int) -> str:
+    """The text cut to at most `limit` characters at a space, an ellipsis marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
+
+
 def listed(items: list[str], limit: int) -> str:
     """The first `limit` items separated by commas, an ellipsis standing for the rest."""
     return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
@@ -194,3 +203,42 @@ def read_text_file(
         raise UnreadableText(f"{what} is not UTF-8 text; save it as UTF-8 text") from err
     except OSError as err:
         raise UnreadableText(f"{what} cannot be read ({err.strerror})") from err
+
+
+# Marks that open a quotation when a quote mark follows them (or at the start of the text).
+OPENING_CONTEXT = set(" \t\n([{\u2014\u2013-/\u201c\u2018")
+
+
+def typeset(text: str, *, inside_quote: bool = False) -> str:
+    """Text with typographic quotes and apostrophes: no straight quote mark is left.
+
+    Quotation marks alternate: at the top level a quotation takes double marks and one inside
+    it single marks; text printed inside double marks (`inside_quote`) takes single marks for
+    its own quotations, whichever marks it typed. An apostrophe between letters ("Putin's") or
+    after a plural ("allies'") becomes ’.
+    """
+    outer_open, outer_close = ("\u2018", "\u2019") if inside_quote else ("\u201c", "\u201d")
+    inner_open, inner_close = "\u2018", "\u2019"  # a quotation the text gives in single marks
+    if inside_quote:
+        text = text.replace("\u201c", '"').replace("\u201d", '"')
+    out = []
+    single_open = False  # a quotation in single marks has opened and not closed
+    for index, mark in enumerate(text):
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index + 1 < len(text) else " "
+        opening = before in OPENING_CONTEXT
+        if mark == '"':
+            out.append(outer_open if opening else outer_close)
+        elif mark != "'":
+            out.append(mark)
+        elif before.isalnum() and after.isalnum():
+            out.append("\u2019")  # an apostrophe inside a word: Putin's
+        elif opening and not after.isspace():
+            out.append(inner_open)
+            single_open = True
+        elif single_open:
+            out.append(inner_close)
+            single_open = False
+        else:
+            out.append("\u2019")  # an apostrophe after a plural: the allies'
+    return "".join(out)

@@ -78,8 +78,10 @@ def locate_header(sheet: RawSheet, spec: SheetSpec) -> RawSheet:
     A title or a note typed above the header is passed over rather than taken for it. A
     Briefing sheet whose Field/Value header was deleted is read from its first row.
     """
-    wanted = FIELD_HEADER if spec.layout is Layout.FIELDS else [c.header for c in spec.columns]
-    known = {normalize_header(header) for header in wanted}
+    if spec.layout is Layout.FIELDS:
+        known = {normalize_header(header) for header in FIELD_HEADER}
+    else:
+        known = set(spec.header_keys)
     candidates = [(sheet.header_row, sheet.headers)] + [
         (row.number, tuple((letter, str(cell.value)) for letter, cell in row.cells.items()))
         for row in sheet.rows[:HEADER_SEARCH_ROWS]
@@ -158,14 +160,16 @@ class _Validation:
         return self._read_records(locate_header(sheet, spec), spec)
 
     def _map_headers(
-        self, sheet: RawSheet, wanted: Iterable[str], *, warn_unknown: bool
+        self, sheet: RawSheet, known: Mapping[str, str], *, warn_unknown: bool
     ) -> dict[str, str]:
-        """Normalized header -> column letter; duplicated and unknown headers are reported."""
+        """Normalized header -> column letter; duplicated and unknown headers are reported.
+
+        `known` maps each header a column may have (old ones too) to the column's own.
+        """
         name = sheet.name
-        known = {normalize_header(header) for header in wanted}
         letters: dict[str, str] = {}
         for letter, text in sheet.headers:
-            key = normalize_header(text)
+            key = known.get(normalize_header(text), normalize_header(text))
             if not key:
                 continue
             if key in letters:
@@ -177,7 +181,7 @@ class _Validation:
                 )
                 continue
             letters[key] = letter
-            if warn_unknown and key not in known:
+            if warn_unknown and key not in known.values():
                 self.warn(
                     name,
                     f"{letter}{sheet.header_row}",
@@ -187,7 +191,7 @@ class _Validation:
 
     def _read_records(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
         columns = spec.fields
-        letters = self._map_headers(sheet, (c.header for _, c in columns), warn_unknown=True)
+        letters = self._map_headers(sheet, spec.header_keys, warn_unknown=True)
         absent = [c for _, c in columns if normalize_header(c.header) not in letters]
         for column in absent:
             if column.since:
@@ -243,10 +247,12 @@ class _Validation:
 
     def _read_fields(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
         field_key, value_key = (normalize_header(h) for h in FIELD_HEADER[:2])
-        letters = self._map_headers(sheet, FIELD_HEADER, warn_unknown=False)
+        field_keys = {normalize_header(header): normalize_header(header) for header in FIELD_HEADER}
+        letters = self._map_headers(sheet, field_keys, warn_unknown=False)
         name_letter = letters.get(field_key, "A")
         value_letter = letters.get(value_key, "B")
-        by_field = {normalize_header(column.header): (attr, column) for attr, column in spec.fields}
+        by_header = {normalize_header(c.header): (attr, c) for attr, c in spec.fields}
+        by_field = {key: by_header[own] for key, own in spec.header_keys.items()}
         found: dict[str, RawCell | None] = {}
         coordinates: dict[str, str] = {}
         for row in sheet.rows:

@@ -98,14 +98,14 @@ def test_build_since_says_what_changed_in_the_memo_and_the_email(
     result = runner.invoke(app, ["build", str(new), "-o", str(out), "--since", str(old), "--email"])
     assert result.exit_code == 0, result.output
     lines = memo_text(out).splitlines()
-    start = lines.index("What changed since 13 June 2024")
+    start = lines.index("3. What changed since 13 June 2024")
     assert lines[start + 1 : start + 8] == [
         "1 new figure, 1 new timeline event, 1 reaction removed, 1 figure changed, 1 demand "
         "withdrawn, 1 judgment revised.",
-        "Demand D1 withdrawn: Demand D1 (Withdrawn (empty) → 14 June 2024)",
+        "Demand D1 withdrawn on 14 June 2024: Demand D1",
         "Reaction R2 removed: Official R2, Rejected it.",
         "Figure F1 changed: Value 11 → 99; Quote It shot down 11 drones. → It shot down 99 drones.",
-        "Figure F6 added: Ukraine's air force, drones shot down, 16",
+        "Figure F6 added: Ukraine’s air force, drones shot down, 16",
         "Judgment J3 revised: Judgment J3 (As of 2 June 2024 → 14 June 2024; Likelihood likely "
         "→ very likely)",
         "Timeline event added: 14 June 2024, Talks.",

@@ -38,6 +38,8 @@ def briefing() -> BriefingFields:
         handling="TLP:AMBER",
         bluf="B",
         email_to="",
+        outlook="",
+        reference="",
     )
 
 
@@ -75,12 +77,14 @@ def figure(id: str, claimed_by: str, metric: str, value: float, **kw: Any) -> Fi
     return FigureRow(id=id, claimed_by=claimed_by, metric=metric, value=value, **fields)
 
 
-def demand(id: str, party: str, text: str, detail: str = "", src: str = "S1") -> DemandRow:
+def demand(
+    id: str, party: str, text: str, detail: str = "", src: str = "S1", category: str = ""
+) -> DemandRow:
     return DemandRow(
         id=id,
         party=party,
         demand=text,
-        category="",
+        category=category,
         detail=detail,
         stated=None,
         withdrawn=None,
@@ -100,6 +104,7 @@ def reaction(id: str, actor: str, summary: str, src: str = "S1") -> ReactionRow:
         affiliation="Ukraine",
         stance="opposes",
         summary=summary,
+        excerpt="",
         source=src,
         quote="q",
         note="",
@@ -144,29 +149,48 @@ def test_context_has_exactly_the_declared_names() -> None:
 
 def test_empty_sections_are_empty_lists() -> None:
     context = build_context(dossier()).as_dict()
-    for name in ("judgments", "demand_tables", "reaction_groups", "figures", "timeline"):
+    for name in ("judgments", "demand_categories", "demands", "reaction_groups", "figures"):
         assert context[name] == []
+    assert context["annexes"]["demands"] == ""
+    assert context["sections"] == {
+        "bluf": "1",
+        "judgments": "",
+        "changes": "",
+        "diplomacy": "",
+        "battlefield": "",
+        "outlook": "",
+    }
 
 
-def test_demands_side_by_side_in_party_order() -> None:
+def test_demands_face_to_face_only_where_two_parties_meet_in_a_category() -> None:
     context = build_context(
         dossier(
-            sources=(source("S1"),),
+            sources=(source("S1"), source("S2")),
             demands=(
-                demand("D1", "Ukraine", "Russian withdrawal"),
-                demand("D2", "Russia", "No NATO", detail="now"),
-                demand("D3", "Russia", "Crimea"),
+                demand("D1", "Ukraine", "Russian withdrawal", category="territory"),
+                demand("D2", "Russia", "No NATO", detail="now", category="security"),
+                demand("D3", "Russia", "Crimea", category="territory", src="S2"),
                 demand("D4", "NATO", "Stop"),
             ),
         )
     )
-    tables = context.demand_tables
-    assert [(t["left"], t["right"]) for t in tables] == [("Russia", "Ukraine"), ("NATO", "")]
-    first = tables[0]["rows"]
-    assert first[0]["left"] == {"demand": "No NATO", "detail": "now", "citation": "[S1]"}
-    assert first[0]["right"]["demand"] == "Russian withdrawal"
-    assert first[1]["left"]["demand"] == "Crimea"
-    assert first[1]["right"] == {"demand": "", "detail": "", "citation": ""}
+    categories = context.demand_categories
+    # Parties in the vocabulary's order; categories as they first appear; no category last.
+    assert [(c["category"], c["face_to_face"]) for c in categories] == [
+        ("Security", False),
+        ("Territory", True),
+        ("Other", False),
+    ]
+    territory = categories[1]["parties"]
+    assert [(p["party"], p["citation"]) for p in territory] == [
+        ("Russia", "[S2]"),
+        ("Ukraine", "[S1]"),
+    ]
+    assert territory[0]["demands"] == [{"id": "D3", "demand": "Crimea", "citation": "[S2]"}]
+    annex = context.demands
+    assert [d["id"] for d in annex] == ["D2", "D3", "D1", "D4"]
+    assert annex[0]["detail"] == "now"
+    assert context.annexes["demands"] == "A"
 
 
 def test_reactions_grouped_by_actor_in_first_seen_order() -> None:

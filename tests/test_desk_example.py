@@ -113,12 +113,14 @@ def test_the_brief_of_14_june_says_what_changed_since_13_june(
     (heading,) = [line for line in lines if line.endswith("What changed since 13 June 2024")]
     counts = lines[lines.index(heading) + 1]
     assert counts == (
-        "15 new sources, 5 new demands, 6 new reactions, 4 new figures, 1 new judgment, "
-        "4 new timeline events, 1 reaction removed, 1 reaction changed, 1 figure changed, "
+        "5 new demands, 6 new reactions, 4 new figures, 1 new judgment, 4 new timeline events, "
+        "15 new sources, 1 reaction removed, 1 reaction changed, 1 figure changed, "
         "1 demand withdrawn, 1 judgment revised."
     )
     assert "Figure F5 changed: Value 13 → 9" in lines
-    assert any(line.startswith("Demand D11 withdrawn: MADE-UP EXAMPLE") for line in lines)
+    assert any(
+        line.startswith("Demand D11 withdrawn on 14 June 2024: MADE-UP EXAMPLE") for line in lines
+    )
     assert any(line.startswith("Judgment J1 revised:") for line in lines)
     revised = "Revised on 14 June 2024; it was likely, moderate confidence, as of 10 June 2024."
     assert revised in text

@@ -50,7 +50,7 @@ def test_default_output_is_the_inputs_name_in_the_current_folder() -> None:
 def test_check_reports_errors_and_warnings_without_raising(example_workbook: Path) -> None:
     set_cells(
         example_workbook,
-        {cell("Figures", "Value", 2): "many", cell("Sources", "Notes", 2): "a note"},
+        {cell("Figures", "Value", 2): "many", cell("Sources", "Grading note", 2): "a note"},
     )
     report = check_workbook(example_workbook)
     assert (report.errors, report.path) == (1, example_workbook)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from briefing.pipeline import build_memo, example_records, load_dossier
 from briefing.schema import FigureRow
-from briefing.text import UNSAFE_CHARACTERS
+from briefing.text import UNSAFE_CHARACTERS, typeset
 from briefing.workbook import workbook_bytes
 from tests.conftest import field_cell, field_row, memo_text
 
@@ -35,9 +35,10 @@ def excel_escaped(text: str) -> str:
 
 
 def what_the_memo_shows(text: str) -> str:
-    """The documented rule: unholdable characters removed, outer spaces trimmed, one newline."""
+    """The documented rule: unholdable characters removed, outer spaces trimmed, one newline,
+    quote marks and apostrophes typographic."""
     cleaned = UNSAFE_CHARACTERS.sub("", text)
-    return cleaned.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return typeset(cleaned.replace("\r\n", "\n").replace("\r", "\n").strip())
 
 
 @PROPERTY_SETTINGS
@@ -59,7 +60,7 @@ def test_any_cell_text_reaches_the_memo_exactly(text: str) -> None:
         memo = Path(folder) / "memo.docx"
         result = build_memo(workbook, memo)
         body = memo_text(memo)
-    assert f"Bottom line up front\n{expected}\nKey judgments\n" in body
+    assert f"1. Bottom line up front\n{expected}\n2. Key judgments\n" in body
     removed = len(UNSAFE_CHARACTERS.findall(text))
     reported = [str(w) for w in result.warnings if w.cell == f"B{field_row('BLUF')}"]
     if removed:
@@ -145,13 +146,16 @@ def test_any_valid_records_build_a_memo_word_can_open(
             build_memo(workbook, memo)
         document = Document(str(memo))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert ("Battlefield figures" in text) == bool(figures)
-    assert ("\nDemands\n" in f"\n{text}\n") == bool(others["Demands"])
-    assert ("\nReactions\n" in f"\n{text}\n") == bool(others["Reactions"])
+    annexes = re.findall(r"^Annex [A-F]\. (\w+)", text, re.MULTILINE)
+    assert ("Figures" in annexes) == bool(figures)
+    assert ("Demands" in annexes) == bool(others["Demands"])
+    assert ("Reactions" in annexes) == bool(others["Reactions"])
+    # Annex C's figures table: ID, Date, Place, Claimed by, What, Value, ...
+    printed = {
+        (row.cells[0].text, row.cells[5].text)
+        for table in document.tables
+        if table.rows[0].cells[0].text == "ID" and len(table.columns) == 8
+        for row in table.rows[1:]
+    }
     for figure in figures:
-        assert any(
-            f"{figure['Value']:,}" == row.cells[4].text
-            for table in document.tables
-            for row in table.rows
-            if len(row.cells) == 7
-        )
+        assert (figure["ID"], f"{figure['Value']:,}") in printed

@@ -12,6 +12,7 @@ from docx.oxml.ns import qn
 
 from briefing.errors import TemplateError
 from briefing.pipeline import build_memo, check_template, new_template
+from briefing.text import typeset
 from tests.conftest import cell, field_cell, memo_text
 
 MakeWorkbook = Callable[..., Path]
@@ -49,8 +50,11 @@ def make_template(path: Path, *paragraphs: str) -> Path:
 def test_cell_text_reaches_the_memo_exactly(make_workbook: MakeWorkbook, text: str) -> None:
     memo = build(make_workbook({cell("Reactions", "Summary", 2): text, field_cell("BLUF"): text}))
     body = memo_text(memo)
-    assert f"Opposes. {text} “" in body  # the reaction summary
-    assert f"\n{text}\n" in body  # the BLUF paragraph
+    # Exactly as typed, but for typographic quotes and apostrophes.
+    printed = typeset(text)
+    assert f"Opposes. {printed} “" in body  # the reaction summary, in Annex B
+    assert f"\n{printed}\n" in body  # the BLUF paragraph
+    assert '"' not in body
 
 
 def test_control_characters_are_dropped_not_fatal(make_workbook: MakeWorkbook) -> None:
@@ -85,16 +89,21 @@ def test_document_properties_come_from_the_workbook(example_workbook: Path) -> N
 def test_memo_uses_built_in_styles_and_table_flags(example_workbook: Path) -> None:
     document = Document(str(build(example_workbook)))
     styles = {p.style.name for p in document.paragraphs if p.style is not None}
-    assert {"Title", "Heading 1", "Heading 2", "List Bullet", "List Number"} <= styles
+    assert {"Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"} <= styles
     # python-docx has no API for row flags: `_tr` is the row's XML element.
+    annex_tables = 0
     for table in document.tables[1:]:  # the memo block is a layout table
         first = table.rows[0]._tr.trPr  # noqa: SLF001 - python-docx's element accessor
         assert first is not None
         assert first.find(qn("w:tblHeader")) is not None
+        if table.rows[0].cells[0].text not in ("ID", "Date"):
+            continue  # demands face to face: their one row of demands may break across pages
+        annex_tables += 1
         for row in table.rows:
             flags = row._tr.trPr  # noqa: SLF001 - python-docx's element accessor
             assert flags is not None
             assert flags.find(qn("w:cantSplit")) is not None
+    assert annex_tables == 3  # demands, figures and timeline
 
 
 def test_empty_sections_are_left_out(make_workbook: MakeWorkbook, tmp_path: Path) -> None:
@@ -107,10 +116,22 @@ def test_empty_sections_are_left_out(make_workbook: MakeWorkbook, tmp_path: Path
         sheet.delete_rows(2, sheet.max_row)
     book.save(path)
     text = memo_text(build(path))
-    for heading in ("Key judgments", "Battlefield figures", "Totals by metric", "Timeline"):
-        assert f"\n{heading}\n" not in text
-    assert "\nDemands\n" in text
-    assert "\nReactions\n" in text
+    for heading in ("Key judgments", "Battlefield in brief", "Figures", "Timeline"):
+        assert heading not in text
+    # The sections that remain are numbered without gaps, and so are the annexes.
+    headings = [line for line in text.splitlines() if line[:2] in ("1.", "2.", "3.", "4.")]
+    assert headings == [
+        "1. Bottom line up front",
+        "2. Diplomacy in brief",
+        "3. Outlook: what to watch",
+    ]
+    annexes = [line for line in text.splitlines() if line.startswith("Annex ")]
+    assert annexes == [
+        "Annex A. Demands",
+        "Annex B. Reactions",
+        "Annex C. Sources and grades",
+        "Annex D. Caveats",
+    ]
     for junk in ("None", "nan", "00:00:00"):
         assert junk not in text
 
@@ -210,7 +231,7 @@ def test_tag_split_across_runs_still_renders(example_workbook: Path, tmp_path: P
     document.save(str(path))
     memo = build(example_workbook, path)
     assert Document(str(memo)).paragraphs[0].text == (
-        "Putin's ceasefire terms: surrender four regions and drop NATO bid for Desk editor"
+        "Putin’s ceasefire terms: surrender four regions and drop NATO bid for Desk editor"
     )
 
 

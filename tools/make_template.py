@@ -83,12 +83,8 @@ def loop_table(
     for cell, text in zip(table.rows[2].cells, cells, strict=True):
         fill(cell.paragraphs[0], text)
     shape(table, widths)
-    for row in table.rows:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                paragraph.paragraph_format.space_after = Pt(0)
-                for run in paragraph.runs:
-                    run.font.size = Pt(9)
+    small(table)
+    keep_header_with_body(table)
     for row in table.rows[0], table.rows[2]:
         for index, cell in enumerate(row.cells):
             if headers[index] in NUMBER_COLUMNS:
@@ -108,27 +104,35 @@ def fill(paragraph: Paragraph, text: str) -> None:
             run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
 
-def section(document: Document, condition: str, title: str) -> None:
+def section(document: Document, condition: str, title: str, level: int = 1) -> None:
     tag(document, f"{{%p if {condition} %}}")
-    document.add_heading(title, level=1)
+    document.add_heading(title, level=level)
 
 
 def end_section(document: Document) -> None:
     tag(document, "{%p endif %}")
 
 
+def bullet(document: Document, text: str = "") -> Paragraph:
+    paragraph = document.add_paragraph(style="List Bullet")
+    if text:
+        paragraph.add_run(text)
+    paragraph.paragraph_format.space_after = Pt(2)
+    return paragraph
+
+
 def styles(document: Document) -> None:
     normal = document.styles["Normal"]
     normal.font.name = "Calibri"
     normal.font.size = Pt(10.5)
-    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.space_after = Pt(5)
     for name, size in (("Title", 22), ("Heading 1", 14), ("Heading 2", 11.5)):
         style = document.styles[name]
         style.font.name = "Calibri"
         style.font.size = Pt(size)
         style.font.color.rgb = NAVY
-    document.styles["Heading 1"].paragraph_format.space_before = Pt(14)
-    document.styles["Heading 2"].paragraph_format.space_before = Pt(8)
+    document.styles["Heading 1"].paragraph_format.space_before = Pt(9)
+    document.styles["Heading 2"].paragraph_format.space_before = Pt(5)
 
 
 def page(document: Document) -> None:
@@ -162,6 +166,7 @@ def memo_block(document: Document) -> None:
             "INFORMATION AS OF:",
             "{{ information_as_of }}{% if window %} (records of {{ window }}){% endif %}",
         ),
+        ("REFERENCE:", "{{ reference }}"),
     )
     block = document.add_table(rows=len(rows), cols=2)
     for row, (label, value) in zip(block.rows, rows, strict=True):
@@ -170,16 +175,18 @@ def memo_block(document: Document) -> None:
         for cell in row.cells:
             cell.paragraphs[0].paragraph_format.space_after = Pt(2)
     shape(block, [5.2, 11.4])
-    document.add_heading("Bottom line up front", level=1)
+    document.add_heading("{{ sections.bluf }}. Bottom line up front", level=1)
     document.add_paragraph("{{ bluf }}")
 
 
 def judgments(document: Document) -> None:
-    section(document, "judgments", "Key judgments")
+    section(document, "judgments", "{{ sections.judgments }}. Key judgments")
     tag(document, "{%p for j in judgments %}")
-    paragraph = document.add_paragraph(style="List Number")
-    paragraph.add_run("{{ j.text }} {{ j.citation }}")
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.keep_with_next = True
     paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.add_run("{{ j.id }}. ").bold = True
+    paragraph.add_run("{{ j.text }} {{ j.citation }}")
     assessment = document.add_paragraph()
     assessment.paragraph_format.left_indent = Cm(0.63)
     run = assessment.add_run(
@@ -194,71 +201,81 @@ def judgments(document: Document) -> None:
 
 
 def changes(document: Document) -> None:
-    section(document, "changes", "What changed since {{ changes.since }}")
+    section(document, "changes", "{{ sections.changes }}. What changed since {{ changes.since }}")
     document.add_paragraph("{{ changes.summary|capitalize }}.")
     tag(document, "{%p for c in changes.records %}")
-    document.add_paragraph("{{ c.line }}", style="List Bullet")
+    bullet(document, "{{ c.line }}")
     tag(document, "{%p endfor %}")
     end_section(document)
 
 
-def demands(document: Document) -> None:
-    section(document, "demand_tables", "Demands")
-    tag(document, "{%p for t in demand_tables %}")
-    loop_table(
-        document,
-        ["{{ t.left }}", "{{ t.right }}"],
-        [
-            "{{ r.left.demand }}[detail]{% if r.left.detail %} ({{ r.left.detail }})"
-            "{% endif %}[/detail] {{ r.left.citation }}",
-            "{{ r.right.demand }}[detail]{% if r.right.detail %} ({{ r.right.detail }})"
-            "{% endif %}[/detail] {{ r.right.citation }}",
-        ],
-        "r in t.rows",
-        [8.3, 8.3],
+def diplomacy(document: Document) -> None:
+    section(document, "sections.diplomacy", "{{ sections.diplomacy }}. Diplomacy in brief")
+    tag(document, "{%p if demand_categories %}")
+    document.add_heading("Demands by category (Annex {{ annexes.demands }})", level=2)
+    tag(document, "{%p for c in demand_categories %}")
+    name = document.add_paragraph()
+    name.paragraph_format.keep_with_next = True
+    name.paragraph_format.space_after = Pt(1)
+    name.add_run("{{ c.category }}").bold = True
+    tag(document, "{%p if c.face_to_face %}")
+    table = document.add_table(rows=2, cols=2)
+    table.style = TABLE_STYLE
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for index, cell in enumerate(table.rows[0].cells):
+        cell.text = f"{{{{ c.parties[{index}].party }}}}"
+    for index, cell in enumerate(table.rows[1].cells):
+        cell.paragraphs[0].add_run(
+            f"{{% for d in c.parties[{index}].demands %}}{{{{ d.demand }}}}"
+            "{% if not loop.last %}; {% endif %}{% endfor %} "
+            f"{{{{ c.parties[{index}].citation }}}}"
+        )
+    shape(table, [8.3, 8.3])
+    small(table)
+    # The one body row holds every demand of each side: it may break across the page.
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # noqa: SLF001 - python-docx has no API for it
+    keep_header_with_body(table)
+    tag(document, "{%p else %}")
+    tag(document, "{%p for p in c.parties %}")
+    party = bullet(document)
+    party.add_run("{{ p.party }}: ").bold = True
+    party.add_run(
+        "{% for d in p.demands %}{{ d.demand }}{% if not loop.last %}; {% endif %}"
+        "{% endfor %} {{ p.citation }}"
     )
-    document.add_paragraph()
     tag(document, "{%p endfor %}")
-    end_section(document)
-
-
-def reactions(document: Document) -> None:
-    section(document, "reaction_groups", "Reactions")
-    tag(document, "{%p for g in reaction_groups %}")
-    document.add_heading("{{ g.actor }}", level=2)
-    tag(document, "{%p if g.who %}")
-    who = document.add_paragraph()
-    who.add_run("{{ g.who }}").italic = True
-    who.paragraph_format.space_after = Pt(2)
     tag(document, "{%p endif %}")
-    tag(document, "{%p for s in g.statements %}")
-    statement = document.add_paragraph(style="List Bullet")
-    statement.add_run("{{ s.stance|capitalize }}. ").bold = True
-    statement.add_run("{{ s.summary }} ")
-    statement.add_run("\u201c{{ s.quote }}\u201d").italic = True
-    statement.add_run(" {{ s.citation }}")
     tag(document, "{%p endfor %}")
+    tag(document, "{%p endif %}")
+    tag(document, "{%p if reactions_in_brief %}")
+    document.add_heading("Who reacted how (Annex {{ annexes.reactions }})", level=2)
+    tag(document, "{%p for r in reactions_in_brief %}")
+    line = bullet(document)
+    line.add_run("{{ r.actor }}").bold = True
+    line.add_run("{% if r.who %} ({{ r.who }}){% endif %}: {{ r.stance }}: ")
+    line.add_run("\u201c{{ r.excerpt }}\u201d").italic = True
+    line.add_run(" {{ r.citation }}")
     tag(document, "{%p endfor %}")
+    tag(document, "{%p endif %}")
     end_section(document)
 
 
-def figures(document: Document) -> None:
-    section(document, "figures", "Battlefield figures")
-    loop_table(
+def battlefield(document: Document) -> None:
+    section(
         document,
-        ["Date", "Place", "Claimed by", "What", "Value", "Status", "Source"],
-        [
-            "{{ f.date }}",
-            "{{ f.place }}",
-            "{{ f.claimed_by }}",
-            "{{ f.metric }}",
-            "{{ f.value }}",
-            "{{ f.status }}",
-            "{{ f.citation }}",
-        ],
-        "f in figures",
-        [2.0, 3.0, 3.0, 3.6, 1.5, 1.7, 1.8],
+        "sections.battlefield",
+        "{{ sections.battlefield }}. Battlefield in brief"
+        "{% if annexes.figures %} (all figures: Annex {{ annexes.figures }}){% endif %}",
     )
+    tag(document, "{%p for f in leading_figures %}")
+    line = bullet(document)
+    line.add_run("{{ f.claimed_by }}: ").bold = True
+    line.add_run(
+        "{{ f.value }} {{ f.metric }}{% if f.place %}, {{ f.place }}{% endif %} "
+        "({% if f.date != information_as_of %}{{ f.date }}, {% endif %}{{ f.status }}) "
+        "{{ f.citation }}"
+    )
+    tag(document, "{%p endfor %}")
     tag(document, "{%p for c in charts %}")
     chart = document.add_paragraph()
     chart.paragraph_format.keep_with_next = True
@@ -269,8 +286,84 @@ def figures(document: Document) -> None:
     caption.add_run("{{ c.sentence }}").italic = True
     caption.runs[0].font.size = Pt(9)
     tag(document, "{%p endfor %}")
+    end_section(document)
+
+
+def outlook(document: Document) -> None:
+    section(document, "outlook", "{{ sections.outlook }}. Outlook: what to watch")
+    tag(document, "{%p for o in outlook %}")
+    bullet(document, "{{ o }}")
+    tag(document, "{%p endfor %}")
+    end_section(document)
+
+
+def annexes(document: Document) -> None:
+    tag(document, "{%p if annexes %}")
+    heading = document.add_heading("Annexes", level=1)
+    heading.paragraph_format.page_break_before = True
+    tag(document, "{%p endif %}")
+
+
+def annex_demands(document: Document) -> None:
+    section(document, "demands", "Annex {{ annexes.demands }}. Demands", level=2)
+    loop_table(
+        document,
+        ["ID", "Party", "Category", "Demand", "Source"],
+        [
+            "{{ d.id }}",
+            "{{ d.party }}",
+            "{{ d.category }}",
+            "{{ d.demand }}[detail]{% if d.detail %} ({{ d.detail }}){% endif %}[/detail]",
+            "{{ d.citation }}",
+        ],
+        "d in demands",
+        [1.2, 2.4, 2.4, 8.8, 1.8],
+    )
+    end_section(document)
+
+
+def annex_reactions(document: Document) -> None:
+    section(document, "reaction_groups", "Annex {{ annexes.reactions }}. Reactions", level=2)
+    tag(document, "{%p for g in reaction_groups %}")
+    document.add_heading("{{ g.actor }}", level=3)
+    tag(document, "{%p if g.who %}")
+    who = document.add_paragraph()
+    who.add_run("{{ g.who }}").italic = True
+    who.paragraph_format.space_after = Pt(2)
+    who.paragraph_format.keep_with_next = True
+    tag(document, "{%p endif %}")
+    tag(document, "{%p for s in g.statements %}")
+    statement = document.add_paragraph(style="List Bullet")
+    statement.add_run("{{ s.id }}{% if s.date %}, {{ s.date }}{% endif %}. ").bold = True
+    statement.add_run("{{ s.stance|capitalize }}. ").bold = True
+    statement.add_run("{{ s.summary }} ")
+    statement.add_run("\u201c{{ s.excerpt }}\u201d").italic = True
+    statement.add_run(" {{ s.citation }}")
+    tag(document, "{%p endfor %}")
+    tag(document, "{%p endfor %}")
+    end_section(document)
+
+
+def annex_figures(document: Document) -> None:
+    section(document, "figures", "Annex {{ annexes.figures }}. Figures", level=2)
+    loop_table(
+        document,
+        ["ID", "Date", "Place", "Claimed by", "What", "Value", "Status", "Source"],
+        [
+            "{{ f.id }}",
+            "{{ f.date }}",
+            "{{ f.place }}",
+            "{{ f.claimed_by }}",
+            "{{ f.metric }}",
+            "{{ f.value }}",
+            "{{ f.status }}",
+            "{{ f.citation }}",
+        ],
+        "f in figures",
+        [1.1, 1.9, 2.7, 2.8, 3.3, 1.5, 1.6, 1.7],
+    )
     tag(document, "{%p if totals %}")
-    document.add_heading("Totals", level=2)
+    document.add_heading("Totals", level=3)
     loop_table(
         document,
         ["Claimed by", "What", "Unit", "Total", "Figures", "Source"],
@@ -289,8 +382,8 @@ def figures(document: Document) -> None:
     end_section(document)
 
 
-def timeline(document: Document) -> None:
-    section(document, "timeline", "Timeline")
+def annex_timeline(document: Document) -> None:
+    section(document, "timeline", "Annex {{ annexes.timeline }}. Timeline", level=2)
     loop_table(
         document,
         ["Date", "Event", "Source"],
@@ -301,15 +394,18 @@ def timeline(document: Document) -> None:
     end_section(document)
 
 
-def sources(document: Document) -> None:
-    section(document, "sources", "Sources")
+def annex_sources(document: Document) -> None:
+    section(document, "sources", "Annex {{ annexes.sources }}. Sources and grades", level=2)
     tag(document, "{%p for s in sources %}")
     paragraph = document.add_paragraph()
     paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.keep_with_next = True
     paragraph.add_run("{{ s.marker }} {{ s.title }}").bold = True
     detail = document.add_paragraph()
     detail.paragraph_format.left_indent = Cm(0.63)
-    detail.add_run("{{ s.publisher }}{% if s.url %}, {{ s.url }}{% endif %}. ")
+    detail.add_run("{{ s.publisher }}{% if s.url %}, {% endif %}")
+    detail.add_run("{{ s.url }}")
+    detail.add_run(". ")
     detail.add_run("Graded {{ s.grade }}.").bold = True
     detail.add_run("{% if s.ai_generated %} Generated with AI.{% endif %}")
     detail.add_run("{% if s.notes %} {{ s.notes }}{% endif %}")
@@ -317,12 +413,29 @@ def sources(document: Document) -> None:
     end_section(document)
 
 
-def caveats(document: Document) -> None:
-    section(document, "caveats", "Caveats")
+def annex_caveats(document: Document) -> None:
+    section(document, "caveats", "Annex {{ annexes.caveats }}. Caveats", level=2)
     tag(document, "{%p for c in caveats %}")
     document.add_paragraph("{{ c }}", style="List Bullet")
     tag(document, "{%p endfor %}")
     end_section(document)
+
+
+def small(table: Table) -> None:
+    """Table text in 9 points, with no space after its paragraphs."""
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.space_after = Pt(0)
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+
+
+def keep_header_with_body(table: Table) -> None:
+    """The header row's paragraphs keep with the next row: no header alone at a page's foot."""
+    for cell in table.rows[0].cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
 
 
 def main() -> None:
@@ -332,12 +445,16 @@ def main() -> None:
     memo_block(document)
     judgments(document)
     changes(document)
-    demands(document)
-    reactions(document)
-    figures(document)
-    timeline(document)
-    sources(document)
-    caveats(document)
+    diplomacy(document)
+    battlefield(document)
+    outlook(document)
+    annexes(document)
+    annex_demands(document)
+    annex_reactions(document)
+    annex_figures(document)
+    annex_timeline(document)
+    annex_sources(document)
+    annex_caveats(document)
     # Render sets title, author and the rest; the template itself carries no author.
     core = document.core_properties
     core.author = core.last_modified_by = "briefing"
