@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -27,13 +26,14 @@ from briefing.schema import (
     SourceRow,
     TimelineRow,
 )
-from briefing.text import PartialDate, format_date, format_number, typeset
+from briefing.text import PartialDate, Precision, format_date, format_number, typeset
 
 Context = dict[str, Any]
 # The annexes in the order they follow the main body; letters go to those with content.
 ANNEXES = ("demands", "reactions", "figures", "timeline", "sources", "caveats")
 ANNEX_LETTERS = "ABCDEFGHIJ"
 MAX_LEADING_FIGURES = 4
+MAX_LISTED_SOURCES = 6  # markers a caveat lists before it gives a count
 CHANGE_VERBS = {
     "new": "added",
     "removed": "removed",
@@ -330,16 +330,34 @@ def _reaction_in_brief(reaction: ReactionRow) -> dict[str, str]:
 
 
 def _leading_figures(figures: Sequence[FigureRow], trends: Sequence[Trend]) -> list[dict[str, str]]:
-    """The edition's latest figure of each claimant's metric, charted metrics first: at most 4."""
-    latest: dict[tuple[str, str, str], FigureRow] = {}
+    """Each claimant's metric on its latest day in the edition, charted metrics first: at most 4.
+
+    Figures of one day in different places of one country add up to one line that names the
+    places; where they may count the same events, the largest stands. Countries stay apart.
+    """
+    latest: dict[tuple[str, ...], list[FigureRow]] = {}
     for figure in figures:
-        key = (figure.claimed_by, figure.metric, figure.unit)
-        held = latest.get(key)
-        if held is None or (figure.date or PartialDate(1)) >= (held.date or PartialDate(1)):
-            latest[key] = figure
-    charted = [(t.claimed_by, t.metric, t.unit) for t in trends]
-    keys = sorted(latest, key=lambda k: charted.index(k) if k in charted else len(charted))
-    return [_figure(latest[key]) for key in keys[:MAX_LEADING_FIGURES]]
+        key = (figure.claimed_by, figure.metric, figure.unit, figure.country)
+        held = latest.setdefault(key, [])
+        day = figure.date or PartialDate(1)
+        if held and day > (held[0].date or PartialDate(1)):
+            held.clear()
+        if not held or day == (held[0].date or PartialDate(1)):
+            held.append(figure)
+    charted: list[tuple[str, ...]] = [(t.claimed_by, t.metric, t.unit) for t in trends]
+    keys = sorted(latest, key=lambda k: charted.index(k[:3]) if k[:3] in charted else len(charted))
+    return [_figure_line(latest[key]) for key in keys[:MAX_LEADING_FIGURES]]
+
+
+def _figure_line(figures: list[FigureRow]) -> dict[str, str]:
+    if len(figures) == 1 or _overlapping(figures):
+        return _figure(max(figures, key=lambda f: f.value))
+    line = _figure(figures[0])
+    line["value"] = format_number(sum(f.value for f in figures))
+    line["place"] = "; ".join(dict.fromkeys(_place(f) for f in figures))
+    line["id"] = ", ".join(f.id for f in figures)
+    line["citation"] = cite(*(f.source for f in figures))
+    return line
 
 
 def _reaction_groups(reactions: Sequence[ReactionRow]) -> list[dict[str, Any]]:
@@ -379,7 +397,7 @@ def _place(figure: FigureRow) -> str:
 def _figure(figure: FigureRow) -> dict[str, str]:
     return {
         "id": figure.id,
-        "date": format_date(figure.date),
+        "date": _period(figure.date, figure.until),
         "place": _place(figure),
         "claimed_by": figure.claimed_by,
         "event_type": figure.event_type,
@@ -389,6 +407,17 @@ def _figure(figure: FigureRow) -> dict[str, str]:
         "status": figure.status,
         "citation": cite(figure.source),
     }
+
+
+def _period(start: PartialDate | None, until: PartialDate | None) -> str:
+    """A date, or the period from a date until another: "10 May–10 June 2024"."""
+    if until is None or start is None:
+        return format_date(start)
+    return (
+        Edition(until.end, (until.end - start.start).days + 1).window
+        if (start.precision is until.precision is Precision.DAY)
+        else f"{format_date(start)}–{format_date(until)}"
+    )
 
 
 def _totals(figures: Sequence[FigureRow]) -> list[dict[str, str]]:
@@ -425,9 +454,20 @@ def _is_rate(metric: str, unit: str) -> bool:
 
 
 def _overlapping(figures: Sequence[FigureRow]) -> bool:
-    """Whether any two figures cover a common day; undated figures cover none that is known."""
-    spans = sorted((f.date.start, (f.until or f.date).end) for f in figures if f.date is not None)
-    return any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(spans))
+    """Whether two figures may count the same events: their times meet, in the same place.
+
+    Figures of different places on one day are different events and add up; a figure with no
+    place may cover any place. Undated figures cover no day that is known.
+    """
+    spans = [
+        (f.date.start, (f.until or f.date).end, _place(f)) for f in figures if f.date is not None
+    ]
+    for index, (start, end, place) in enumerate(spans):
+        for other_start, other_end, other_place in spans[index + 1 :]:
+            meet = start <= other_end and other_start <= end
+            if meet and (not place or not other_place or place == other_place):
+                return True
+    return False
 
 
 def _chart(trend: Trend) -> dict[str, Any]:
@@ -438,7 +478,9 @@ def _chart(trend: Trend) -> dict[str, Any]:
     # Half up, as a reader rounds: 20.5 is 21.
     shown = format_number(math.floor(average + 0.5) if average >= 10 else round(average, 1))
     days = (trend.last_day - trend.first_day).days + 1
-    window = Edition(trend.last_day, days).window
+    # The chart runs from the first day reported, so that no part of it is empty.
+    shown_from = trend.points[0][0]
+    window = Edition(trend.last_day, (trend.last_day - shown_from).days + 1).window
     on = f"{last_day.day} {last_day:%B}"
     return {
         "title": f"{trend.metric} ({trend.claimed_by})",
@@ -455,7 +497,7 @@ def _chart(trend: Trend) -> dict[str, Any]:
         "unit": trend.unit,
         "days": [day.isoformat() for day, _ in trend.points],
         "values": values,
-        "first_day": trend.first_day.isoformat(),
+        "first_day": shown_from.isoformat(),
         "last_day": trend.last_day.isoformat(),
         "citation": cite(*trend.sources),
     }
@@ -530,7 +572,11 @@ def _caveats(dossier: Dossier, record_sources: Mapping[str, tuple[str, ...]]) ->
         )
     unchecked = [s.id for s in sources if not s.file]
     if unchecked:
-        markers = cite(*unchecked)
+        markers = (
+            cite(*unchecked)
+            if len(unchecked) <= MAX_LISTED_SOURCES
+            else (f"{len(unchecked)} sources ({cite(*unchecked[:MAX_LISTED_SOURCES])} and others)")
+        )
         caveats.append(
             f"Quotes from {markers} were not checked against a copy of the source: the "
             "workbook gives no text file for it."

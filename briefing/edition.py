@@ -16,7 +16,7 @@ TREND_DAYS = 30  # a trend chart shows the days up to the edition's
 MAX_TRENDS = 3  # charts a memo shows: the metrics reported on the most days
 
 
-def select_edition(dossier: Dossier, edition: Edition) -> Dossier:
+def select_edition(dossier: Dossier, edition: Edition, trends: Iterable[Trend] = ()) -> Dossier:
     """The dossier holding only what the edition prints.
 
     - dated records (figures, reactions) whose time meets the window;
@@ -24,7 +24,8 @@ def select_edition(dossier: Dossier, edition: Edition) -> Dossier:
     - the latest version of each versioned record (judgments) on that day, the version it
       replaced kept in `revisions`;
     - the history (timeline) up to that day;
-    - the sources that what is kept cites, through judgments' records too.
+    - the sources that what is kept cites, through judgments' records too, and those the
+      trends to be charted cite.
 
     A record with no date cannot be placed in time and is always kept, so that a workbook made
     before records had dates builds as it did. Raises EmptyEdition when the workbook has dated
@@ -46,19 +47,30 @@ def select_edition(dossier: Dossier, edition: Edition) -> Dossier:
         else:
             records[spec.name] = rows
     _ensure_dated_records(dossier, records, edition)
-    behind = dossier.sources_behind()
-    cited = {
-        source
-        for spec in dossier.schema.record_sheets
-        if spec.has_ids and spec.timing is not Timing.CITED
-        for record in records.get(spec.name, ())
-        for source in behind.get(record.id, ())
-    } | {
-        record.source
-        for spec in dossier.schema.record_sheets
-        if spec.cites_sources and not spec.has_ids
-        for record in records.get(spec.name, ())
+    # Each record's sources as the workbook stands on the day: a judgment cites what the
+    # version in force rests on, not a later revision's records.
+    on_the_day = {
+        spec.name: records[spec.name]
+        for spec in dossier.schema.sheets
+        if spec.timing is Timing.VERSIONED
     }
+    behind = replace(dossier, records={**dossier.records, **on_the_day}).sources_behind()
+    cited = (
+        {
+            source
+            for spec in dossier.schema.record_sheets
+            if spec.has_ids and spec.timing is not Timing.CITED
+            for record in records.get(spec.name, ())
+            for source in behind.get(record.id, ())
+        }
+        | {
+            record.source
+            for spec in dossier.schema.record_sheets
+            if spec.cites_sources and not spec.has_ids
+            for record in records.get(spec.name, ())
+        }
+        | {source for trend in trends for source in trend.sources}
+    )
     for spec in dossier.schema.sheets:
         if spec.timing is Timing.CITED:
             records[spec.name] = tuple(r for r in records[spec.name] if r.id in cited)

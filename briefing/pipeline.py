@@ -165,7 +165,8 @@ def build_memo(
     dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
     edition = Edition(day, days)
     trends = select_trends(dossier, edition)
-    context = build_context(select_edition(dossier, edition), changes, trends).as_dict()
+    chosen = select_edition(dossier, edition, trends)
+    context = build_context(chosen, changes, trends).as_dict()
     # Word stores times in UTC without a zone; python-docx writes a naive value as given.
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     properties = document_properties(dossier, created)

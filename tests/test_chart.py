@@ -98,7 +98,7 @@ def test_a_memo_with_daily_figures_shows_a_chart_with_alt_text(tmp_path: Path) -
     described = [p.get("descr") for p in document.element.body.iter(qn("wp:docPr"))]
     assert described == [
         "Line chart of Shahed drones shot down claimed by Ukraine’s air force, by day, "
-        "16 May–14 June 2024: 2 days reported, from 17 to 24; 17 on 14 June."
+        "13–14 June 2024: 2 days reported, from 17 to 24; 17 on 14 June."
     ]
     text = [p.text for p in document.paragraphs]
     assert (

@@ -147,4 +147,4 @@ def test_the_weekly_edition_builds_with_totals(tmp_path: Path, desk: tuple[Path,
     assert "Totals" in lines
     # A rate ("a month") is never added, and the period figure of 10 May to 10 June is listed.
     assert not any(line.startswith("Vladimir Putin | Ukrainian servicemen") for line in lines)
-    assert any(line.startswith("F11 | 10 May 2024") for line in lines)
+    assert any(line.startswith("F11 | 10 May–10 June 2024") for line in lines)

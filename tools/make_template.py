@@ -360,7 +360,7 @@ def annex_figures(document: Document) -> None:
             "{{ f.citation }}",
         ],
         "f in figures",
-        [1.1, 1.9, 2.7, 2.8, 3.3, 1.5, 1.6, 1.7],
+        [1.0, 1.9, 2.6, 2.7, 3.2, 1.4, 2.0, 1.8],
     )
     tag(document, "{%p if totals %}")
     document.add_heading("Totals", level=3)
