@@ -324,7 +324,7 @@ def _reaction_in_brief(reaction: ReactionRow) -> dict[str, str]:
         "who": who,
         "stance": STANCE.words_for(reaction.stance),
         "summary": reaction.summary,
-        "excerpt": reaction.excerpt or reaction.quote,
+        "excerpt": reaction.excerpt,
         "citation": cite(reaction.source),
     }
 
@@ -529,7 +529,14 @@ def _changes(changes: Changes) -> dict[str, Any]:
                 "line": line or f"{what} {verb}: {change.label}",
             }
         )
-    return {"since": format_date(changes.since), "summary": changes.summary, "records": records}
+    return {
+        "since": format_date(changes.since),
+        "summary": changes.summary,
+        "records": records,
+        # For the main body: what changed in records the reader knew; new ones are counted in
+        # the summary and printed in their annexes.
+        "notable": [r for r in records if r["kind"] != "new"],
+    }
 
 
 def _source(source: SourceRow) -> dict[str, str]:

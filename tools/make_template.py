@@ -6,6 +6,9 @@ Word instead, keeping the {{ tags }}.
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from pathlib import Path
 
 import docx
@@ -18,6 +21,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml import etree
+
+from briefing.render.word import with_own_application
 
 TARGET = Path(__file__).resolve().parent.parent / "templates" / "memo.docx"
 TABLE_STYLE = "Light Grid Accent 1"
@@ -153,6 +159,9 @@ def page(document: Document) -> None:
     field(footer, "PAGE")
     footer.add_run(" of ")
     field(footer, "NUMPAGES")
+    rule = section_.footer.add_paragraph()
+    rule.paragraph_format.space_after = Pt(0)
+    rule.add_run("{{ handling_rule }}").font.size = Pt(8)
 
 
 def memo_block(document: Document) -> None:
@@ -203,7 +212,7 @@ def judgments(document: Document) -> None:
 def changes(document: Document) -> None:
     section(document, "changes", "{{ sections.changes }}. What changed since {{ changes.since }}")
     document.add_paragraph("{{ changes.summary|capitalize }}.")
-    tag(document, "{%p for c in changes.records %}")
+    tag(document, "{%p for c in changes.notable %}")
     bullet(document, "{{ c.line }}")
     tag(document, "{%p endfor %}")
     end_section(document)
@@ -253,8 +262,9 @@ def diplomacy(document: Document) -> None:
     line = bullet(document)
     line.add_run("{{ r.actor }}").bold = True
     line.add_run("{% if r.who %} ({{ r.who }}){% endif %}: {{ r.stance }}: ")
-    line.add_run("\u201c{{ r.excerpt }}\u201d").italic = True
-    line.add_run(" {{ r.citation }}")
+    # Their own words where the analyst chose an excerpt; else the summary.
+    line.add_run("{% if r.excerpt %}\u201c{{ r.excerpt }}\u201d{% endif %}").italic = True
+    line.add_run("{% if not r.excerpt %}{{ r.summary }}{% endif %} {{ r.citation }}")
     tag(document, "{%p endfor %}")
     tag(document, "{%p endif %}")
     end_section(document)
@@ -460,8 +470,62 @@ def main() -> None:
     core.author = core.last_modified_by = "briefing"
     core.title = "Briefing memo template"
     core.comments = "Default memo template of briefing; keep the Jinja tags when restyling."
-    document.save(str(TARGET))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    TARGET.write_bytes(with_own_application(with_used_styles(buffer.getvalue())))
     print(f"Wrote {TARGET}")
+
+
+def with_used_styles(package: bytes) -> bytes:
+    """The package with only the styles its parts use (and those they are based on).
+
+    python-docx's default document carries some 160 styles; a template restyled in Word
+    should show the few the memo uses.
+    """
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        parts = {item.filename: source.read(item) for item in source.infolist()}
+        infos = source.infolist()
+    used = set()
+    for name, data in parts.items():
+        if name.startswith("word/") and name.endswith(".xml") and name != "word/styles.xml":
+            used |= set(re.findall(rb'w:(?:pStyle|rStyle|tblStyle) w:val="([^"]+)"', data))
+    styles = etree.fromstring(parts["word/styles.xml"])
+    by_id = {s.get(qn("w:styleId")): s for s in styles.iter(qn("w:style"))}
+    keep = {s for s, e in by_id.items() if e.get(qn("w:default")) == "1"}
+    keep |= {value.decode() for value in used}
+    # docxtpl and the memo's tags add List Bullet and Hyperlink-like runs at render time.
+    keep |= {"ListBullet", "Heading3", "Caption"}
+    pending = list(keep)
+    while pending:
+        element = by_id.get(pending.pop())
+        if element is None:
+            continue
+        for link in ("w:basedOn", "w:next", "w:link"):
+            found = element.find(qn(link))
+            if found is not None and found.get(qn("w:val")) not in keep:
+                keep.add(found.get(qn("w:val")))
+                pending.append(found.get(qn("w:val")))
+    for style_id, element in by_id.items():
+        if style_id not in keep:
+            styles.remove(element)
+    latent = styles.find(qn("w:latentStyles"))
+    if latent is not None:
+        styles.remove(latent)
+    parts["word/styles.xml"] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8")
+    # Word 2010's copy of every style with its effects: nothing of the memo's needs it.
+    extra = "word/stylesWithEffects.xml"
+    if extra in parts:
+        del parts[extra]
+        infos = [item for item in infos if item.filename != extra]
+        rels = "word/_rels/document.xml.rels"
+        parts[rels] = re.sub(rb"<Relationship [^>]*stylesWithEffects[^>]*/>", b"", parts[rels])
+        types = "[Content_Types].xml"
+        parts[types] = re.sub(rb"<Override [^>]*stylesWithEffects[^>]*/>", b"", parts[types])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in infos:
+            target.writestr(item, parts[item.filename])
+    return buffer.getvalue()
 
 
 if __name__ == "__main__":

@@ -8,13 +8,17 @@ import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
+from copy import deepcopy
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Inches
+from docx.shared import Inches, RGBColor
+from docx.text.run import Run
 from docxtpl import DocxTemplate, InlineImage
 from markupsafe import Markup, escape
 
@@ -26,6 +30,39 @@ from briefing.text import describe, shorten
 
 DEFAULT_TEMPLATE = "memo.docx"
 MAX_PROPERTY = 255  # characters Word's document properties hold
+# TLP 2.0's colours for each label, set on black.
+TLP_COLOURS = {
+    "TLP:RED": "FF2B2B",
+    "TLP:AMBER": "FFC000",
+    "TLP:AMBER+STRICT": "FFC000",
+    "TLP:GREEN": "33FF00",
+    "TLP:CLEAR": "FFFFFF",
+}
+SOURCE_ENTRY = re.compile(r"\[([A-Za-z][\w.-]*)\] ")  # "[S1] Title": a source's annex entry
+MARKER = re.compile(r"(\[[A-Za-z][\w.-]*\])")
+BOOKMARK_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+WEB_ADDRESS = re.compile(r"https?://\S+")
+LINK_COLOUR = "1F3864"
+# What follows w:shd among a run's properties (ECMA-376's order).
+SHADING_SUCCESSORS = (
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+APPLICATION_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    b"<Application>briefing</Application></Properties>"
+)
+THUMBNAIL_RELATION = re.compile(rb"<Relationship [^>]*docProps/thumbnail[^>]*/>")
+THUMBNAIL_TYPE = re.compile(rb'<Override [^>]*PartName="/docProps/thumbnail[^>]*/>')
 CHART_WIDTH_INCHES = 6.3
 
 
@@ -91,6 +128,8 @@ def _render(
     except Exception as err:  # the template is the user's: whatever it breaks, say so in a line
         raise BriefingTemplateError(f"{name}: the template failed ({describe(err)})") from err
     _describe_images(document, context["charts"])
+    _set_handling_labels(document, str(context.get("handling", "")))
+    _link_sources(document)
     core = document.docx.core_properties
     core.title = shorten(properties.title, MAX_PROPERTY)
     core.subject = shorten(properties.subject, MAX_PROPERTY)
@@ -103,6 +142,130 @@ def _render(
     core.revision = 1
     buffer = io.BytesIO()
     document.save(buffer)
+    return with_own_application(buffer.getvalue())
+
+
+def _set_handling_labels(document: DocxTemplate, label: str) -> None:
+    """The label in headers and footers as TLP 2.0 sets it: its colour, bold, on black."""
+    colour = TLP_COLOURS.get(label)
+    if colour is None:
+        return
+    # docxtpl renders each header and footer into a new part behind the document's relation.
+    for relation in document.docx.part.rels.values():
+        if relation.reltype not in (RT.HEADER, RT.FOOTER):
+            continue
+        for run in relation.target_part.element.iter(qn("w:r")):
+            if "".join(t.text or "" for t in run.iter(qn("w:t"))).strip() != label:
+                continue
+            styled = Run(run, relation.target_part)
+            styled.font.bold = True
+            styled.font.color.rgb = RGBColor.from_string(colour)
+            properties = run.get_or_add_rPr()
+            shading = OxmlElement("w:shd")
+            shading.set(qn("w:val"), "clear")
+            shading.set(qn("w:color"), "auto")
+            shading.set(qn("w:fill"), "000000")
+            # In the place the schema gives it among the run's properties.
+            properties.insert_element_before(shading, *SHADING_SUCCESSORS)
+
+
+def _link_sources(document: DocxTemplate) -> None:
+    """Source markers lead to the sources annex; addresses are live links that break at a slash.
+
+    Each source's entry in the annex (a paragraph opening with its marker, "[S1] Title") gets
+    a bookmark; every other "[S1]" in the body becomes an internal link to it. A run holding
+    nothing but a web address becomes a hyperlink (never fetched: a link is only an address).
+    """
+    body = document.docx.element.body
+    paragraphs = list(body.iter(qn("w:p")))
+    anchors: dict[str, str] = {}
+    for paragraph in paragraphs:
+        text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
+        entry = SOURCE_ENTRY.match(text)
+        if entry and entry[1] not in anchors:
+            name = f"source_{BOOKMARK_UNSAFE.sub('_', entry[1])}"
+            anchors[entry[1]] = _bookmark(paragraph, name, len(anchors) + 1)
+    part = document.docx.part
+    for paragraph in paragraphs:
+        text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
+        entry = SOURCE_ENTRY.match(text)
+        for run in list(paragraph.iter(qn("w:r"))):
+            if run.getparent().tag == qn("w:hyperlink"):
+                continue
+            texts = run.findall(qn("w:t"))
+            if len(texts) != 1 or not texts[0].text:
+                continue
+            value = texts[0].text
+            if WEB_ADDRESS.fullmatch(value.strip()):
+                address = value.strip()
+                relation = part.relate_to(address, RT.HYPERLINK, is_external=True)
+                # A zero-width space after each slash lets the line break there, and only there.
+                shown = address.replace("/", "/\u200b").replace("-", "\u2011")
+                _wrap_in_link(run, {qn("r:id"): relation}, shown, part)
+                continue
+            if entry is not None and value.startswith(entry[0]):
+                continue  # the entry's own marker
+            _link_markers(run, value, anchors, part)
+
+
+def _bookmark(paragraph: Any, name: str, number: int) -> str:
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    properties = paragraph.find(qn("w:pPr"))
+    paragraph.insert(0 if properties is None else 1, start)
+    paragraph.append(end)
+    return name
+
+
+def _link_markers(run: Any, value: str, anchors: Mapping[str, str], part: Any) -> None:
+    """Split a run around its markers; each marker with a bookmark becomes a link to it."""
+    pieces = [piece for piece in MARKER.split(value) if piece]
+    if not any(MARKER.fullmatch(p) and p[1:-1] in anchors for p in pieces):
+        return
+    for piece in pieces:
+        copy = deepcopy(run)
+        copy.find(qn("w:t")).text = piece
+        copy.find(qn("w:t")).set(XML_SPACE, "preserve")
+        run.addprevious(copy)
+        if MARKER.fullmatch(piece) and piece[1:-1] in anchors:
+            _wrap_in_link(copy, {qn("w:anchor"): anchors[piece[1:-1]]}, piece, part)
+    run.getparent().remove(run)
+
+
+def _wrap_in_link(run: Any, target: Mapping[str, str], shown: str, part: Any) -> None:
+    link = OxmlElement("w:hyperlink")
+    for key, value in target.items():
+        link.set(key, value)
+    run.addprevious(link)
+    link.append(run)
+    text = run.find(qn("w:t"))
+    text.text = shown
+    text.set(XML_SPACE, "preserve")
+    font = Run(run, part).font  # python-docx keeps the run properties in schema order
+    font.color.rgb = RGBColor.from_string(LINK_COLOUR)
+    if qn("r:id") in target:
+        font.underline = True
+
+
+def with_own_application(package: bytes) -> bytes:
+    """The package with `briefing` as its application and no thumbnail of another document."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    buffer = io.BytesIO()
+    with source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("docProps/thumbnail"):
+                continue
+            if item.filename == "docProps/app.xml":
+                data = APPLICATION_XML
+            elif item.filename == "_rels/.rels":
+                data = THUMBNAIL_RELATION.sub(b"", data)
+            elif item.filename == "[Content_Types].xml":
+                data = THUMBNAIL_TYPE.sub(b"", data)
+            target.writestr(item, data)
     return buffer.getvalue()
 
 
