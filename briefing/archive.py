@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -234,3 +235,23 @@ def dropped_parts(path: Path, rewritten: bytes) -> list[str]:
         for prefix, what in KEPT_PARTS
         if sum(n.startswith(prefix) for n in new) < sum(n.startswith(prefix) for n in old)
     ]
+
+
+# A run's font as a .docx names it: <w:rFonts w:ascii="Calibri" w:hAnsi="Calibri" …/>.
+NAMED_FONT = re.compile(rb'w:(?:ascii|hAnsi)="([^"]+)"')
+
+
+def document_fonts(path: Path) -> set[str]:
+    """The font families a .docx names for its text: in its styles, body, headers and footers."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [
+            name
+            for name in archive.namelist()
+            if name in ("word/styles.xml", "word/document.xml")
+            or (name.startswith(("word/header", "word/footer")) and name.endswith(".xml"))
+        ]
+        return {
+            font.decode("utf-8")
+            for name in parts
+            for font in NAMED_FONT.findall(archive.read(name))
+        }

@@ -190,6 +190,8 @@ def build(
             email=email,
         )
     _print_problems(result.warnings, hint=BUILD_HINT, err=True)
+    for notice in result.notices:
+        typer.echo(f"warning: {notice}", err=True)
     for written in (result.path, result.pdf, result.email):
         if written is not None:
             typer.echo(f"Wrote {written}")

@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -178,3 +178,39 @@ def backup_path(target: Path, stamp: dt.datetime) -> Path:
         counter += 1
         candidate = target.with_name(f"{base}-{counter}{target.suffix}")
     return candidate
+
+
+# Fonts of Microsoft Office and their free twins of the same metrics, which keep the layout.
+METRIC_TWINS = {
+    "Calibri": "Carlito",
+    "Cambria": "Caladea",
+    "Arial": "Liberation Sans",
+    "Times New Roman": "Liberation Serif",
+    "Courier New": "Liberation Mono",
+}
+
+
+def font_substitutions(fonts: Iterable[str]) -> list[str]:
+    """Each font LibreOffice will not find, as "Calibri (set in DejaVu Sans)".
+
+    Asks fontconfig, which LibreOffice uses on Linux; elsewhere (no fc-match) it says nothing.
+    A font's metric twin (Carlito for Calibri) counts as found.
+    """
+    matcher = shutil.which("fc-match")
+    if matcher is None:
+        return []
+    missing = []
+    for font in sorted(fonts):
+        try:
+            found = subprocess.run(
+                [matcher, "-f", "%{family}", font],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout.split(",")[0]
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        if found and found not in (font, METRIC_TWINS.get(font)):
+            missing.append(f"{font} (set in {found})")
+    return missing

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from briefing.archive import document_fonts
 from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.edition import select_edition, select_trends
@@ -33,9 +34,11 @@ from briefing.extract import (
 )
 from briefing.model import CellValue, Dossier, Edition, Problem, RawSheet, RawWorkbook
 from briefing.output import (
+    METRIC_TWINS,
     backup_path,
     email_draft,
     ensure_output,
+    font_substitutions,
     pdf_from_docx,
     write_atomically,
 )
@@ -123,6 +126,7 @@ class BuildResult:
     warnings: tuple[Problem, ...]
     pdf: Path | None = None
     email: Path | None = None
+    notices: tuple[str, ...] = ()  # one line each, such as a font the PDF had to replace
 
 
 def default_output(source: Path, suffix: str = ".docx") -> Path:
@@ -172,6 +176,14 @@ def build_memo(
     properties = document_properties(dossier, created)
     memo = write_atomically(target, render_document(".docx", template, context, properties))
     made_pdf = pdf_from_docx(memo) if pdf else None
+    notices = []
+    substituted = font_substitutions(document_fonts(memo)) if pdf else []
+    if substituted:
+        twins = ", ".join(f"{twin} for {font}" for font, twin in METRIC_TWINS.items())
+        notices.append(
+            f"{made_pdf}: LibreOffice had no {', '.join(substituted)}, so the PDF's layout "
+            f"differs from Word's; install the font or its metric twin ({twins})"
+        )
     draft = None
     if email:
         briefing = dossier.briefing
@@ -184,7 +196,7 @@ def build_memo(
             attachments=[memo, *([made_pdf] if made_pdf else [])],
             date=created.replace(tzinfo=dt.UTC),
         )
-    return BuildResult(memo, dossier.problems, made_pdf, draft)
+    return BuildResult(memo, dossier.problems, made_pdf, draft, tuple(notices))
 
 
 def load_earlier(path: Path) -> Dossier:
