@@ -129,6 +129,31 @@ def test_one_changed_number_fails_naming_both_cells(seed_copy: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "excerpt",
+    [
+        pytest.param("not a peace plan", id="words-of-the-quote"),
+        pytest.param("Putin's proposal ... a call for more aggression", id="with-an-ellipsis"),
+        pytest.param("", id="no-excerpt"),
+    ],
+)
+def test_an_excerpt_taken_from_its_quote_passes(seed_copy: Path, excerpt: str) -> None:
+    book = openpyxl.load_workbook(seed_copy)
+    book["Reactions"][coordinate("Reactions", "Excerpt", 5)] = excerpt or None
+    book.save(seed_copy)
+    assert problems(seed_copy) == []
+
+
+def test_an_excerpt_not_in_its_quote_fails_at_its_cell(seed_copy: Path) -> None:
+    book = openpyxl.load_workbook(seed_copy)
+    book["Reactions"][coordinate("Reactions", "Excerpt", 5)] = "not a peace offer"
+    book.save(seed_copy)
+    assert problems(seed_copy) == [
+        f"{cell('Reactions', 'Excerpt', 5)}: the excerpt is not part of the quote "
+        f"({coordinate('Reactions', 'Quote', 5)}); copy its words from there"
+    ]
+
+
 def test_typographic_variants_pass(seed_copy: Path) -> None:
     book = openpyxl.load_workbook(seed_copy)
     cell = book["Reactions"][coordinate("Reactions", "Quote", 3)]
