@@ -6,10 +6,12 @@ import contextlib
 import datetime as dt
 import email.utils
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,6 +22,14 @@ ATTACHMENT_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".pdf": "application/pdf",
 }
+# What each attachment is, as the email's list of attachments says it.
+ATTACHMENT_ABOUT = {".docx": "the memo (Word)", ".pdf": "the memo (PDF)"}
+# Characters Windows, macOS or Linux refuse in a file name, and control characters.
+REFUSED_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
+MAX_NAME_TITLE = 60  # characters of the memo's title in an attachment's name
+DANGLING_WORDS = frozenset(
+    ("a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to")
+)
 
 
 def ensure_file_target(path: Path, example: str = "memo.docx") -> None:
@@ -137,6 +147,47 @@ def pdf_from_docx(docx: Path, *, timeout: int = 180) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file the email carries: where it is on disk, and the name it has in the email."""
+
+    path: Path
+    name: str
+
+    @property
+    def about(self) -> str:
+        """What the file is: "the memo (Word)"."""
+        return ATTACHMENT_ABOUT.get(self.path.suffix.casefold(), "a file")
+
+
+def attachment_name(day: dt.date, title: str, suffix: str) -> str:
+    """The name a memo has in the email: "2024-06-14 Putin ceasefire terms.docx".
+
+    The title loses the characters file systems refuse and is cut at a word.
+    """
+    words = REFUSED_IN_NAMES.sub("", " ".join(title.split())).split()
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) > MAX_NAME_TITLE:
+            break
+        kept.append(word)
+    if not kept and words:  # one long word: cut it
+        kept = [words[0][:MAX_NAME_TITLE]]
+    # A title cut short does not end on "and" or "of".
+    while len(kept) < len(words) and len(kept) > 1 and kept[-1].casefold() in DANGLING_WORDS:
+        kept.pop()
+    # Windows refuses a name ending in a dot or a space.
+    name = " ".join(kept).rstrip(".,;–— ") or "memo"
+    return f"{day.isoformat()} {name}{suffix}"
+
+
+def memo_attachments(files: Sequence[Path], day: dt.date, title: str) -> tuple[Attachment, ...]:
+    """The memo's files as the email carries them, each named for the memo, not the workbook."""
+    return tuple(
+        Attachment(path, attachment_name(day, title, path.suffix.casefold())) for path in files
+    )
+
+
 def email_draft(
     memo: Path,
     *,
@@ -144,12 +195,13 @@ def email_draft(
     subject: str,
     body: str,
     html: str | None = None,
-    attachments: Sequence[Path],
+    attachments: Sequence[Attachment],
     date: dt.datetime,
 ) -> Path:
     """Write an email draft (.eml) beside the memo with the memo attached; mail clients open it.
 
-    The body is plain text, with `html` as its alternative for clients that show HTML.
+    The body is plain text, with `html` as its alternative for clients that show HTML. Each
+    attachment is read from its path and named in the email by its name.
     """
     message = EmailMessage()
     # A line break typed in a cell cannot stand in a mail header.
@@ -161,10 +213,14 @@ def email_draft(
     if html is not None:
         message.add_alternative(html, subtype="html")
     for attachment in attachments:
-        kind = ATTACHMENT_TYPES.get(attachment.suffix.casefold(), "application/octet-stream")
+        suffix = attachment.path.suffix.casefold()
+        kind = ATTACHMENT_TYPES.get(suffix, "application/octet-stream")
         maintype, subtype = kind.split("/", 1)
         message.add_attachment(
-            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
+            attachment.path.read_bytes(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.name,
         )
     return write_atomically(memo.with_suffix(".eml"), bytes(message))
 

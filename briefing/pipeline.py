@@ -35,10 +35,12 @@ from briefing.extract import (
 from briefing.model import CellValue, Dossier, Edition, Problem, RawSheet, RawWorkbook
 from briefing.output import (
     METRIC_TWINS,
+    Attachment,
     backup_path,
     email_draft,
     ensure_output,
     font_substitutions,
+    memo_attachments,
     pdf_from_docx,
     write_atomically,
 )
@@ -50,6 +52,9 @@ from briefing.validate import locate_header, sort_problems, validate_workbook
 from briefing.workbook import appended_workbook_bytes, read_workbook, workbook_bytes
 
 EXAMPLE = "ceasefire-2024-06-14.json"
+# The email's formats, and what their templates get beyond the memo's context.
+EMAIL_FORMATS = (".txt", ".html")
+EMAIL_NAMES = ("attachments",)
 
 
 @dataclass(frozen=True)
@@ -187,16 +192,28 @@ def build_memo(
     draft = None
     if email:
         briefing = dossier.briefing
+        # Named for the memo, not the workbook; the files on disk keep their names.
+        attached = memo_attachments([memo, *([made_pdf] if made_pdf else [])], day, briefing.title)
+        bodies = email_context(context, attached)
         draft = email_draft(
             memo,
-            to=briefing.email_to,
+            to=", ".join(briefing.email_to),
             subject=f"[{briefing.handling}] {briefing.subject}",
-            body=render_document(".txt", None, context, properties).decode("utf-8"),
-            html=render_document(".html", None, context, properties).decode("utf-8"),
-            attachments=[memo, *([made_pdf] if made_pdf else [])],
+            body=render_document(".txt", None, bodies, properties).decode("utf-8"),
+            html=render_document(".html", None, bodies, properties).decode("utf-8"),
+            attachments=attached,
             date=created.replace(tzinfo=dt.UTC),
         )
     return BuildResult(memo, dossier.problems, made_pdf, draft, tuple(notices))
+
+
+def email_context(context: Mapping[str, Any], attachments: Sequence[Attachment]) -> dict[str, Any]:
+    """The memo's context, and what only the email's templates get: `attachments`.
+
+    Each attachment has its `name` in the email and what it is (`about`: "the memo (Word)").
+    """
+    listed = [{"name": a.name, "about": a.about} for a in attachments]
+    return {**context, "attachments": listed}
 
 
 def load_earlier(path: Path) -> Dossier:
@@ -224,13 +241,19 @@ def check_template(template: Path) -> list[str]:
     is rendered, so a clean template is also rendered with the seed article's records.
     """
     suffix = template_format(template)
-    problems = lint_template(suffix, template, CONTEXT_NAMES)
+    is_email = suffix in EMAIL_FORMATS
+    problems = lint_template(suffix, template, (*CONTEXT_NAMES, *(EMAIL_NAMES if is_email else ())))
     if problems:
         return problems
     dossier = example_dossier()
     properties = document_properties(dossier, dt.datetime(2024, 6, 14, tzinfo=dt.UTC))
+    context = build_context(dossier).as_dict()
+    if is_email:
+        briefing = dossier.briefing
+        files = [Path("memo.docx"), Path("memo.pdf")]
+        context = email_context(context, memo_attachments(files, briefing.date, briefing.title))
     try:
-        render_document(suffix, template, build_context(dossier).as_dict(), properties)
+        render_document(suffix, template, context, properties)
     except TemplateError as err:
         return [str(err)]
     return []

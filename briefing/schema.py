@@ -29,6 +29,7 @@ class Kind(StrEnum):
     ID = "ID"
     REF = "reference"
     REFS = "references"
+    EMAILS = "email addresses"
 
 
 class Layout(StrEnum):
@@ -206,7 +207,7 @@ class Column:
             return format_number(value)
         if self.kind in (Kind.DATE, Kind.PARTIAL_DATE):
             return format_date(value)
-        if self.kind is Kind.REFS:
+        if self.kind in (Kind.REFS, Kind.EMAILS):
             return ", ".join(value)
         return str(value)
 
@@ -318,10 +319,10 @@ class BriefingFields:
         "Putin offered a ceasefire on terms Kyiv and NATO rejected at once.",
         required=True,
     )
-    email_to: str = column(
+    email_to: tuple[str, ...] = column(
         "Email to",
-        Kind.TEXT,
-        "Addresses the memo is emailed to, separated by commas.",
+        Kind.EMAILS,
+        "Addresses the memo is emailed to, separated by commas or semicolons.",
         "desk-editor@example.org",
     )
     outlook: str = column(

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from briefing.model import (
     CellValue,
     Dossier,
@@ -49,6 +51,7 @@ NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 NUMBER_SIGNS = re.compile(r"^[$€£¥₴₽]|[%$€£¥₴₽]$")
 HEADER_SEARCH_ROWS = 10  # rows below the first used one where a header row may stand
 REF_SEPARATORS = re.compile(r"[,;\s]+")
+ADDRESS_SEPARATORS = re.compile(r"[,;]")  # Outlook separates addresses with semicolons
 CELL = re.compile(r"([A-Z]+)(\d+)")
 
 
@@ -315,11 +318,39 @@ class _Validation:
             if column.required:
                 self.error(sheet, coordinate, f"{column.header} is required but the cell is empty")
             return _empty(column)
+        if column.kind is Kind.EMAILS:
+            return self._read_addresses(sheet, coordinate, value)
         try:
             return _convert(value, column)
         except ValueError as err:
             self.error(sheet, coordinate, str(err))
             return _empty(column)
+
+    def _read_addresses(self, sheet: str, coordinate: str, value: CellValue) -> tuple[str, ...]:
+        """The cell's email addresses, each checked for its syntax only (no network).
+
+        Each address that is not one is a problem of its own at the cell.
+        """
+        addresses = []
+        for part in ADDRESS_SEPARATORS.split(_to_text(value)):
+            text = " ".join(part.split())
+            if not text:
+                continue
+            try:
+                # Mail headers need an ASCII address: a domain in other scripts is written
+                # in its ASCII form; a mailbox name in other scripts is refused.
+                checked = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+            except EmailNotValidError as err:
+                reason = str(err)
+                self.error(
+                    sheet,
+                    coordinate,
+                    f"{text!r} is not an email address ({reason[:1].lower()}{reason[1:]}); "
+                    "write addresses such as desk@example.org, separated by commas",
+                )
+                continue
+            addresses.append(checked.ascii_email or checked.normalized)
+        return tuple(addresses)
 
     # -- across sheets
 
@@ -414,7 +445,7 @@ def _row_ranges(numbers: list[int]) -> str:
 
 
 def _empty(column: Column) -> Any:
-    if column.kind is Kind.REFS:
+    if column.kind in (Kind.REFS, Kind.EMAILS):
         return ()
     if column.kind in (Kind.NUMBER, Kind.DATE, Kind.PARTIAL_DATE):
         return None

@@ -422,9 +422,12 @@ def test_build_email_draft_attaches_the_memo(
     assert message["X-Unsent"] == "1"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
-    assert body.get_content().startswith("On 14 June 2024 Putin offered an immediate ceasefire")
+    assert body.get_content().startswith("TLP:CLEAR — Disclosure is not limited.\n")
+    assert "On 14 June 2024 Putin offered an immediate ceasefire" in body.get_content()
     (attachment,) = list(message.iter_attachments())
-    assert attachment.get_filename() == "memo.docx"
+    assert attachment.get_filename() == (
+        "2024-06-14 Putin's ceasefire terms surrender four regions and drop NATO.docx"
+    )
     assert attachment.get_content() == out.read_bytes()
 
 

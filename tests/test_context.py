@@ -37,7 +37,7 @@ def briefing() -> BriefingFields:
         author="Analyst",
         handling="TLP:AMBER",
         bluf="B",
-        email_to="",
+        email_to=(),
         outlook="",
         reference="",
     )

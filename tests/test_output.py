@@ -11,6 +11,7 @@ import pytest
 
 from briefing.errors import OutputError
 from briefing.output import (
+    Attachment,
     backup_path,
     email_draft,
     ensure_output,
@@ -123,7 +124,7 @@ def test_email_draft_has_a_plain_and_an_html_body_and_the_attachments(tmp_path: 
         subject="[TLP:AMBER] Line\nbreak",
         body="Plain body\n",
         html="<p>Rich body</p>\n",
-        attachments=[memo, pdf],
+        attachments=[Attachment(memo, "2024-06-14 Ceasefire.docx"), Attachment(pdf, "memo.pdf")],
         date=dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC),
     )
     message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
@@ -141,7 +142,7 @@ def test_email_draft_has_a_plain_and_an_html_body_and_the_attachments(tmp_path: 
     attached = [(a.get_filename(), a.get_content_type()) for a in message.iter_attachments()]
     assert attached == [
         (
-            "memo.docx",
+            "2024-06-14 Ceasefire.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
         ("memo.pdf", "application/pdf"),

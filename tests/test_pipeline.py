@@ -87,8 +87,11 @@ def test_build_dates_the_memo_and_drafts_the_email_from_the_same_context(
     rich = message.get_body(preferencelist=("html",))
     assert plain is not None
     assert rich is not None
-    assert plain.get_content().endswith("\n\nThe memo is attached (TLP:CLEAR).\n")
-    assert "<strong>TLP:CLEAR</strong>" in rich.get_content()
+    assert "Information as of 15 June 2024; this edition covers 14–15 June 2024." in (
+        plain.get_content()
+    )
+    assert plain.get_content().endswith("\n\nRussia–Ukraine desk\n")
+    assert ">TLP:CLEAR</span> Disclosure is not limited.</p>" in rich.get_content()
     assert result.warnings == ()
 
 

@@ -10,7 +10,7 @@ import pytest
 from briefing.context import build_context, document_properties
 from briefing.errors import TemplateError
 from briefing.model import DocumentProperties
-from briefing.pipeline import check_template, load_dossier
+from briefing.pipeline import check_template, email_context, load_dossier
 from briefing.render import default_template, format_for, render_document
 from tests.conftest import ROOT, field_cell, set_cells
 
@@ -48,10 +48,11 @@ def test_the_same_context_renders_in_every_format(example_workbook: Path) -> Non
     dossier = load_dossier(example_workbook)
     context = build_context(dossier).as_dict()
     properties = document_properties(dossier, dt.datetime(2024, 6, 14, tzinfo=dt.UTC))
-    text = render_document(".txt", None, context, properties).decode("utf-8")
-    html = render_document(".html", None, context, properties).decode("utf-8")
+    bodies = email_context(context, [])
+    text = render_document(".txt", None, bodies, properties).decode("utf-8")
+    html = render_document(".html", None, bodies, properties).decode("utf-8")
     memo = render_document(".docx", None, context, properties)
-    assert text == "Kyiv & NATO <reject> it\n\nThe memo is attached (TLP:CLEAR).\n"
+    assert "BOTTOM LINE UP FRONT\nKyiv & NATO <reject> it\n" in text
     assert "Kyiv &amp; NATO &lt;reject&gt; it" in html
     assert memo.startswith(b"PK")
 
