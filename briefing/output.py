@@ -221,8 +221,13 @@ def email_draft(
             maintype=maintype,
             subtype=subtype,
             filename=attachment.name,
+            params={"name": attachment.name},  # older Outlooks read the name from here
         )
-    return write_atomically(memo.with_suffix(".eml"), bytes(message))
+    # Folded at 78 characters, a long file name is split into RFC 2231 continuations
+    # (filename*0*, filename*1*), which Outlook may not join: keep each header on one line,
+    # up to the 998 characters a mail line may hold.
+    whole_lines = message.policy.clone(max_line_length=998)
+    return write_atomically(memo.with_suffix(".eml"), message.as_bytes(policy=whole_lines))
 
 
 def backup_path(target: Path, stamp: dt.datetime) -> Path:

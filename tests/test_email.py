@@ -206,6 +206,10 @@ def test_the_draft_opens_as_a_draft_with_the_attachments_named_for_the_memo(
     message = build_draft(runner, workbook)
     assert message["X-Unsent"] == "1"
     name = "2024-06-14 KyivMoscow talks no abc and the long tail of a title past"
+    # Whole on one line, as every mail client reads it: no RFC 2231 continuations.
+    raw = workbook.with_name("memo.eml").read_bytes().decode("ascii")
+    assert f'Content-Disposition: attachment; filename="{name}.docx"\n' in raw
+    assert f'; name="{name}.docx"\n' in raw
     attached = [(a.get_filename(), a.get_content_type()) for a in message.iter_attachments()]
     assert attached == [
         (f"{name}.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
