@@ -26,7 +26,7 @@ ATTACHMENT_TYPES = {
 ATTACHMENT_ABOUT = {".docx": "the memo (Word)", ".pdf": "the memo (PDF)"}
 # Characters Windows, macOS or Linux refuse in a file name, and control characters.
 REFUSED_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
-MAX_NAME_TITLE = 60  # characters of the memo's title in an attachment's name
+MAX_NAME_TITLE = 72  # characters of the memo's title in an attachment's name
 DANGLING_WORDS = frozenset(
     ("a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to")
 )
@@ -165,7 +165,9 @@ def attachment_name(day: dt.date, title: str, suffix: str) -> str:
 
     The title loses the characters file systems refuse and is cut at a word.
     """
-    words = REFUSED_IN_NAMES.sub("", " ".join(title.split())).split()
+    # A colon that ends a phrase reads as a dash: "terms: surrender" -> "terms - surrender".
+    spaced = " ".join(title.split()).replace(": ", " - ")
+    words = REFUSED_IN_NAMES.sub("", spaced).split()
     kept: list[str] = []
     for word in words:
         if len(" ".join([*kept, word])) > MAX_NAME_TITLE:

@@ -106,8 +106,7 @@ def test_build_since_says_what_changed_in_the_memo_and_the_email(
         "withdrawn, 1 judgment revised.",
         "Demand D1 withdrawn on 14 June 2024: Demand D1",
         "Reaction R2 removed: Official R2, Rejected it.",
-        "Figure F1 changed: Value 11 → 99; Quote It shot down 11 drones. → It shot down 99 "
-        "drones.",
+        "Figure F1 changed: Value 11 → 99; Quote It shot down 11 drones. → It shot down 99 drones.",
         "Judgment J3 revised: Judgment J3 (As of 2 June 2024 → 14 June 2024; Likelihood likely "
         "→ very likely)",
     ]

@@ -426,7 +426,7 @@ def test_build_email_draft_attaches_the_memo(
     assert "On 14 June 2024 Putin offered an immediate ceasefire" in body.get_content()
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == (
-        "2024-06-14 Putin's ceasefire terms surrender four regions and drop NATO.docx"
+        "2024-06-14 Putin's ceasefire terms - surrender four regions and drop NATO bid.docx"
     )
     assert attachment.get_content() == out.read_bytes()
 

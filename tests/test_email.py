@@ -23,7 +23,7 @@ from briefing.render import render_document
 from tests.conftest import cell, field_cell, needs_office
 
 MakeWorkbook = Callable[..., Path]
-SEED_NAME = "2024-06-14 Putin's ceasefire terms surrender four regions and drop NATO"
+SEED_NAME = "2024-06-14 Putin's ceasefire terms - surrender four regions and drop NATO bid"
 SUBJECT = (
     "Putin’s 14 June 2024 conditions for a ceasefire in Ukraine and reactions from Kyiv, "
     "Washington and NATO"
@@ -205,7 +205,7 @@ def test_the_draft_opens_as_a_draft_with_the_attachments_named_for_the_memo(
     workbook = make_workbook({field_cell("Title"): title})
     message = build_draft(runner, workbook)
     assert message["X-Unsent"] == "1"
-    name = "2024-06-14 KyivMoscow talks no abc and the long tail of a title past"
+    name = "2024-06-14 KyivMoscow - talks no abc and the long tail of a title past sixty"
     # Whole on one line, as every mail client reads it: no RFC 2231 continuations.
     raw = workbook.with_name("memo.eml").read_bytes().decode("ascii")
     assert f'Content-Disposition: attachment; filename="{name}.docx"\n' in raw
@@ -236,9 +236,9 @@ def test_attachment_names_drop_what_file_systems_refuse_and_cut_at_a_word() -> N
     assert attachment_name(day, "Ceasefire\nterms", ".docx") == "2024-06-14 Ceasefire terms.docx"
     long = "Russia–Ukraine desk, June 2024: Putin's ceasefire terms and the diplomacy around them"
     assert attachment_name(day, long, ".docx") == (
-        "2024-06-14 Russia–Ukraine desk, June 2024 Putin's ceasefire terms.docx"
+        "2024-06-14 Russia–Ukraine desk, June 2024 - Putin's ceasefire terms.docx"
     )
-    assert attachment_name(day, "x" * 80, ".docx") == f"2024-06-14 {'x' * 60}.docx"
+    assert attachment_name(day, "x" * 80, ".docx") == f"2024-06-14 {'x' * 72}.docx"
     assert attachment_name(day, "Talks with the U.S.", ".docx") == (
         "2024-06-14 Talks with the U.S.docx"
     )
