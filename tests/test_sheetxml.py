@@ -225,6 +225,15 @@ ODD_CELLS: dict[str, tuple[str, RawCell | None]] = {
         '<c r="A2" t="d"><v>2024-06-14T09:30:00</v></c>',
         RawCell("A2", dt.datetime(2024, 6, 14, 9, 30)),  # noqa: DTZ001
     ),
+    "iso time cell": (
+        '<c r="A2" t="d"><v>09:30:15.5</v></c>',
+        RawCell("A2", dt.time(9, 30, 15, 500000)),
+    ),
+    "iso duration cell": ('<c r="A2" t="d"><v>PT1H30M</v></c>', RawCell("A2", "1:30:00")),
+    "duration with milliseconds": (
+        '<c r="A2" s="5"><v>0.0000001</v></c>',
+        RawCell("A2", "0:00:00.009000"),
+    ),
     "percent": ('<c r="A2" s="2"><v>0.87</v></c>', RawCell("A2", 87.0)),
     "custom percent": ('<c r="A2" s="4"><v>0.125</v></c>', RawCell("A2", 12.5)),
     "literal percent sign": ('<c r="A2" s="9"><v>3</v></c>', RawCell("A2", 300)),
@@ -331,6 +340,22 @@ def test_sheets_in_workbook_order_hidden_ones_too(tmp_path: Path) -> None:
     sheets = {name: data(HEADER) for name in ("Zeta", "Alpha", "Secret", "Very")}
     path = xlsx(tmp_path / "order.xlsx", sheets, states={"Secret": "hidden", "Very": "veryHidden"})
     assert [s.name for s in same_as_openpyxl(path).sheets] == ["Zeta", "Alpha", "Secret", "Very"]
+
+
+def test_a_sheet_without_a_relationship_or_of_another_kind_gives_no_cells(tmp_path: Path) -> None:
+    path = xlsx(tmp_path / "odd.xlsx", {"Data": data(HEADER), "Other": data(HEADER)})
+    with zipfile.ZipFile(path) as package:
+        items = {i.filename: package.read(i) for i in package.infolist()}
+    book = items["xl/workbook.xml"].decode().replace(' r:id="rId2"', "")  # Other: no part
+    items["xl/workbook.xml"] = book.encode()
+    items["xl/worksheets/sheet1.xml"] = (
+        f'<chartsheet xmlns="{MAIN}"><sheetData/></chartsheet>'.encode()
+    )
+    with zipfile.ZipFile(path, "w") as package:
+        for name, content in items.items():
+            package.writestr(name, content)
+    raw = read_workbook(path)
+    assert [(s.name, s.rows, s.headers) for s in raw.sheets] == [("Data", (), ())]
 
 
 def test_a_workbook_without_shared_strings_or_styles(tmp_path: Path) -> None:
