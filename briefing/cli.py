@@ -19,6 +19,7 @@ from briefing.text import count, describe, parse_date_text
 # python-docx (half the start-up time).
 if TYPE_CHECKING:
     from briefing.pipeline import CheckReport
+    from briefing.sheetxml import Progress
 
 app = typer.Typer(
     help="Turn an analyst's Excel workbook into a Word briefing memo.",
@@ -29,6 +30,13 @@ app = typer.Typer(
 _debug = {"on": False}
 MAX_PROBLEMS_SHOWN = 200  # problem lines printed before the rest are summarized in a count
 BUILD_HINT = "'briefing check --json' lists them all"
+
+
+def _progress(workbook: Path) -> Progress:
+    """How far a read is, on the terminal once it has taken a second; nothing when piped."""
+    from briefing.sheetxml import TerminalProgress
+
+    return TerminalProgress(workbook)
 
 
 @contextlib.contextmanager
@@ -90,7 +98,7 @@ def check(
     from briefing import pipeline
 
     with _user_errors(workbook, as_json=as_json):
-        report = pipeline.check_workbook(workbook)
+        report = pipeline.check_workbook(workbook, progress=_progress(workbook))
     if as_json:
         payload = {
             "file": str(report.path),
@@ -188,6 +196,7 @@ def build(
             since=since,
             pdf=pdf,
             email=email,
+            progress=_progress(workbook),
         )
     _print_problems(result.warnings, hint=BUILD_HINT, err=True)
     for notice in result.notices:

@@ -47,6 +47,7 @@ from briefing.output import (
 from briefing.provenance import verify_provenance
 from briefing.render import default_template, lint_template, render_document, template_format
 from briefing.schema import SCHEMA, BriefingFields, Schema
+from briefing.sheetxml import Progress
 from briefing.text import count
 from briefing.validate import locate_header, sort_problems, validate_workbook
 from briefing.workbook import appended_workbook_bytes, read_workbook, workbook_bytes
@@ -105,19 +106,24 @@ def ensure_new_file(path: Path, suffix: str, *, force: bool) -> None:
         raise TargetExists(f"{path}: already exists; use --force to replace it")
 
 
-def load_dossier(path: Path, schema: Schema = SCHEMA) -> Dossier:
-    """Read and validate a workbook, quotes included; raises InvalidWorkbook on any error."""
-    dossier = validate_workbook(read_workbook(path), schema)
+def load_dossier(path: Path, schema: Schema = SCHEMA, progress: Progress | None = None) -> Dossier:
+    """Read and validate a workbook, quotes included; raises InvalidWorkbook on any error.
+
+    `progress` is told how far the read is (the command line shows it on a terminal).
+    """
+    dossier = validate_workbook(read_workbook(path, progress), schema)
     problems = sort_problems([*dossier.problems, *verify_provenance(dossier)], schema)
     if any(problem.is_error for problem in problems):
         raise InvalidWorkbook(problems)
     return replace(dossier, problems=problems)
 
 
-def check_workbook(path: Path, schema: Schema = SCHEMA) -> CheckReport:
+def check_workbook(
+    path: Path, schema: Schema = SCHEMA, progress: Progress | None = None
+) -> CheckReport:
     """Every problem in the workbook at `path`; raises only when the file cannot be read."""
     try:
-        dossier = load_dossier(path, schema)
+        dossier = load_dossier(path, schema, progress)
     except InvalidWorkbook as err:
         return CheckReport(path, err.problems)
     return CheckReport(path, dossier.problems)
@@ -150,6 +156,7 @@ def build_memo(
     pdf: bool = False,
     email: bool = False,
     now: dt.datetime | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Check the workbook, render the edition's memo and write it atomically; then a PDF and an
     email.
@@ -164,7 +171,7 @@ def build_memo(
         ensure_output(target.with_suffix(".pdf"), ".pdf", *inputs)
     if email:
         ensure_output(target.with_suffix(".eml"), ".eml", *inputs)
-    dossier = load_dossier(workbook)
+    dossier = load_dossier(workbook, progress=progress)
     day = memo_date or dossier.briefing.date
     if email and not dossier.briefing.email_to:
         raise OutputError(

@@ -535,7 +535,7 @@ def test_a_failed_build_prints_at_most_200_problems(
 def test_run_turns_an_unforeseen_failure_into_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    def broken(path: Path) -> None:
+    def broken(path: Path, **options: object) -> None:
         raise RuntimeError("disk\nvanished")
 
     monkeypatch.setattr("briefing.pipeline.check_workbook", broken)
@@ -552,7 +552,7 @@ def test_run_turns_an_unforeseen_failure_into_one_line(
 def test_run_with_debug_shows_the_unforeseen_failure(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    def broken(path: Path) -> None:
+    def broken(path: Path, **options: object) -> None:
         raise RuntimeError("disk vanished")
 
     monkeypatch.setattr("briefing.pipeline.check_workbook", broken)
@@ -573,3 +573,27 @@ def test_debug_shows_the_error_behind_a_user_mistake(runner: CliRunner, tmp_path
     # The next command without --debug is back to one line.
     again = runner.invoke(app, ["check", str(missing)])
     assert again.stderr == f"Error: {missing}: no such file; check the path and try again\n"
+
+
+def test_check_and_build_show_the_reads_progress_on_a_terminal(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefing import pipeline
+    from briefing.model import Dossier
+    from briefing.schema import SCHEMA, Schema
+    from briefing.sheetxml import Progress, TerminalProgress
+
+    given: list[object] = []
+    real = pipeline.load_dossier
+
+    def spy(path: Path, schema: Schema = SCHEMA, progress: Progress | None = None) -> Dossier:
+        given.append(progress)
+        return real(path, schema, progress)
+
+    monkeypatch.setattr(pipeline, "load_dossier", spy)
+    assert runner.invoke(app, ["check", str(example_workbook)]).exit_code == 0
+    out = tmp_path / "memo.docx"
+    assert runner.invoke(app, ["build", str(example_workbook), "-o", str(out)]).exit_code == 0
+    assert [type(p) for p in given] == [TerminalProgress, TerminalProgress]
+    # Not a terminal here: the progress writes nothing, and the output is only the results.
+    assert all(isinstance(p, TerminalProgress) and not p.interactive for p in given)
