@@ -49,6 +49,7 @@ MAX_MERGED_CELLS = 1 << 20
 SHARED_ENTRIES = 1 << 16  # distinct values and texts kept to share among cells
 ERROR_VALUE = object()  # a date serial past the calendar: openpyxl's #VALUE!
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+UPPER = LETTERS[:26]
 
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
 COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
@@ -122,7 +123,7 @@ PLAIN, DATE, DURATION_KIND = 0, 1, 2
 # ---------------------------------------------------------------------------- dates
 
 WINDOWS_EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - Excel's calendar has no time zone
-MAC_EPOCH = dt.datetime(1904, 1, 1)  # noqa: DTZ001
+MAC_EPOCH = dt.datetime(1904, 1, 1)  # noqa: DTZ001 - the Mac calendar has no zone either
 ISO_DATE = re.compile(
     r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
     r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(?P<microsecond>\.\d{1,3})?)?)?Z?"
@@ -169,7 +170,7 @@ def from_iso8601(text: str) -> object:
         if not parts["time"]:
             return dt.date(parts["year"], parts["month"], parts["day"])
         del parts["time"], parts["date"]
-        return dt.datetime(**parts)  # noqa: DTZ001
+        return dt.datetime(**parts)  # noqa: DTZ001 - a cell's ISO text names no zone
     match = ISO_DURATION.match(text)
     if match and any(match.groups()):
         spans = {key: float(value) for key, value in match.groupdict(0).items() if value}
@@ -333,6 +334,48 @@ class _Reader:
                 self._tick()
             parser.Parse(b"", True)
 
+    def _feed_sheet(
+        self, archive: zipfile.ZipFile, part: str, parser: Any, sheet: _SheetParser
+    ) -> None:
+        """Feed a worksheet to expat, but let `sheet.fast_rows` read the rows it can.
+
+        expat reads the head up to <sheetData> (so a DOCTYPE, the namespaces and the root are
+        its to judge), then the rows in the plain form Excel, LibreOffice and openpyxl write
+        are read by regular expressions, row by row; from </sheetData>, or from the first row
+        in any other form, expat reads the rest. The two share one set of handlers' state.
+        """
+        with archive.open(part) as stream:
+            pending = b""
+            fast: Callable[[bytes, bool], tuple[int, bool]] | None = None
+            head = True
+            while True:
+                chunk = stream.read(CHUNK)
+                self.done += len(chunk)
+                pending += chunk
+                if head:
+                    at = pending.find(b"<sheetData>")
+                    if at < 0 and chunk and len(pending) < CHUNK * 4:
+                        self._tick()
+                        continue
+                    head = False
+                    if at >= 0 and _declares_utf8(pending):
+                        parser.Parse(pending[: at + 11], False)
+                        pending = pending[at + 11 :]
+                        if sheet.in_sheet_data and sheet.fast_rows is not None:
+                            fast = sheet.fast_rows
+                if fast is not None:
+                    used, going_on = fast(pending, not chunk)
+                    pending = pending[used:]
+                    if not going_on:
+                        fast = None
+                if fast is None and pending:
+                    parser.Parse(pending, False)
+                    pending = b""
+                self._tick()
+                if not chunk:
+                    break
+            parser.Parse(b"", True)
+
     def _tick(self) -> None:
         if time.monotonic() - self.started > guards.MAX_READ_SECONDS:
             raise WorkbookUnreadable(read_too_slow(self.path))
@@ -486,10 +529,123 @@ class _Reader:
         parser = self._parser(part)
         parser.StartElementHandler = sheet.start_root
         sheet.parser = parser
-        self._feed(archive, part, parser)
+        self._feed_sheet(archive, part, parser, sheet)
         self.cells_before += self.counting()
         self.counting = lambda: 0
         return sheet.result(name)
+
+
+# The plain form of a row and its cells, as Excel, LibreOffice and openpyxl write them: one
+# attribute form (name="value", no entity or line break in a value), cells with at most an
+# <f>, a <v> and a plain inline <is><t>, in that order, text without markup characters other
+# than the five predefined entities and character references. Anything else is left to expat.
+_ATTRIBUTE = rb'\s+[A-Za-z_][\w.:-]*="[^"<&\t\n\r]*"'
+_TEXT = rb"[^<\x00-\x08\x0b-\x1f]*"
+FAST_SPACE = re.compile(rb"[ \t\n]*")
+FAST_PENDING = 4 * CHUNK  # XML held back waiting for a row's end; past it, expat reads on
+FAST_ROW = re.compile(
+    rb'[ \t\n]*<row(?: r="([1-9][0-9]{0,6})")?((?:' + _ATTRIBUTE + rb")*)[ \t\n]*(/?)>"
+)
+FAST_ROW_END = re.compile(rb"[ \t\n]*</row>")
+FAST_CELL = re.compile(
+    rb'[ \t\n]*<c(?: r="(([A-Z]{1,3})([1-9][0-9]{0,6}))")?'
+    rb'(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'
+    rb"((?:" + _ATTRIBUTE + rb")*)[ \t\n]*(?:/>|>"
+    rb"(<f(?:" + _ATTRIBUTE + rb")*[ \t\n]*(?:/>|>" + _TEXT + rb"</f>))?"
+    rb"(?:<v>(" + _TEXT + rb")</v>|(<v/>))?"
+    rb'(?:<is><t(?: xml:space="preserve")?>(' + _TEXT + rb")</t></is>)?"
+    rb"</c>)"
+)
+FAST_ATTRIBUTES = re.compile(rb'\s+([A-Za-z_][\w.:-]*)="([^"]*)"')
+FAST_REFERENCE = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
+ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
+UTF8_DECLARATION = re.compile(
+    rb"""(?:\xef\xbb\xbf)?(?:<\?xml\s[^>]*?encoding\s*=\s*["'](?i:utf-?8)["'][^>]*\?>|(?!<\?xml))"""
+)
+
+
+def _declares_utf8(head: bytes) -> bool:
+    """Whether a part is UTF-8: no XML declaration, or one that says UTF-8."""
+    if head.startswith((b"<?xml", b"\xef\xbb\xbf<?xml")):
+        declaration = head[: head.find(b"?>") + 2]
+        return b"encoding" not in declaration or UTF8_DECLARATION.match(declaration) is not None
+    return UTF8_DECLARATION.match(head) is not None
+
+
+def _fast_attributes(text: bytes) -> dict[str, str] | None:
+    """A plain start tag's attributes; None where expat must judge (xmlns, a name twice)."""
+    found = {name.decode(): value.decode() for name, value in FAST_ATTRIBUTES.findall(text)}
+    if len(found) != text.count(b'="') or any(name.startswith("xmlns") for name in found):
+        return None
+    return found
+
+
+def _fast_text(raw: bytes) -> str | None:
+    """Text between tags; None for a reference expat must judge (or refuse)."""
+    if b"\r" in raw:
+        return None  # expat turns line ends into \n
+    if b"&" not in raw:
+        return raw.decode()
+    pieces, position = [], 0
+    for match in FAST_REFERENCE.finditer(raw):
+        pieces.append(raw[position : match.start()].decode())
+        if match[1]:
+            pieces.append(ENTITIES[match[1]])
+        else:
+            code = int(match[2]) if match[2] else int(match[3], 16)
+            if not (code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF):
+                return None
+            if code in (0xFFFE, 0xFFFF):
+                return None
+            pieces.append(chr(code))
+        position = match.end()
+    rest = raw[position:]
+    if b"&" in rest:
+        return None
+    pieces.append(rest.decode())
+    return "".join(pieces)
+
+
+FastCell = tuple[str | None, tuple[str, int] | None, str, str | None, str | None, str | None, bool]
+
+
+def _fast_cell(
+    found: re.Match[bytes], row: bytes | None, columns: dict[bytes, tuple[str, int]]
+) -> FastCell | None:
+    """(reference, (letters, column) when in the row's own row, type, style, <v> text, inline
+    text, has a formula), or None for expat."""
+    reference, letters, digits, style, kind, extra, formula, value, empty_value, inline = (
+        found.groups()
+    )
+    column = None
+    if reference is not None and digits == row:
+        column = columns.get(letters)
+        if column is None:
+            column = columns[letters] = column_of(letters.decode())
+    text = None if inline is None else _fast_text(inline)
+    if inline is not None and text is None:
+        return None
+    value_text = None
+    if value is not None:
+        value_text = _fast_text(value)
+        if value_text is None:
+            return None
+    elif empty_value is not None:
+        value_text = ""
+    cell = (
+        None if reference is None else reference.decode(),
+        column,
+        "n" if kind is None else kind.decode(),
+        None if style is None else style.decode(),
+        value_text,
+        text,
+        formula is not None,
+    )
+    if extra:
+        attributes = _fast_attributes(extra)
+        if attributes is None or {"r", "s", "t"} & attributes.keys():
+            return None  # another order, or a name twice: expat's to read
+    return cell
 
 
 def _clean_text(text: str) -> str | None:
@@ -561,6 +717,9 @@ class _SheetParser:
         self.ordered = True  # cells came in reading order, each place once
         self.merges: list[str] = []
         self.formulas: set[tuple[int, int]] = set()  # formulas never calculated, by place
+        # Once expat has read up to <sheetData>, the rows may be read by `fast_rows`.
+        self.in_sheet_data = False
+        self.fast_rows: Callable[[bytes, bool], tuple[int, bool]] | None = None
 
     def start_root(self, name: str, attrs: dict[str, str]) -> None:
         """The root element names the namespace; a part that is no worksheet gives no cells."""
@@ -573,7 +732,7 @@ class _SheetParser:
     def _bind(self, ns: str) -> None:
         row_tag, cell_tag, value_tag, formula_tag = f"{ns}}}row", f"{ns}}}c", f"{ns}}}v", f"{ns}}}f"
         inline_tag, text_tag, run_tag = f"{ns}}}is", f"{ns}}}t", f"{ns}}}r"
-        merge_tag = f"{ns}}}mergeCell"
+        merge_tag, sheet_data_tag = f"{ns}}}mergeCell", f"{ns}}}sheetData"
         reader, rows, formulas = self.reader, self.rows, self.formulas
         strings, kinds, percent, epoch = reader.strings, reader.kinds, reader.percent, reader.epoch
         columns = _LETTERS
@@ -642,6 +801,8 @@ class _SheetParser:
                 column_number = 0
             elif name == merge_tag:
                 self.merges.append(attrs.get("ref", ""))
+            elif name == sheet_data_tag:
+                self.in_sheet_data = True
 
         def data(text: str) -> None:
             if collecting:
@@ -670,7 +831,7 @@ class _SheetParser:
             depth -= 1
 
         def finish() -> None:
-            nonlocal last_place, last_digits, last_row, column_number, kept
+            nonlocal last_digits, last_row
             # Where the cell stands: its own reference, or the next column of its row.
             if reference:
                 digits = reference.lstrip(LETTERS)
@@ -691,6 +852,11 @@ class _SheetParser:
                 number, column = row_number, column_number + 1
                 letter = letters_of(column)
                 coordinate = f"{letter}{number}"
+            store(coordinate, letter, number, column)
+
+        def store(coordinate: str, letter: str, number: int, column: int) -> None:
+            """The cell at its place, as openpyxl's reader and briefing's rules give it."""
+            nonlocal last_place, column_number, kept
             column_number = column
             place = (number, column)
             if place <= last_place:
@@ -769,6 +935,65 @@ class _SheetParser:
             elif found is not None and not self.ordered:
                 found.pop(letter, None)  # a later copy of a cell replaces the earlier one
 
+        fast_columns: dict[bytes, tuple[str, int]] = {}  # b"AB" -> ("AB", 28), as met
+
+        def fast_rows(data: bytes, final: bool) -> tuple[int, bool]:
+            """Read whole rows written in the plain form, without expat; see FAST_CELL.
+
+            Returns how many bytes it read, and whether to go on: it stops at </sheetData>, and
+            at anything not in the plain form, at the start of that row, for expat to read on.
+            """
+            nonlocal reference, kind, style, value_text, has_inline, has_formula, plain
+            nonlocal row_number, column_number
+            # Only whole rows are read: up to the last </row> until the part's last chunk.
+            end = len(data) if final else max(data.rfind(b"</row>") + 6, 0)
+            position = 0
+            while True:
+                row = FAST_ROW.match(data, position, end)
+                if row is None:
+                    closing = FAST_SPACE.match(data, position).end()  # type: ignore[union-attr]
+                    if data.startswith(b"</sheetData>", closing):
+                        return closing, False
+                    waiting = FAST_SPACE.match(data, position, end).end() == end  # type: ignore[union-attr]
+                    return position, not final and waiting and len(data) - position < FAST_PENDING
+                attributes = _fast_attributes(row[2]) if row[2] else {}
+                if attributes is None or "r" in attributes:
+                    return position, False
+                cells: list[FastCell] = []
+                at = row.end()
+                if not row[3]:  # not <row/>: its cells, then </row>
+                    while True:
+                        found = FAST_CELL.match(data, at, end)
+                        if found is None:
+                            break
+                        try:
+                            cell = _fast_cell(found, row[1], fast_columns)
+                        except (UnicodeDecodeError, ValueError):
+                            return position, False
+                        if cell is None:
+                            return position, False
+                        cells.append(cell)
+                        at = found.end()
+                    closing_row = FAST_ROW_END.match(data, at, end)
+                    if closing_row is None:
+                        return position, False
+                    at = closing_row.end()
+                row_number = row_number + 1 if row[1] is None else int(row[1])
+                column_number = 0
+                for cell in cells:
+                    # The handlers' own state (nonlocal), which finish() and store() read.
+                    reference, column, kind, style, value_text, text, has_formula = cell
+                    has_inline = text is not None
+                    plain = text or ""
+                    if runs:
+                        runs.clear()
+                    if column is None:
+                        finish()
+                    else:
+                        store(reference, column[0], row_number, column[1])  # type: ignore[arg-type]
+                position = at
+
+        self.fast_rows = fast_rows
         self.parser.StartElementHandler = start
         self.parser.CharacterDataHandler = data
         self.parser.EndElementHandler = end

@@ -583,3 +583,40 @@ def test_a_workbook_saved_by_libreoffice_reads_as_openpyxl_reads_it(tmp_path: Pa
     figures = raw.sheet("Figures")
     assert figures is not None
     assert figures.rows == same_as_openpyxl(source).sheet("Figures").rows  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param("<!-- a comment between rows -->", id="comment"),
+        pytest.param('<row r="30001"><c r="A30001"><v><![CDATA[12]]></v></c></row>', id="cdata"),
+        pytest.param('<row r="30001"><c t="n" r="A30001"><v>7</v></c></row>', id="attribute-order"),
+        pytest.param('<row r="30001"><c r="A30001" t="str"><v>a\r\nb</v></c></row>', id="crlf"),
+        pytest.param(
+            '<row r="30001"><c r="A30001" t="str"><v>&#x41;&#66;</v></c></row>', id="refs"
+        ),
+        pytest.param('<row r="30001" xmlns:x="urn:x"><c r="A30001"><v>1</v></c></row>', id="xmlns"),
+        pytest.param('<row r="30001"><c r="A030001"><v>1</v></c></row>', id="leading-zero"),
+        pytest.param('<row r="30001"><c r="A30002"><v>1</v></c></row>', id="cell-of-another-row"),
+    ],
+)
+def test_rows_in_another_form_among_plain_ones_read_as_openpyxl_reads_them(
+    tmp_path: Path, odd: str
+) -> None:
+    """Plain rows are read without expat, a row in any other form by expat, over many chunks."""
+    before = "".join(
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>row {i} &amp; more</t></is></c>'
+        f'<c r="B{i}" s="1"><v>{45000 + i % 300}</v></c></row>'
+        for i in range(2, 30001)
+    )
+    after = "".join(
+        f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="C{i}" t="s"><v>{i % 6}</v></c></row>'
+        for i in range(30002, 45000)
+    )
+    path = xlsx(tmp_path / "mixed.xlsx", {"Data": data(HEADER + before + odd + after)})
+    with zipfile.ZipFile(path) as package:
+        assert package.getinfo("xl/worksheets/sheet1.xml").file_size > 2 * sheetxml.CHUNK
+    raw = same_as_openpyxl(path)
+    found = raw.sheet("Data")
+    assert found is not None
+    assert found.rows[-1].number == 44999
