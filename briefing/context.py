@@ -21,6 +21,7 @@ from briefing.schema import (
     DemandRow,
     FigureRow,
     JudgmentRow,
+    Kind,
     ReactionRow,
     SheetSpec,
     SourceRow,
@@ -153,6 +154,13 @@ def build_context(
     }
     numbers = iter(range(1, len(in_body) + 1))
     sections = {name: str(next(numbers)) if in_body[name] else "" for name in in_body}
+    # The IDs the annexes print beside their records: the only ones a reader can follow.
+    printed = {
+        record.id
+        for spec in dossier.schema.record_sheets
+        if spec.has_ids
+        for record in dossier.records.get(spec.name, ())
+    }
     context = MemoContext(
         title=briefing.title,
         subject=briefing.subject,
@@ -164,7 +172,7 @@ def build_context(
         reference=briefing.reference or _reference(dossier),
         handling_rule=HANDLING.words_for(briefing.handling),
         outlook=[line.strip() for line in briefing.outlook.splitlines() if line.strip()],
-        judgments=[_judgment(j, record_sources, dossier.revisions) for j in judgments],
+        judgments=[_judgment(j, record_sources, dossier.revisions, printed) for j in judgments],
         demand_categories=_demand_categories(demands),
         reactions_in_brief=[_reaction_in_brief(r) for r in reactions],
         leading_figures=leading,
@@ -186,7 +194,7 @@ def build_context(
         },
         information_as_of=format_date(dossier.edition.date if dossier.edition else briefing.date),
         window=dossier.edition.window if dossier.edition and dossier.edition.days > 1 else "",
-        changes=_changes(changes) if changes is not None else {},
+        changes=_changes(changes, printed, dossier) if changes is not None else {},
         charts=[_chart(trend) for trend in trends],
     )
     return context
@@ -221,6 +229,7 @@ def _judgment(
     judgment: JudgmentRow,
     record_sources: Mapping[str, tuple[str, ...]],
     revisions: Mapping[str, Any],
+    printed: set[str],
 ) -> dict[str, str]:
     sources = record_sources.get(judgment.id, ())
     earlier = revisions.get(judgment.id)
@@ -238,9 +247,20 @@ def _judgment(
         "likelihood": judgment.likelihood,
         "likelihood_range": LIKELIHOOD.words_for(judgment.likelihood),
         "confidence": judgment.confidence,
-        "based_on": ", ".join(judgment.based_on),
+        "based_on": _based_on(judgment.based_on, printed),
         "citation": cite(*sources),
     }
+
+
+def _based_on(ids: Sequence[str], printed: set[str]) -> str:
+    """The IDs a judgment rests on that the memo prints; the others, outside the edition's
+    window, counted, since a reader could not find them in its annexes."""
+    shown = [i for i in ids if i in printed]
+    others = len(ids) - len(shown)
+    if not others:
+        return ", ".join(shown)
+    earlier = f"{others} record{'s' if others > 1 else ''} outside this edition"
+    return ", ".join([*shown, earlier]) if shown else earlier
 
 
 # Values printed as they are: addresses, codes, markers and chart data.
@@ -503,21 +523,45 @@ def _chart(trend: Trend) -> dict[str, Any]:
     }
 
 
-def _changes(changes: Changes) -> dict[str, Any]:
+def _shown_value(value: str, is_reference: bool, printed: set[str]) -> str:
+    """A field's value in a change line: references only to records a reader can find."""
+    if is_reference and value:
+        return _based_on(value.split(", "), printed)
+    return value or "(empty)"
+
+
+def _changes(changes: Changes, printed: set[str], dossier: Dossier) -> dict[str, Any]:
     records = []
     for change in changes.records:
-        what = f"{change.noun.capitalize()} {change.record_id}".strip()
+        # An ID outside the edition could not be followed to an annex: the label says what.
+        shown_id = change.record_id if change.record_id in printed else ""
+        what = f"{change.noun.capitalize()} {shown_id}".strip()
+        spec = dossier.schema.sheet(change.sheet)
+        references = {c.header for c in spec.columns if c.kind in (Kind.REF, Kind.REFS)}
         fields = [
-            {"header": f.header, "old": f.old or "(empty)", "new": f.new or "(empty)"}
+            {
+                "header": f.header,
+                "old": _shown_value(f.old, f.header in references, printed),
+                "new": _shown_value(f.new, f.header in references, printed),
+            }
             for f in change.fields
         ]
         detail = "; ".join(f"{f['header']} {f['old']} → {f['new']}" for f in fields)
         verb = CHANGE_VERBS[change.kind]
-        if change.kind == "changed":
+        if change.kind == "changed" and shown_id:
             line = f"{what} changed: {detail}"
+        elif change.kind == "changed":  # no ID to follow: say which record it is
+            line = f"{what} changed: {change.label} ({detail})"
         elif change.kind == "withdrawn":
             # The one field that changed is the end date: say it in words.
-            line = f"{what} withdrawn on {fields[-1]['new']}: {change.label}" if fields else ""
+            ends = dict(spec.fields)[spec.ends].header if spec.ends else ""
+            when = next((f["new"] for f in fields if f["header"] == ends), "")
+            others = "; ".join(
+                f"{f['header']} {f['old']} → {f['new']}" for f in fields if f["header"] != ends
+            )
+            line = f"{what} withdrawn on {when}: {change.label}" + (
+                f" ({others})" if others else ""
+            )
         else:
             line = f"{what} {verb}: {change.label}" + (f" ({detail})" if detail else "")
         records.append(

@@ -101,7 +101,8 @@ class Edition:
 
     @property
     def first_day(self) -> dt.date:
-        return self.date - dt.timedelta(days=self.days - 1)
+        # Never before the calendar's first day, however many days were asked for.
+        return self.date - dt.timedelta(days=min(self.days - 1, self.date.toordinal() - 1))
 
     @property
     def window(self) -> str:

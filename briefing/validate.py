@@ -37,6 +37,7 @@ from briefing.schema import (
 from briefing.text import (
     PartialDate,
     count,
+    format_date,
     listed,
     parse_date_text,
     parse_partial_date,
@@ -237,6 +238,7 @@ class _Validation:
                 raw = row.cells.get(letter) if letter else None
                 cells[attr] = coordinate
                 values[attr] = self.read_cell(sheet.name, coordinate, raw, column)
+            self._check_period(spec, values, cells, sheet.name)
             records.append(spec.record(**values, coordinates=cells))
         if unreviewed:
             self.warn(
@@ -247,6 +249,27 @@ class _Validation:
                 f"then clear its {REVIEW_HEADER} cell",
             )
         return records
+
+    def _check_period(
+        self, spec: SheetSpec, values: Mapping[str, Any], cells: Mapping[str, str], name: str
+    ) -> None:
+        """A record's end (Until, Withdrawn) may not come before its start (Date, Stated)."""
+        if not (spec.starts and spec.ends):
+            return
+        start, end = values.get(spec.starts), values.get(spec.ends)
+        # A month may end a period that starts within it: compare the days each may mean.
+        if (
+            isinstance(start, PartialDate)
+            and isinstance(end, PartialDate)
+            and end.end < start.start
+        ):
+            headers = dict(spec.fields)
+            self.error(
+                name,
+                cells[spec.ends],
+                f"{headers[spec.ends].header} ({format_date(end)}) is before "
+                f"{headers[spec.starts].header} ({format_date(start)}); swap them or correct one",
+            )
 
     def _read_fields(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
         field_key, value_key = (normalize_header(h) for h in FIELD_HEADER[:2])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import zipfile
@@ -38,14 +39,35 @@ def body_and_annexes(memo: Path) -> tuple[str, str]:
     return body, annexes
 
 
-def test_every_record_id_the_body_prints_is_printed_beside_its_record(seed_memo: Path) -> None:
-    body, annexes = body_and_annexes(seed_memo)
+def unfollowable_ids(memo: Path) -> set[str]:
+    """Record IDs the body prints that no annex row (nor key judgment) prints beside its record."""
+    body, annexes = body_and_annexes(memo)
     printed = set(RECORD_ID.findall(body))
-    assert {"J1", "D1", "R1", "F1"} <= printed
+    assert printed, "the body prints record IDs"
     rows = {line.split(" | ")[0] for line in annexes.splitlines() if " | " in line}
-    statements = set(re.findall(r"^(R\d+)\.", annexes, re.MULTILINE))
+    statements = set(re.findall(r"^(R\d+)[,.]", annexes, re.MULTILINE))
     judgments = set(re.findall(r"^(J\d+)\. ", body, re.MULTILINE))
-    assert printed - rows - statements - judgments == set()
+    return printed - rows - statements - judgments
+
+
+def test_every_record_id_the_body_prints_is_printed_beside_its_record(seed_memo: Path) -> None:
+    body, _ = body_and_annexes(seed_memo)
+    assert {"J1", "D1", "R1", "F1"} <= set(RECORD_ID.findall(body))
+    assert unfollowable_ids(seed_memo) == set()
+
+
+@pytest.mark.parametrize("days", [1, 7], ids=["day", "week"])
+def test_a_dated_edition_prints_no_id_from_outside_its_window(tmp_path: Path, days: int) -> None:
+    workbooks = Path(__file__).resolve().parent.parent / "workbooks"
+    memo = build_memo(
+        workbooks / "desk-2024-06-made-up-figures.xlsx",
+        tmp_path / "desk.docx",
+        memo_date=dt.date(2024, 6, 14),
+        days=days,
+        since=workbooks / "desk-2024-06-made-up-figures-as-of-2024-06-13.xlsx",
+    ).path
+    assert unfollowable_ids(memo) == set()
+    assert "outside this edition" in memo_text(memo)
 
 
 def test_no_analyst_note_and_no_straight_double_quote_reaches_the_reader(seed_memo: Path) -> None:

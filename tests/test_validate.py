@@ -440,3 +440,38 @@ def test_a_briefing_sheet_without_its_header_row(make_workbook: MakeWorkbook) ->
     dossier = load_dossier(path)
     assert dossier.briefing.title.startswith("Putin's ceasefire terms")
     assert dossier.briefing.coordinates["title"] == f"B{field_row('Title') - 1}"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "start", "end", "message"),
+    [
+        pytest.param(
+            "Figures",
+            "Date",
+            "Until",
+            "Until (1 June 2024) is before Date (14 June 2024); swap them or correct one",
+            id="figure-period",
+        ),
+        pytest.param(
+            "Demands",
+            "Stated",
+            "Withdrawn",
+            "Withdrawn (1 June 2024) is before Stated (14 June 2024); swap them or correct one",
+            id="demand-withdrawn",
+        ),
+    ],
+)
+def test_an_end_before_its_start_is_an_error_at_the_end(
+    make_workbook: MakeWorkbook, sheet: str, start: str, end: str, message: str
+) -> None:
+    path = make_workbook({cell(sheet, start, 2): "2024-06-14", cell(sheet, end, 2): "2024-06-01"})
+    assert [str(p) for p in check_workbook(path).problems if p.is_error] == [
+        f"{cell(sheet, end, 2)}: {message}"
+    ]
+
+
+def test_a_month_may_end_a_period_that_starts_within_it(make_workbook: MakeWorkbook) -> None:
+    path = make_workbook(
+        {cell("Figures", "Date", 2): "2024-06-10", cell("Figures", "Until", 2): "2024-06"}
+    )
+    assert [p for p in check_workbook(path).problems if p.is_error] == []

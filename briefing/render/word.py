@@ -161,6 +161,8 @@ def _set_handling_labels(document: DocxTemplate, label: str) -> None:
             styled.font.bold = True
             styled.font.color.rgb = RGBColor.from_string(colour)
             properties = run.get_or_add_rPr()
+            for earlier in properties.findall(qn("w:shd")):  # one shading a run, or Word balks
+                properties.remove(earlier)
             shading = OxmlElement("w:shd")
             shading.set(qn("w:val"), "clear")
             shading.set(qn("w:color"), "auto")
@@ -179,12 +181,15 @@ def _link_sources(document: DocxTemplate) -> None:
     body = document.docx.element.body
     paragraphs = list(body.iter(qn("w:p")))
     anchors: dict[str, str] = {}
+    taken = [b.get(qn("w:id"), "") for b in body.iter(qn("w:bookmarkStart"))]
+    first_id = max((int(i) for i in taken if i.isdigit()), default=0) + 1
     for paragraph in paragraphs:
         text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
         entry = SOURCE_ENTRY.match(text)
         if entry and entry[1] not in anchors:
-            name = f"source_{BOOKMARK_UNSAFE.sub('_', entry[1])}"
-            anchors[entry[1]] = _bookmark(paragraph, name, len(anchors) + 1)
+            # Word's bookmark names hold 40 characters; IDs follow the template's own.
+            name = f"source_{BOOKMARK_UNSAFE.sub('_', entry[1])}"[:40]
+            anchors[entry[1]] = _bookmark(paragraph, name, first_id + len(anchors))
     part = document.docx.part
     for paragraph in paragraphs:
         text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
