@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from briefing import sheetxml
 from briefing.archive import document_fonts
 from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
@@ -45,12 +46,14 @@ from briefing.output import (
     write_atomically,
 )
 from briefing.provenance import verify_provenance
-from briefing.render import default_template, lint_template, render_document, template_format
 from briefing.schema import SCHEMA, BriefingFields, Schema
 from briefing.sheetxml import Progress
 from briefing.text import count
 from briefing.validate import locate_header, sort_problems, validate_workbook
-from briefing.workbook import appended_workbook_bytes, read_workbook, workbook_bytes
+
+# openpyxl (with numpy) and python-docx cost a quarter of a second to import: the commands
+# that write a workbook or render a document import `briefing.workbook` or `briefing.render`
+# when they run, so that `check` loads neither.
 
 EXAMPLE = "ceasefire-2024-06-14.json"
 # The email's formats, and what their templates get beyond the memo's context.
@@ -96,6 +99,8 @@ def init_workbook(
     """Write a new workbook at `path`; refuse to replace a file unless `force`."""
     ensure_new_file(path, ".xlsx", force=force)
     records, briefing = example_records() if example else ({}, {})
+    from briefing.workbook import workbook_bytes
+
     return write_atomically(path, workbook_bytes(records, briefing, schema))
 
 
@@ -111,7 +116,7 @@ def load_dossier(path: Path, schema: Schema = SCHEMA, progress: Progress | None 
 
     `progress` is told how far the read is (the command line shows it on a terminal).
     """
-    dossier = validate_workbook(read_workbook(path, progress), schema)
+    dossier = validate_workbook(sheetxml.read_workbook(path, progress), schema)
     problems = sort_problems([*dossier.problems, *verify_provenance(dossier)], schema)
     if any(problem.is_error for problem in problems):
         raise InvalidWorkbook(problems)
@@ -186,6 +191,8 @@ def build_memo(
     # Word stores times in UTC without a zone; python-docx writes a naive value as given.
     created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     properties = document_properties(dossier, created)
+    from briefing.render import render_document
+
     memo = write_atomically(target, render_document(".docx", template, context, properties))
     made_pdf = pdf_from_docx(memo) if pdf else None
     notices = []
@@ -238,6 +245,8 @@ def load_earlier(path: Path) -> Dossier:
 def new_template(path: Path, *, force: bool = False) -> Path:
     """Write a copy of the default template to restyle in Word."""
     ensure_new_file(path, ".docx", force=force)
+    from briefing.render import default_template
+
     return write_atomically(path, default_template(".docx"))
 
 
@@ -247,6 +256,8 @@ def check_template(template: Path) -> list[str]:
     What reading the template cannot show (a misspelt field inside a loop, say) shows when it
     is rendered, so a clean template is also rendered with the seed article's records.
     """
+    from briefing.render import lint_template, render_document, template_format
+
     suffix = template_format(template)
     is_email = suffix in EMAIL_FORMATS
     problems = lint_template(suffix, template, (*CONTEXT_NAMES, *(EMAIL_NAMES if is_email else ())))
@@ -271,6 +282,8 @@ def example_dossier() -> Dossier:
     records, briefing = example_records()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "example.xlsx"
+        from briefing.workbook import workbook_bytes
+
         path.write_bytes(workbook_bytes(records, briefing))
         return load_dossier(path)
 
@@ -294,11 +307,13 @@ def extract_candidates(
     now: dt.datetime | None = None,
 ) -> ExtractResult:
     """Add the article's candidate records, marked unreviewed, to a new or existing workbook."""
+    from briefing.workbook import appended_workbook_bytes, workbook_bytes
+
     text = read_article(article)
     target = output or default_output(article, ".xlsx")
     ensure_output(target, ".xlsx", article)
     found = extract_article(text, article)
-    existing = located_sheets(read_workbook(target)) if os.path.exists(target) else {}
+    existing = located_sheets(sheetxml.read_workbook(target)) if os.path.exists(target) else {}
     ids = existing_ids(existing)
     file = relative_path(article, target)
     source_id = choose_source_id(source_id, ids, target)
