@@ -176,10 +176,11 @@ class Dossier:
             if not spec.has_ids:
                 continue
             refs = [attr for attr, column in spec.fields if column.kind is Kind.REFS]
+            cites_sources = spec.cites_sources  # a property: asked once, not once per record
             for record in self.records.get(spec.name, ()):
                 if spec.name == SOURCES:
                     cited[record.id] = (record.id,)
-                elif spec.cites_sources:
+                elif cites_sources:
                     cited[record.id] = (record.source,)
                 elif refs:
                     based_on = tuple(r for a in refs for r in getattr(record, a))

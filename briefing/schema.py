@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from briefing.text import Number, PartialDate, format_date, format_number, shorten_words
@@ -257,6 +259,30 @@ def coordinates_field() -> Any:
     return field(default_factory=dict, compare=False, repr=False)
 
 
+class RowCoordinates(Mapping[str, str]):
+    """The cells of one row by attribute, made when asked: "value" -> "I7", "" for no column.
+
+    A sheet's rows share one map of column letters, so a record costs two references rather
+    than a dictionary of strings (a million rows hold fourteen million of them).
+    """
+
+    __slots__ = ("_letters", "_row")
+
+    def __init__(self, letters: Mapping[str, str], row: int) -> None:
+        self._letters = letters
+        self._row = row
+
+    def __getitem__(self, attr: str) -> str:
+        letter = self._letters[attr]
+        return f"{letter}{self._row}" if letter else ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._letters)
+
+    def __len__(self) -> int:
+        return len(self._letters)
+
+
 # The version that gave every record its time.
 DATED_RECORDS = "0.2.0"
 # The version whose memo briefs in two pages and proves in annexes.
@@ -337,7 +363,7 @@ class BriefingFields:
         "The memo's reference; empty: the workbook's name and the edition's date.",
         "RU-UA/2024/061",
     )
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,7 +434,7 @@ class SourceRow:
         width=40,
         aliases=("Notes",),
     )
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 def source_column() -> Any:
@@ -507,7 +533,7 @@ class DemandRow:
     quote: str = quote_column()
     note: str = note_column()
     review: str = review_column()
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -561,7 +587,7 @@ class ReactionRow:
     quote: str = quote_column()
     note: str = note_column()
     review: str = review_column()
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -627,7 +653,7 @@ class FigureRow:
     quote: str = quote_column()
     note: str = note_column()
     review: str = review_column()
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -685,7 +711,7 @@ class JudgmentRow:
         refers_to=ANY_RECORD,
         width=16,
     )
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -710,7 +736,7 @@ class TimelineRow:
     )
     source: str = source_column()
     quote: str = quote_column()
-    coordinates: dict[str, str] = coordinates_field()
+    coordinates: Mapping[str, str] = coordinates_field()
 
 
 class Timing(StrEnum):
@@ -758,11 +784,11 @@ class SheetSpec:
         ]
         return shorten_words(", ".join(part for part in parts if part), limit)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[Column, ...]:
         return tuple(column for _, column in self.fields)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[tuple[str, Column], ...]:
         """(attribute name, column) pairs, in the order the sheet shows them."""
         return tuple(
@@ -785,18 +811,18 @@ class SheetSpec:
         """The sheet's name as templates and JSON use it: "Figures" -> "figures"."""
         return "_".join(self.name.casefold().split())
 
-    @property
+    @cached_property
     def has_ids(self) -> bool:
         return any(column.kind is Kind.ID for column in self.columns)
 
-    @property
+    @cached_property
     def cites_sources(self) -> bool:
         """Whether each record names the source it comes from in a Source column."""
         return any(
             attr == "source" and column.refers_to == (SOURCES,) for attr, column in self.fields
         )
 
-    @property
+    @cached_property
     def has_quotes(self) -> bool:
         """Whether each record carries its source's words in a Quote column, to be checked."""
         return self.cites_sources and any(attr == "quote" for attr, _ in self.fields)

@@ -29,6 +29,7 @@ from briefing.schema import (
     Column,
     Kind,
     Layout,
+    RowCoordinates,
     Schema,
     SheetSpec,
     Timing,
@@ -54,6 +55,7 @@ HEADER_SEARCH_ROWS = 10  # rows below the first used one where a header row may 
 REF_SEPARATORS = re.compile(r"[,;\s]+")
 ADDRESS_SEPARATORS = re.compile(r"[,;]")  # Outlook separates addresses with semicolons
 CELL = re.compile(r"([A-Z]+)(\d+)")
+MEMO_ENTRIES = 4096  # distinct clean values a column remembers the typed value of
 
 
 def validate_workbook(raw: RawWorkbook, schema: Schema = SCHEMA) -> Dossier:
@@ -221,6 +223,15 @@ class _Validation:
         # and one mistake is reported once; no dossier is built while any error stands.
         records = []
         review = letters.get(normalize_header(REVIEW_HEADER))
+        column_letters = {
+            attr: letters.get(normalize_header(column.header), "") for attr, column in columns
+        }
+        # Rows repeat their claimants, units and days: each column remembers the values it
+        # has read cleanly (keyed by type too, as True == 1 == 1.0), and converts each once.
+        plan = [
+            (attr, column, column_letters[attr], dict[tuple[type, CellValue], Any]())
+            for attr, column in columns
+        ]
         unreviewed: list[int] = []
         for row in sheet.rows:
             flag = row.cells.get(review) if review else None
@@ -231,13 +242,17 @@ class _Validation:
                     self.cited_by_candidates.add(str(source.value).strip())
                 continue
             values: dict[str, Any] = {}
-            cells: dict[str, str] = {}
-            for attr, column in columns:
-                letter = letters.get(normalize_header(column.header))
-                coordinate = f"{letter}{row.number}" if letter else ""
+            cells = RowCoordinates(column_letters, row.number)
+            for attr, column, letter, known in plan:
                 raw = row.cells.get(letter) if letter else None
-                cells[attr] = coordinate
-                values[attr] = self.read_cell(sheet.name, coordinate, raw, column)
+                key = None if raw is None or raw.error else (type(raw.value), raw.value)
+                if key is not None and key in known:
+                    values[attr] = known[key]
+                    continue
+                seen = len(self.problems)
+                values[attr] = value = self.read_cell(sheet.name, cells[attr], raw, column)
+                if key is not None and len(self.problems) == seen and len(known) < MEMO_ENTRIES:
+                    known[key] = value
             self._check_period(spec, values, cells, sheet.name)
             records.append(spec.record(**values, coordinates=cells))
         if unreviewed:

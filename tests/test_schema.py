@@ -24,6 +24,7 @@ from briefing.schema import (
     Kind,
     Layout,
     Number,
+    RowCoordinates,
     Schema,
     SheetSpec,
     column,
@@ -241,3 +242,11 @@ def test_private_columns_are_the_analysts_own() -> None:
 def test_vocabulary_finds_codes_whatever_their_case_and_spacing() -> None:
     assert PARTY.find("  united   STATES ") is not None
     assert PARTY.find("Atlantis") is None
+
+
+def test_row_coordinates_name_each_cell_of_their_row() -> None:
+    coordinates = RowCoordinates({"id": "A", "value": "I", "note": ""}, 7)
+    assert dict(coordinates) == {"id": "A7", "value": "I7", "note": ""}
+    assert len(coordinates) == 3
+    with pytest.raises(KeyError):
+        coordinates["quote"]

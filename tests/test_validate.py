@@ -475,3 +475,41 @@ def test_a_month_may_end_a_period_that_starts_within_it(make_workbook: MakeWorkb
         {cell("Figures", "Date", 2): "2024-06-10", cell("Figures", "Until", 2): "2024-06"}
     )
     assert [p for p in check_workbook(path).problems if p.is_error] == []
+
+
+def test_a_bad_value_repeated_down_a_column_is_named_in_each_row(
+    make_workbook: MakeWorkbook,
+) -> None:
+    # Each column remembers what it read cleanly; a value that gave a problem is read again.
+    path = make_workbook(
+        {
+            cell("Figures", "Value", 2): "eighty-seven",
+            cell("Figures", "Value", 3): "eighty-seven",
+            cell("Demands", "Demand", 2): "Withdraw_x0007_ troops",
+            cell("Demands", "Demand", 3): "Withdraw_x0007_ troops",
+        }
+    )
+    assert problems_of(path) == [
+        f"{cell('Demands', 'Demand', 2)}: warning: removed 1 control character a Word "
+        "document cannot hold",
+        f"{cell('Demands', 'Demand', 3)}: warning: removed 1 control character a Word "
+        "document cannot hold",
+        f"{cell('Figures', 'Value', 2)}: expected a number, got 'eighty-seven'",
+        f"{cell('Figures', 'Value', 3)}: expected a number, got 'eighty-seven'",
+    ]
+
+
+def test_equal_values_of_other_types_are_read_each_as_its_own(make_workbook: MakeWorkbook) -> None:
+    # True == 1 == 1.0 in Python: a column's memory of values it has read must not mix them.
+    dossier = load_dossier(
+        make_workbook(
+            {
+                cell("Figures", "Note", 2): 1,
+                cell("Figures", "Note", 3): True,
+                cell("Figures", "Note", 4): 1.5,
+            }
+        )
+    )
+    assert [figure.note for figure in dossier.rows(FigureRow)[:3]] == ["1", "TRUE", "1.5"]
+    note = cell("Figures", "Note", 3).split("!")[1]
+    assert dossier.rows(FigureRow)[1].coordinates["note"] == note
