@@ -18,7 +18,7 @@ RecordT = TypeVar("RecordT")
 CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawCell:
     """A cell as the file holds it; `error` is set when it holds no usable value."""
 
