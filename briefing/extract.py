@@ -11,6 +11,7 @@ from pathlib import Path
 
 from briefing.errors import ExtractError
 from briefing.model import CellValue, RawSheet
+from briefing.places import Place, find_place
 from briefing.schema import PARTY, UNREVIEWED, normalize_header
 from briefing.text import (
     parse_date_text,
@@ -22,18 +23,40 @@ from briefing.text import (
 Row = dict[str, str | int | float]
 Records = dict[str, list[dict[str, CellValue]]]
 
-SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+# Abbreviations whose full stop ends no sentence: "on Aug. 25", "Gen. Syrskyi", "U.S. aid".
+# fmt: off
+ABBREVIATIONS = (
+    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+    "Mr", "Mrs", "Ms", "Dr", "Gen", "Lt", "Col", "Maj", "Sgt", "Capt", "Adm", "Sen", "Rep",
+    "Gov", "Prof", "St", "No", "U.S", "U.K", "U.N", "E.U",
+)
+# fmt: on
+SENTENCE = re.compile(
+    "".join(rf"(?<!\b{re.escape(word)}\.)" for word in ABBREVIATIONS)
+    + r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+)
 LONGEST_SENTENCE = 2000  # characters; longer "sentences" are not prose and are passed over
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|,\d|\.\d)")
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-DAY_OF_MONTH = re.compile(
-    rf"(?:(?:{MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}))"
+MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"  # wire copy's "Aug. 25"
 )
+DAY_OF_MONTH = re.compile(
+    rf"(?:\b(?:{MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}))"
+)
+HEADER_LINE = 120  # characters: a headline or date line is shorter than this
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
+YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 # fmt: off
 STOP_WORDS = frozenset({
     "and", "or", "but", "in", "on", "at", "near", "from", "to", "into", "by", "for", "with",
     "as", "than", "that", "which", "who", "while", "after", "before", "since", "during",
     "the", "a", "an", "its", "their", "his", "her",
+    # A verb or a clause begins after what a number counts: "17 missiles were", "90 if".
+    "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would",
+    "could", "can", "may", "might", "if", "when", "still", "also", "not", "overnight",
+    "yesterday", "today",
 })
 # fmt: on
 ATTRIBUTION = re.compile(
@@ -123,40 +146,82 @@ def extract_article(text: str, path: Path | None = None) -> Article:
     # What an article reports was said, and demanded, by the day it was published.
     dated: Row = {"Date": article.published.isoformat()} if article.published else {}
     stated: Row = {"Stated": article.published.isoformat()} if article.published else {}
-    for sentence in sentences(text):
-        if len(sentence) > LONGEST_SENTENCE:
-            article.skipped += 1
-            continue
-        if sentence in seen:  # a headline repeated as the first line of the body
-            continue
-        seen.add(sentence)
-        article.figures.extend(_figures(sentence, article.published))
-        if ATTRIBUTION.search(QUOTED.sub("", sentence)):
-            actor, role = _speaker(sentence, speaker)
-            speaker = actor or speaker
-            article.reactions.append(
-                {"Actor": actor, "Role": role, **dated, "Quote": sentence, "Review": UNREVIEWED}
-            )
-        if DEMAND.search(sentence):
-            # "They also seek reparations from Moscow": a pronoun continues the last party.
-            starts_with_pronoun = sentence.split(" ", 1)[0].casefold() in PRONOUNS
-            party = party if starts_with_pronoun else (_party(sentence) or party)
-            article.demands.append(
-                {"Party": party, **stated, "Quote": sentence, "Review": UNREVIEWED}
-            )
+    for paragraph in text.split("\n"):
+        place = None  # a place named earlier in the paragraph holds for what follows
+        for sentence in sentences(paragraph):
+            if len(sentence) > LONGEST_SENTENCE:
+                article.skipped += 1
+                continue
+            if sentence in seen:  # a headline repeated as the first line of the body
+                continue
+            seen.add(sentence)
+            place = find_place(sentence) or place
+            article.figures.extend(_figures(sentence, article.published, place))
+            speaker, party = _statements(article, sentence, speaker, party, dated, stated)
     return article
 
 
+def _statements(
+    article: Article, sentence: str, speaker: str, party: str, dated: Row, stated: Row
+) -> tuple[str, str]:
+    """Add the sentence's reaction and demand, if any; the last speaker and party named."""
+    if ATTRIBUTION.search(QUOTED.sub("", sentence)):
+        actor, role = _speaker(sentence, speaker)
+        speaker = actor or speaker
+        article.reactions.append(
+            {"Actor": actor, "Role": role, **dated, "Quote": sentence, "Review": UNREVIEWED}
+        )
+    if DEMAND.search(sentence):
+        # "They also seek reparations from Moscow": a pronoun continues the last party.
+        starts_with_pronoun = sentence.split(" ", 1)[0].casefold() in PRONOUNS
+        party = party if starts_with_pronoun else (_party(sentence) or party)
+        article.demands.append({"Party": party, **stated, "Quote": sentence, "Review": UNREVIEWED})
+    return speaker, party
+
+
 def _article_date(lines: Iterable[str]) -> dt.date | None:
-    """The first of the opening lines that is a date and nothing else."""
+    """The date of the first opening line that is a date, or ends with one after a comma.
+
+    A date line may stand alone ("14 June 2024") or follow the publisher ("Reuters, June 14,
+    2024"); a body sentence is longer than a header line and is never read as one.
+    """
     for line in list(lines)[:10]:
-        found = parse_date_text(line)
-        if found is not None:
-            return found
+        if len(line) > HEADER_LINE:
+            continue
+        parts = line.split(",")
+        for start in range(len(parts) - 1, max(len(parts) - 4, -1), -1):
+            found = parse_date_text(",".join(parts[start:]))
+            if found is not None:
+                return found
     return None
 
 
-def _figures(sentence: str, published: dt.date | None) -> Iterator[Row]:
+def _day_of(sentence: str, published: dt.date | None) -> dt.date | None:
+    """The day a sentence's events fall on, read against the article's date.
+
+    "on Saturday" is the last Saturday up to the article's day, "on Aug. 25" that day of the
+    article's year (or the year before, if it would come after the article), "yesterday" the
+    day before. "Overnight" is the article's day: a morning report counts the night it ends.
+    """
+    if published is None:
+        return None
+    weekday = WEEKDAY.search(sentence)
+    if weekday:
+        back = (published.weekday() - WEEKDAYS.index(weekday[1].capitalize())) % 7
+        return published - dt.timedelta(days=back)
+    for match in DAY_OF_MONTH.finditer(sentence):
+        written = match[0].replace(".", "").replace("Sept", "Sep")
+        day = parse_date_text(f"{written} {published.year}")
+        if day is not None:
+            if day > published:
+                day = day.replace(year=day.year - 1)
+            return day
+    if YESTERDAY.search(sentence):
+        return published - dt.timedelta(days=1)
+    return published
+
+
+def _figures(sentence: str, published: dt.date | None, place: Place | None) -> Iterator[Row]:
     """A candidate for each number the sentence reports; years and days of months are not."""
     digits = words_to_digits(sentence, smallest=2)
     dates = [match.span() for match in DAY_OF_MONTH.finditer(digits)]
@@ -177,24 +242,50 @@ def _figures(sentence: str, published: dt.date | None) -> Iterator[Row]:
             "Quote": sentence,
             "Review": UNREVIEWED,
         }
-        if published is not None:
-            row["Date"] = published.isoformat()
+        day = _day_of(sentence, published)
+        if day is not None:
+            row["Date"] = day.isoformat()
         # The place named after a number, before the next one, belongs to it; else the
-        # place named before it, since the last number.
+        # place named before it, since the last number; else the paragraph's last place.
         after = digits[end : matches[index + 1].start() if index + 1 < len(matches) else None]
         before = digits[matches[index - 1].end() if index else 0 : start]
-        region = REGION.search(after) or REGION.search(before)
-        if region:
-            row["Region"] = region["region"]
-            if region["country"]:
-                row["Country"] = region["country"]
-        village = VILLAGE.search(after) or VILLAGE.search(before)
-        if village:
-            row["Location"] = village["place"]
+        spot = _place_between(after, before) or place
+        if spot is not None:
+            row.update(
+                (header, value)
+                for header, value in (
+                    ("Location", spot.location),
+                    ("Region", spot.region),
+                    ("Country", spot.country),
+                )
+                if value
+            )
         claimant = ACCORDING_TO.search(sentence) or CLAIM.search(sentence)
         if claimant:
             row["Claimed by"] = LEAD_INS.sub("", claimant["who"].strip()).strip()
         yield row
+
+
+def _place_between(after: str, before: str) -> Place | None:
+    """The place named after a number (or else before it): a known one, or a village or
+    region the words around it name ("the village of Esman", "in the Sumy region")."""
+    known = find_place(after) or find_place(before)
+    region = REGION.search(after) or REGION.search(before)
+    village = VILLAGE.search(after) or VILLAGE.search(before)
+    if not (region or village):
+        return known
+    named = Place(
+        village["place"] if village else "",
+        region["region"] if region else "",
+        (region["country"] or "") if region else "",
+    )
+    if known is None:
+        return named
+    return Place(
+        named.location or known.location,
+        named.region or known.region,
+        named.country or known.country,
+    )
 
 
 def _counted(digits: str, start: int, end: int) -> str:
@@ -206,6 +297,8 @@ def _counted(digits: str, start: int, end: int) -> str:
         words.append(word)
         if len(words) == 3:
             break
+    while words and words[-1].casefold() == "of":  # "prisoners of" war cut short
+        words.pop()
     before = re.search(r"(\w+) of\s*$", digits[:start])
     if before and before[1].casefold() not in STOP_WORDS:
         words = [before[1], "of", *words]
@@ -222,6 +315,11 @@ def _speaker(sentence: str, previous: str) -> tuple[str, str]:
     before = LEAD_INS.sub("", masked[: verb.start()].strip(" ,"))
     before = re.sub(r"\s+(?:also|then|later|quickly|again)$", "", before.strip())
     actor, _, role = (part.strip(" ,") for part in before.partition(","))
+    # "Gov. Vadym Filashkin of the Donetsk region said": the speaker is before the "of" of a
+    # place ("Deputy Head of the Presidential Office" is a title, and stays whole).
+    titled, of, where = actor.partition(" of ")
+    if of and len(titled.split()) >= 2 and find_place(f"in {where}") is not None:
+        actor, role = titled, role or f"of {where}"
     if actor.casefold() in PRONOUNS:
         return previous, ""
     if not actor or len(actor.split()) > 8 or not actor[0].isupper():

@@ -15,6 +15,7 @@ FLOW = (
     "cli",
     "pipeline",
     "extract",
+    "places",
     "workbook",
     "sheetxml",
     "archive",

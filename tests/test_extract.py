@@ -388,3 +388,68 @@ def test_extract_matches_sheet_names_as_check_does(article: Path, example_workbo
     names = openpyxl.load_workbook(example_workbook).sheetnames
     assert names.count("Figures ") == 1
     assert "Figures" not in names
+
+
+@pytest.mark.parametrize(
+    ("date_line", "published"),
+    [
+        pytest.param("14 June 2024", "2024-06-14", id="alone"),
+        pytest.param("The Desk Wire, 14 June 2024", "2024-06-14", id="after-publisher"),
+        pytest.param("The Desk Wire (A. Writer), June 14, 2024", "2024-06-14", id="month-first"),
+        pytest.param("The Desk Wire", None, id="no-date"),
+    ],
+)
+def test_the_date_line_gives_the_day(date_line: str, published: str | None) -> None:
+    found = extract_article(f"Drones hit a depot\n{date_line}\n\nThe army said 12 drones fell.")
+    assert (found.published.isoformat() if found.published else None) == published
+
+
+@pytest.mark.parametrize(
+    ("sentence", "day"),
+    [
+        pytest.param("The army said 12 drones fell overnight.", "2024-06-16", id="overnight"),
+        pytest.param("The army said 12 drones fell on Saturday.", "2024-06-15", id="weekday"),
+        pytest.param("The army said 12 drones fell on Sunday.", "2024-06-16", id="same-weekday"),
+        pytest.param("The army said 12 drones fell yesterday.", "2024-06-15", id="yesterday"),
+        pytest.param("The army said 12 drones fell on Jun. 9.", "2024-06-09", id="abbreviated"),
+        pytest.param("The army said 12 drones fell on Dec. 30.", "2023-12-30", id="last-year"),
+    ],
+)
+def test_figures_are_dated_against_the_date_line(sentence: str, day: str) -> None:
+    # 16 June 2024 was a Sunday.
+    found = extract_article(f"Drones hit a depot\nThe Desk Wire, 16 June 2024\n\n{sentence}")
+    (figure,) = found.figures
+    assert (figure["Value"], figure["Date"]) == (12, day)
+
+
+def test_a_place_named_earlier_in_the_paragraph_holds_for_its_figures() -> None:
+    text = (
+        "Drones hit a depot\n16 June 2024\n\n"
+        "Air raid sirens sounded in Sumy Oblast. Officials said 4 people were hurt.\n"
+        "Elsewhere, the army said 9 drones were downed."
+    )
+    hurt, downed = extract_article(text).figures
+    assert (hurt["Region"], hurt["Country"], hurt["Metric"]) == ("Sumy region", "Ukraine", "people")
+    assert "Region" not in downed  # a new paragraph starts without a place
+
+
+@pytest.mark.parametrize(
+    ("sentence", "actor", "role"),
+    [
+        pytest.param(
+            "Regional Gov. Ivan Petrenko of the Sumy region said 3 homes burned.",
+            "Regional Gov. Ivan Petrenko",
+            "of the Sumy region",
+            id="speaker-of-a-place",
+        ),
+        pytest.param(
+            "Deputy Head of the Presidential Office Ivan Petrenko said talks would go on.",
+            "Deputy Head of the Presidential Office Ivan Petrenko",
+            "",
+            id="title-with-of",
+        ),
+    ],
+)
+def test_a_speaker_of_a_place_is_named_without_it(sentence: str, actor: str, role: str) -> None:
+    (reaction,) = extract_article(f"Headline\n16 June 2024\n\n{sentence}").reactions
+    assert (reaction["Actor"], reaction["Role"]) == (actor, role)
