@@ -42,8 +42,19 @@ MONTHS = (
     r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"  # wire copy's "Aug. 25"
 )
 DAY_OF_MONTH = re.compile(
-    rf"(?:\b(?:{MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}))"
+    rf"(?:\b(?:{MONTHS})\s+\d{{1,2}}(?:[-–]\d{{1,2}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}))"
 )
+# "£45 million", "USD 5.55 B", "1.5bn": a number and its scale are one number.
+SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn": 1e9, "b": 1e9}
+SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(thousand|million|billion|trillion|bn|B)\b")
+CURRENCIES = {"£": "GBP", "$": "USD", "US$": "USD", "€": "EUR", "USD": "USD", "EUR": "EUR",
+              "GBP": "GBP", "UAH": "UAH", "RUB": "RUB", "₴": "UAH", "₽": "RUB"}  # fmt: skip
+CURRENCY_BEFORE = re.compile(r"(US\$|[£$€₴₽]|\b(?:USD|EUR|GBP|UAH|RUB))\s?\Z")
+RATE = re.compile(r"(?:a|per|each|every)\s+(?:day|week|month|year)\b|annually|daily|monthly")
+# Numbers that are part of a name: "F-16", "Kh-59", "Su-34"; "Group of Seven".
+NAMED_BEFORE = re.compile(r"(?:\b[A-Z][A-Za-z]*-|Group of\s)\Z")
+NAMED_NUMBER = re.compile(r"\bGroup of (?:Seven|Eight|Twenty)\b")
+ONE_AMONG_COUNTS = re.compile(r"\b[Oo]ne\b(?=(?:\s+[\w-]+){1,3}\s+and\s+\d)")
 HEADER_LINE = 120  # characters: a headline or date line is shorter than this
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
@@ -223,7 +234,7 @@ def _day_of(sentence: str, published: dt.date | None) -> dt.date | None:
 
 def _figures(sentence: str, published: dt.date | None, place: Place | None) -> Iterator[Row]:
     """A candidate for each number the sentence reports; years and days of months are not."""
-    digits = words_to_digits(sentence, smallest=2)
+    digits = _in_digits(sentence)
     dates = [match.span() for match in DAY_OF_MONTH.finditer(digits)]
     matches = list(NUMBER.finditer(digits))
     for index, match in enumerate(matches):
@@ -233,11 +244,22 @@ def _figures(sentence: str, published: dt.date | None, place: Place | None) -> I
         value = float(match[0].replace(",", ""))
         if match[0].isdigit() and len(match[0]) == 4 and 1900 <= value <= 2100:
             continue  # a year
+        if NAMED_BEFORE.search(digits, 0, start) or digits.startswith("-", end):
+            continue  # a number in a name: an F-16, the Group of 7, a 15-16 June summit
         metric = _counted(digits, start, end)
+        currency = CURRENCY_BEFORE.search(digits, 0, start)
+        unit = metric.split()[-1] if metric else ""
+        if currency is not None:
+            unit = CURRENCIES[currency[1]]
+        rate = RATE.match(digits, end + len(digits[end:]) - len(digits[end:].lstrip()))
+        if rate is None and metric:
+            rate = RATE.match(digits, digits.find(metric, end) + len(metric) + 1)
+        if rate is not None and rate[0] not in metric:
+            metric = f"{metric} {rate[0]}".strip()  # a rate stays a rate: "drones a day"
         row: Row = {
             "Value": int(value) if value.is_integer() else value,
             "Metric": metric,
-            "Unit": metric.split()[-1] if metric else "",
+            "Unit": unit,
             "Status": "claimed",
             "Quote": sentence,
             "Review": UNREVIEWED,
@@ -264,6 +286,17 @@ def _figures(sentence: str, published: dt.date | None, place: Place | None) -> I
         if claimant:
             row["Claimed by"] = LEAD_INS.sub("", claimant["who"].strip()).strip()
         yield row
+
+
+def _in_digits(sentence: str) -> str:
+    """The sentence with every number in digits: "£45 million" -> "£45000000", "seven" -> "7",
+    and "one" where a count follows it ("one missile and 7 drones"); names keep their words."""
+    text = SCALED.sub(
+        lambda m: str(round(float(m[1].replace(",", "")) * SCALES[m[2].casefold()])), sentence
+    )
+    text = NAMED_NUMBER.sub(lambda m: m[0].replace(" ", "\u00a0"), text)
+    text = words_to_digits(text, smallest=2)
+    return ONE_AMONG_COUNTS.sub("1", text)
 
 
 def _place_between(after: str, before: str) -> Place | None:

@@ -113,7 +113,7 @@ def test_extract_writes_a_new_workbook(article: Path, tmp_path: Path) -> None:
     target = tmp_path / "desk.xlsx"
     result = extract_candidates(article, target, now=NOW)
     assert (result.path, result.backup, result.source_id) == (target, None, "S1")
-    assert result.counts == {"Demands": 12, "Reactions": 16, "Figures": 10}
+    assert result.counts == {"Demands": 12, "Reactions": 16, "Figures": 9}
     book = openpyxl.load_workbook(target)
     source = [c.value for c in book["Sources"][2]]
     assert source[:4] == [
@@ -167,7 +167,7 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
         assert new.rows[: len(old.rows)] == old.rows
     figures = after.sheet("Figures")
     assert figures is not None
-    assert len(figures.rows) == 7 + 10
+    assert len(figures.rows) == 7 + 9
     # IDs continue after the analyst's
     assert figures.rows[7].cells[column_letter("Figures", "ID")].value == "F8"
     assert figures.rows[7].cells[column_letter("Figures", "Source")].value == "S7"
@@ -176,7 +176,7 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
     assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
     table = openpyxl.load_workbook(example_workbook)["Figures"].tables["FiguresTable"]
     last = column_letter("Figures", SCHEMA.sheet("Figures").columns[-1].header)
-    assert table.ref == f"A1:{last}18"
+    assert table.ref == f"A1:{last}17"
 
 
 def test_extract_refuses_a_workbook_open_in_excel(article: Path, example_workbook: Path) -> None:
@@ -258,14 +258,14 @@ def test_extract_cli(runner: CliRunner, article: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(article), "-o", str(target)])
     assert result.exit_code == 0
     assert result.stdout == (
-        f"Wrote {target}: 10 figures, 16 reactions and 12 demands from source S1, each "
+        f"Wrote {target}: 9 figures, 16 reactions and 12 demands from source S1, each "
         "marked unreviewed\n"
     )
     second = Path(shutil.copy(article, tmp_path / "second.txt"))
     again = runner.invoke(app, ["extract", str(second), "-o", str(target)])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[0] == (
-        f"Wrote {target}: 10 figures, 16 reactions and 12 demands from source S2, each "
+        f"Wrote {target}: 9 figures, 16 reactions and 12 demands from source S2, each "
         "marked unreviewed"
     )
     assert again.stdout.splitlines()[1].startswith(f"Kept the earlier workbook as {tmp_path}/")
@@ -453,3 +453,42 @@ def test_a_place_named_earlier_in_the_paragraph_holds_for_its_figures() -> None:
 def test_a_speaker_of_a_place_is_named_without_it(sentence: str, actor: str, role: str) -> None:
     (reaction,) = extract_article(f"Headline\n16 June 2024\n\n{sentence}").reactions
     assert (reaction["Actor"], reaction["Role"]) == (actor, role)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "figures"),
+    [
+        pytest.param(
+            "The ministry pledged £45 million for drones.",
+            [(45_000_000, "GBP", "")],
+            id="pounds-and-scale",
+        ),
+        pytest.param(
+            "A deal worth USD 5.55 B was signed.", [(5_550_000_000, "USD", "")], id="code-and-B"
+        ),
+        pytest.param("Kyiv gets €1.5bn in loans.", [(1_500_000_000, "EUR", "")], id="euro-bn"),
+        pytest.param(
+            "The army loses 1,000 soldiers a day.",
+            [(1000, "soldiers", "soldiers a day")],
+            id="rate-kept-as-rate",
+        ),
+        pytest.param(
+            "It pledged £3 billion annually in aid.",
+            [(3_000_000_000, "GBP", "annually")],
+            id="money-rate",
+        ),
+        pytest.param(
+            "One ballistic missile and seven cruise missiles were launched.",
+            [(1, "missile", "ballistic missile"), (7, "missiles", "cruise missiles")],
+            id="one-among-counts",
+        ),
+        pytest.param("The Group of Seven leaders met in Italy.", [], id="group-of-seven"),
+        pytest.param(
+            "Two F-16 jets and Su-34 bombers flew.", [(2, "jets", "F-16 jets")], id="F-16"
+        ),
+        pytest.param("The summit on June 15-16 ended.", [], id="date-range"),
+    ],
+)
+def test_numbers_as_news_writes_them(sentence: str, figures: list[tuple[float, str, str]]) -> None:
+    found = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").figures
+    assert [(row["Value"], row["Unit"], row["Metric"]) for row in found] == figures
