@@ -55,6 +55,19 @@ RATE = re.compile(r"(?:a|per|each|every)\s+(?:day|week|month|year)\b|annually|da
 NAMED_BEFORE = re.compile(r"(?:\b[A-Z][A-Za-z]*-|Group of\s)\Z")
 NAMED_NUMBER = re.compile(r"\bGroup of (?:Seven|Eight|Twenty)\b")
 ONE_AMONG_COUNTS = re.compile(r"\b[Oo]ne\b(?=(?:\s+[\w-]+){1,3}\s+and\s+\d)")
+PART_OF = re.compile(r"\s+(?:out\s+)?of\s+(?:the\s+)?\d[\d,]*")
+EVENTS = (
+    r"killed|wounded|injured|hurt|dead|shot down|downed|destroyed|intercepted|launched|fired|"
+    r"captured|detained|evacuated|damaged|released|exchanged|returned|missing"
+)
+EVENT = re.compile(rf"{EVENTS}|shot|down")
+EVENT_AFTER = re.compile(
+    rf"\s*(?:were|was|have been|had been|are|been)\s+(?:\w+ly\s+)?(?P<event>{EVENTS})\b"
+)
+EVENT_BEFORE = re.compile(
+    rf"\b(?P<event>{EVENTS})\s+(?:at least\s+|more than\s+|nearly\s+|about\s+|some\s+)?\Z"
+)
+PLACE_FOLLOWS = re.compile(r"\s*(?:in|near|at|on)\b")
 HEADER_LINE = 120  # characters: a headline or date line is shorter than this
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
@@ -62,6 +75,8 @@ YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 # fmt: off
 STOP_WORDS = frozenset({
     "and", "or", "but", "in", "on", "at", "near", "from", "to", "into", "by", "for", "with",
+    "over", "across", "off", "around", "outside", "inside", "within", "against", "through",
+    "toward", "towards", "under", "amid", "along",
     "as", "than", "that", "which", "who", "while", "after", "before", "since", "during",
     "the", "a", "an", "its", "their", "his", "her",
     # A verb or a clause begins after what a number counts: "17 missiles were", "90 if".
@@ -169,7 +184,32 @@ def extract_article(text: str, path: Path | None = None) -> Article:
             place = find_place(sentence) or place
             article.figures.extend(_figures(sentence, article.published, place))
             speaker, party = _statements(article, sentence, speaker, party, dated, stated)
+    article.figures = _told_once(article.figures, article.title)
     return article
+
+
+def _told_once(figures: list[Row], headline: str) -> list[Row]:
+    """Each figure once: the headline and the lede restate what the body reports.
+
+    A figure is the same as another when its value, what it counts and its place are; the
+    body's first telling is kept, and a headline's figure goes when the body tells it.
+    """
+
+    def key(row: Row) -> tuple[object, ...]:
+        counted = str(row.get("Unit") or row.get("Metric") or "").casefold().rstrip("s")
+        return row["Value"], counted, row.get("Region", ""), row.get("Location", "")
+
+    body = [row for row in figures if row["Quote"] != headline]
+    told = {key(row) for row in body}
+    kept = [row for row in figures if row["Quote"] != headline or key(row) not in told]
+    seen: set[tuple[object, ...]] = set()
+    once = []
+    for row in kept:
+        if row["Quote"] != headline and key(row) in seen:
+            continue
+        seen.add(key(row))
+        once.append(row)
+    return once
 
 
 def _statements(
@@ -237,6 +277,7 @@ def _figures(sentence: str, published: dt.date | None, place: Place | None) -> I
     digits = _in_digits(sentence)
     dates = [match.span() for match in DAY_OF_MONTH.finditer(digits)]
     matches = list(NUMBER.finditer(digits))
+    previous = ""  # what the last number counted: "killed 2 people and wounded 4"
     for index, match in enumerate(matches):
         start, end = match.span()
         if any(a <= start and end <= b for a, b in dates):
@@ -246,9 +287,11 @@ def _figures(sentence: str, published: dt.date | None, place: Place | None) -> I
             continue  # a year
         if NAMED_BEFORE.search(digits, 0, start) or digits.startswith("-", end):
             continue  # a number in a name: an F-16, the Group of 7, a 15-16 June summit
-        metric = _counted(digits, start, end)
+        metric = _counted(digits, start, end) or _elided(digits, start, end, previous)
+        previous = metric or previous
         currency = CURRENCY_BEFORE.search(digits, 0, start)
-        unit = metric.split()[-1] if metric else ""
+        nouns = [word for word in metric.split() if not EVENT.fullmatch(word)]
+        unit = nouns[-1] if nouns else ""
         if currency is not None:
             unit = CURRENCIES[currency[1]]
         rate = RATE.match(digits, end + len(digits[end:]) - len(digits[end:].lstrip()))
@@ -321,8 +364,23 @@ def _place_between(after: str, before: str) -> Place | None:
     )
 
 
+def _elided(digits: str, start: int, end: int, previous: str) -> str:
+    """What a bare number counts when the sentence said it before: "killed 2 people and
+    wounded 4" counts people wounded, "3 people in Kharkiv and 4 in Chuhuiv" people."""
+    words_follow = re.match(r"\s*[\w'’-]", digits[end:]) is not None
+    if not previous or (words_follow and not PLACE_FOLLOWS.match(digits, end)):
+        return ""
+    counted = previous.split()[0]
+    happened = EVENT_BEFORE.search(digits, 0, start)
+    return f"{counted} {happened['event']}" if happened else counted
+
+
 def _counted(digits: str, start: int, end: int) -> str:
     """What a number counts: the words after it, and a "bodies of" before it."""
+    # "8 of 9 drones": the 8 counts what the 9 does.
+    part_of = PART_OF.match(digits, end)
+    if part_of is not None:
+        end = part_of.end()
     words = []
     for word in re.findall(r"[\w'’-]+|[^\w\s]", digits[end:])[:6]:
         if not re.match(r"[\w'’-]", word) or word.casefold() in STOP_WORDS:
@@ -333,8 +391,14 @@ def _counted(digits: str, start: int, end: int) -> str:
     while words and words[-1].casefold() == "of":  # "prisoners of" war cut short
         words.pop()
     before = re.search(r"(\w+) of\s*$", digits[:start])
-    if before and before[1].casefold() not in STOP_WORDS:
+    if before and before[1].casefold() not in STOP_WORDS and not before[1].isdigit():
         words = [before[1], "of", *words]
+    # What happened to them: "3 people were injured", "killed 2 people".
+    rest = digits[end:]
+    happened = EVENT_AFTER.match(rest, len(" ".join(words)) + (len(rest) - len(rest.lstrip())))
+    happened = happened or EVENT_BEFORE.search(digits, 0, start)
+    if words and happened is not None and happened["event"] not in words:
+        words.append(happened["event"])
     return " ".join(words)
 
 
