@@ -89,8 +89,34 @@ ATTRIBUTION = re.compile(
     r"\b(said|says|saying|stated|states|stating|called|calls|commented|insisted|insists|"
     r"warned|warns|accused|accuses|dismissed|denounced|criticized|criticised|asserted|"
     r"emphasized|emphasised|stressed|pointed out|declared|weighed in|mentioned|urged|urge|"
-    r"argued|noted|described|claimed|announced|deemed)\b"
+    r"argued|noted|described|claimed|announced|announcing|deemed|reported|reports|told|"
+    r"tells|added|adds|wrote|writes|posted|confirmed|asked|explained|[Aa]ccording to|read)\b"
 )
+# "…, says Commander-in-Chief Syrskyi": the verb before its speaker.
+INVERTED = re.compile(
+    r"(?:^|[,\s])(?:said|says|added|wrote|[Aa]ccording to)\s+"
+    r"(?P<who>(?:(?:an?|the)\s+(?:statement|report|post|release)\s+(?:by|from)\s+)?"
+    r"(?:the\s+|an?\s+)?(?:[A-Z]|(?:source|official)s?\b)[^,;:]*)"
+)
+# A news agency's dateline: "KYIV, Ukraine (AP) — ".
+DATELINE = re.compile(r"^[A-Z][A-Z .'-]+(?:,\s*[\w .'-]+)?\s*\(\w+\)\s*[—–-]+\s*")
+# Words that open a clause: the speaker is named after the last of them before the verb.
+CLAUSE_OPENERS = re.compile(
+    r"\b(?:that|and|but|while|as|when|however|after|before|with)\s+", re.IGNORECASE
+)
+# "the Ukrainian leader said": a role without a name stands for the last speaker.
+# fmt: off
+ROLE_NOUNS = frozenset({
+    "leader", "president", "minister", "spokesman", "spokeswoman", "spokesperson", "official",
+    "governor", "mayor", "commander", "chief", "envoy", "secretary", "adviser", "advisor",
+    "head", "premier", "chancellor",
+})
+# fmt: on
+GROUP_SPEAKERS = frozenset({"officials", "authorities", "source", "sources", "witnesses"})
+# Said of something, not by someone: "No casualties were reported."
+PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+\Z")
+# "according to a statement by the British government": the speaker is who made it.
+MADE_BY = re.compile(r"^(?:an?|the)\s+(?:statement|report|post|release)\s+(?:by|from)\s+(.+)$")
 DEMAND = re.compile(
     r"\b(demands?|demanded|demanding|conditions?|must|should|insists?|insisted|calls? for|"
     r"seeks?|sought|requires?|required|wants?)\b",
@@ -185,7 +211,20 @@ def extract_article(text: str, path: Path | None = None) -> Article:
             article.figures.extend(_figures(sentence, article.published, place))
             speaker, party = _statements(article, sentence, speaker, party, dated, stated)
     article.figures = _told_once(article.figures, article.title)
+    # A headline's "…, Air Force says" is told again in the body, with the speaker's words.
+    speakers = {row["Actor"] for row in article.reactions if row["Quote"] != article.title}
+    article.reactions = [
+        row
+        for row in article.reactions
+        if row["Quote"] != article.title or not _said_again(str(row["Actor"]), speakers)
+    ]
     return article
+
+
+def _said_again(actor: str, speakers: Iterable[object]) -> bool:
+    """Whether one of the speakers is the actor, named at more or less length."""
+    last = actor.split()[-1].casefold() if actor.split() else ""
+    return any(last and last in str(speaker).casefold().split() for speaker in speakers)
 
 
 def _told_once(figures: list[Row], headline: str) -> list[Row]:
@@ -216,9 +255,9 @@ def _statements(
     article: Article, sentence: str, speaker: str, party: str, dated: Row, stated: Row
 ) -> tuple[str, str]:
     """Add the sentence's reaction and demand, if any; the last speaker and party named."""
-    if ATTRIBUTION.search(QUOTED.sub("", sentence)):
-        actor, role = _speaker(sentence, speaker)
-        speaker = actor or speaker
+    actor, role = _speaker(sentence, speaker)
+    if actor:  # a statement nobody is named for is no one's reaction
+        speaker = actor
         article.reactions.append(
             {"Actor": actor, "Role": role, **dated, "Quote": sentence, "Review": UNREVIEWED}
         )
@@ -403,28 +442,91 @@ def _counted(digits: str, start: int, end: int) -> str:
 
 
 def _speaker(sentence: str, previous: str) -> tuple[str, str]:
-    """Who an attributed sentence quotes, and their role when an apposition gives it."""
-    # The verb that attributes is outside the quoted words: '"We urge …," Putin stated.'
-    masked = QUOTED.sub(lambda match: " " * len(match[0]), sentence)
+    """Who an attributed sentence quotes, and their role when an apposition gives it.
+
+    The speaker is the name just before the verb that attributes ("…, Foreign Minister Ivan
+    Petrenko said"), after it ("…, says Gen. Petrenko", "according to Reuters"), or, for "he"
+    or "the Ukrainian leader", the last speaker named.
+    """
+    masked = _outside_quotes(DATELINE.sub(lambda m: " " * len(m[0]), sentence))
     verb = ATTRIBUTION.search(masked)
     if verb is None:
         return "", ""
-    before = LEAD_INS.sub("", masked[: verb.start()].strip(" ,"))
-    before = re.sub(r"\s+(?:also|then|later|quickly|again)$", "", before.strip())
-    actor, _, role = (part.strip(" ,") for part in before.partition(","))
+    before = masked[: verb.start()].rstrip()
+    if PASSIVE.search(before + " "):
+        return "", ""
+    after = INVERTED.search(masked)
+    if after is not None and (
+        verb[0].casefold() == "according to" or not before.strip() or before.endswith(",")
+    ):
+        return _name_only(after["who"]), ""
+    before = re.sub(r"\s+(?:also|then|later|earlier|quickly|again|has|have|had)$", "", before)
+    closed = before.endswith(",")  # "Ivan Petrenko, an adviser to the president, said"
+    parts = [part.strip() for part in re.split(r"[,;:—–]", before.strip(" ,")) if part.strip()]
+    if not parts:
+        if after is not None:
+            return _name_only(after["who"]), ""
+        return "", ""
+    actor, role = parts[-1], ""
+    if closed and len(parts) >= 2:
+        if _is_name(parts[-1]) and not _is_name(parts[-2]):
+            actor, role = parts[-1], parts[-2]  # "Trump's envoy, Keith Kellogg, said"
+        else:
+            actor, role = parts[-2], parts[-1]  # "Ivan Petrenko, an adviser, said"
+    actor = CLAUSE_OPENERS.split(actor)[-1].strip()
     # "Gov. Vadym Filashkin of the Donetsk region said": the speaker is before the "of" of a
     # place ("Deputy Head of the Presidential Office" is a title, and stays whole).
     titled, of, where = actor.partition(" of ")
     if of and len(titled.split()) >= 2 and find_place(f"in {where}") is not None:
         actor, role = titled, role or f"of {where}"
-    if actor.casefold() in PRONOUNS:
-        return previous, ""
-    if not actor or len(actor.split()) > 8 or not actor[0].isupper():
+    if role.startswith(("who ", "which ")):
+        role = ""
+    words = actor.split()
+    if actor.casefold() in PRONOUNS or (
+        words and words[0].casefold() == "the" and words[-1].casefold() in ROLE_NOUNS
+    ):
+        return previous or actor, ""
+    actor = re.sub(r"^the\s+(?=[A-Z])", "", actor)  # "the Russian Ministry of Defense"
+    words = actor.split()
+    if not words or len(words) > 10:
+        return "", ""
+    if not actor[0].isupper() and words[-1].casefold() not in GROUP_SPEAKERS:
         return "", ""
     role = re.sub(r"^(?:an?|the)\s+", "", role)
     if role and not role[0].isalpha():
         role = ""
     return actor, role[:120]
+
+
+def _outside_quotes(sentence: str) -> str:
+    """The sentence with quoted words blanked, a quotation begun in an earlier sentence too."""
+    masked = QUOTED.sub(lambda match: " " * len(match[0]), sentence)
+    closing = max(masked.rfind("\u201d"), masked.rfind('"') if masked.count('"') % 2 else -1)
+    if closing >= 0:  # '… as planned," the source told.': the quote opened before
+        masked = " " * (closing + 1) + masked[closing + 1 :]
+    return masked
+
+
+def _is_name(text: str) -> bool:
+    """Whether the words are a name alone: a few words, each capitalised."""
+    words = text.split()
+    return 0 < len(words) <= 4 and all(word[:1].isupper() for word in words)
+
+
+def _name_only(text: str) -> str:
+    """A speaker named after the verb, without what follows the name ("on Friday", "in …")."""
+    made_by = MADE_BY.match(text.strip())
+    text = made_by[1] if made_by else text
+    text = re.sub(r"^the\s+(?=[A-Z])", "", text.strip())
+    name = re.split(r"\s+(?:on|in|at|during|after|before|that|who|which)\b", text)[0]
+    # The name ends at a full stop that is not an abbreviation's ("Gen. Ivan Petrenko.").
+    words: list[str] = []
+    for word in name.split()[:8]:
+        words.append(word)
+        if word.endswith(".") and word[:-1] not in ABBREVIATIONS:
+            words[-1] = word[:-1]
+            break
+    return " ".join(words)
 
 
 def _party(sentence: str) -> str:

@@ -113,7 +113,7 @@ def test_extract_writes_a_new_workbook(article: Path, tmp_path: Path) -> None:
     target = tmp_path / "desk.xlsx"
     result = extract_candidates(article, target, now=NOW)
     assert (result.path, result.backup, result.source_id) == (target, None, "S1")
-    assert result.counts == {"Demands": 12, "Reactions": 16, "Figures": 8}
+    assert result.counts == {"Demands": 12, "Reactions": 18, "Figures": 8}
     book = openpyxl.load_workbook(target)
     source = [c.value for c in book["Sources"][2]]
     assert source[:4] == [
@@ -258,14 +258,14 @@ def test_extract_cli(runner: CliRunner, article: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(article), "-o", str(target)])
     assert result.exit_code == 0
     assert result.stdout == (
-        f"Wrote {target}: 8 figures, 16 reactions and 12 demands from source S1, each "
+        f"Wrote {target}: 8 figures, 18 reactions and 12 demands from source S1, each "
         "marked unreviewed\n"
     )
     second = Path(shutil.copy(article, tmp_path / "second.txt"))
     again = runner.invoke(app, ["extract", str(second), "-o", str(target)])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[0] == (
-        f"Wrote {target}: 8 figures, 16 reactions and 12 demands from source S2, each "
+        f"Wrote {target}: 8 figures, 18 reactions and 12 demands from source S2, each "
         "marked unreviewed"
     )
     assert again.stdout.splitlines()[1].startswith(f"Kept the earlier workbook as {tmp_path}/")
@@ -521,3 +521,48 @@ def test_a_figure_the_headline_and_body_both_tell_is_proposed_once() -> None:
     )
     (figure,) = extract_article(text).figures
     assert figure["Quote"] == "The air force said 8 drones were shot down over Odesa overnight."
+
+
+@pytest.mark.parametrize(
+    ("sentences", "speakers"),
+    [
+        pytest.param(
+            "Talks go on, Foreign Minister Ivan Petrenko said on Friday.",
+            [("Foreign Minister Ivan Petrenko", "")],
+            id="name-before-verb-after-clause",
+        ),
+        pytest.param(
+            "Forces hold the town, says Gen. Ivan Petrenko.",
+            [("Gen. Ivan Petrenko", "")],
+            id="verb-before-name",
+        ),
+        pytest.param(
+            "According to Reuters, the talks stalled.", [("Reuters", "")], id="according-to"
+        ),
+        pytest.param(
+            "The plan, according to a statement by the Defence Ministry, is ready.",
+            [("Defence Ministry", "")],
+            id="statement-by",
+        ),
+        pytest.param(
+            "The ministry's envoy, Ivan Petrenko, said the talks stalled.",
+            [("Ivan Petrenko", "The ministry's envoy")],
+            id="apposition-before-name",
+        ),
+        pytest.param(
+            "KYIV, Ukraine (AP) — Regional officials said a school burned.",
+            [("Regional officials", "")],
+            id="dateline",
+        ),
+        pytest.param(
+            'Ivan Petrenko said talks would go on. "We will not stop. '
+            'We will go on," the Ukrainian leader told reporters.',
+            [("Ivan Petrenko", ""), ("Ivan Petrenko", "")],
+            id="role-for-last-speaker",
+        ),
+        pytest.param("No casualties were reported.", [], id="passive-is-no-speaker"),
+    ],
+)
+def test_speakers_as_news_names_them(sentences: str, speakers: list[tuple[str, str]]) -> None:
+    found = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentences}").reactions
+    assert [(row["Actor"], row["Role"]) for row in found] == speakers
