@@ -171,6 +171,9 @@ class StagedFiles:
             raise OutputError(
                 f"{target}: cannot be written ({err.strerror}); {_put_back(replaced)}"
             ) from err
+        except BaseException:  # Ctrl-C between two replacements
+            _put_back(replaced)
+            raise
         else:
             self._staged.clear()
         finally:

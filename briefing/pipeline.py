@@ -198,7 +198,7 @@ def build_memo(
     ensure_output(target, ".docx", *inputs)
     if pdf_target:
         ensure_output(pdf_target, ".pdf", *inputs)
-        office_program(target)
+        office_program(target)  # before the workbook's read, which may take seconds
     if email_target:
         ensure_output(email_target, ".eml", *inputs)
     dossier = load_dossier(workbook, progress=progress)

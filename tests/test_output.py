@@ -275,6 +275,23 @@ def test_staged_files_put_earlier_files_back_when_a_replacement_fails(
     assert contents(tmp_path) == EARLIER
 
 
+def test_staged_files_put_earlier_files_back_on_ctrl_c_between_replacements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_earlier(tmp_path)
+    replace = Path.replace
+
+    def interrupt_at_the_email(self: Path, target: Path) -> Path:
+        if Path(target).name == "memo.eml":
+            raise KeyboardInterrupt
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", interrupt_at_the_email)
+    with pytest.raises(KeyboardInterrupt):
+        stage_and_commit(tmp_path)
+    assert contents(tmp_path) == EARLIER
+
+
 def test_staged_files_name_what_they_could_not_put_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
