@@ -319,6 +319,14 @@ def test_staged_files_name_what_they_could_not_put_back(
         pytest.param(complete_pdf(1), None, id="one-page"),
         pytest.param(complete_pdf(3) + b"\r\n", None, id="three-pages-crlf"),
         pytest.param(
+            complete_pdf(2).replace(b" 0 obj", b"  0\tobj"), None, id="other-spacing-in-objects"
+        ),
+        pytest.param(
+            complete_pdf(0).replace(b" 0 obj", b"  0\tobj"),
+            "it has no pages",
+            id="other-spacing-no-pages",
+        ),
+        pytest.param(
             complete_pdf(40)[:2000], "it does not end with %%EOF: it was cut short", id="cut-short"
         ),
         pytest.param(
