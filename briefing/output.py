@@ -247,6 +247,9 @@ def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:
     be; the caller puts the PDF in place.
     """
     office = office_program(target.with_suffix(".docx"))
+    # A full disk shows as any of these failures: LibreOffice cannot make its profile (exit
+    # code 77), writes no PDF, or writes part of one and exits 0.
+    space = f"check the free space in {target.parent.absolute()}, then try again"
     with _pdf_folder(target) as folder:
         memo = Path(folder, target.with_suffix(".docx").name)
         shutil.copyfile(docx, memo)
@@ -278,14 +281,13 @@ def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:
             )
             raise OutputError(
                 f"{target}: LibreOffice could not convert the memo to PDF ({failure}); nothing "
-                "was changed; try again, or leave out --pdf"
+                f"was changed; {space}, or leave out --pdf"
             )
         data = made.read_bytes()
     defect = pdf_defect(data)
     if defect is not None:
         raise OutputError(
-            f"{target}: LibreOffice made an incomplete PDF ({defect}); nothing was changed; "
-            f"free some space in {target.parent} and try again"
+            f"{target}: LibreOffice made an incomplete PDF ({defect}); nothing was changed; {space}"
         )
     return data
 

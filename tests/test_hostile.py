@@ -227,8 +227,8 @@ def email_cannot_replace_its_file(monkeypatch: pytest.MonkeyPatch, folder: Path)
 
 
 NEEDS_LIBREOFFICE = "--pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
-TRY_AGAIN = "nothing was changed; try again, or leave out --pdf"
-FREE_SPACE = "nothing was changed; free some space in {tmp} and try again"
+FREE_SPACE = "nothing was changed; check the free space in {tmp}, then try again"
+TRY_AGAIN = f"{FREE_SPACE}, or leave out --pdf"
 
 
 @pytest.mark.parametrize(

@@ -354,25 +354,25 @@ def test_pdf_defect_finds_what_is_missing(data: bytes, defect: str | None) -> No
         pytest.param(
             "fails",
             "LibreOffice could not convert the memo to PDF (it exited with code 1); nothing was "
-            "changed; try again, or leave out --pdf",
+            "changed; check the free space in {folder}, then try again, or leave out --pdf",
             id="exits-1",
         ),
         pytest.param(
             "writes-nothing",
             "LibreOffice could not convert the memo to PDF (it wrote no PDF); nothing was "
-            "changed; try again, or leave out --pdf",
+            "changed; check the free space in {folder}, then try again, or leave out --pdf",
             id="writes-nothing",
         ),
         pytest.param(
             "cut-short",
             "LibreOffice made an incomplete PDF (it does not end with %%EOF: it was cut short); "
-            "nothing was changed; free some space in {folder} and try again",
+            "nothing was changed; check the free space in {folder}, then try again",
             id="cut-short",
         ),
         pytest.param(
             "no-pages",
-            "LibreOffice made an incomplete PDF (it has no pages); nothing was changed; free "
-            "some space in {folder} and try again",
+            "LibreOffice made an incomplete PDF (it has no pages); nothing was changed; check "
+            "the free space in {folder}, then try again",
             id="no-pages",
         ),
     ],
