@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
+import errno
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -37,10 +39,30 @@ def ensure_file_target(path: Path, example: str = "memo.docx") -> None:
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a folder; give a file name, such as {path / example}")
     folder = path.parent
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OutputError(f"{path}: {folder} is a file, not a folder; choose another folder")
     if not os.path.isdir(folder):
         raise OutputError(
             f"{path}: the folder {folder} does not exist; create it or choose another"
         )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        # access() answers for root too when the disk is mounted read-only.
+        reason = errno.EROFS if _read_only_disk(folder) else errno.EACCES
+        raise OutputError(_unwritable_folder(path, os.strerror(reason)))
+
+
+def _read_only_disk(folder: Path) -> bool:
+    """Whether the file system holding `folder` is mounted read-only (POSIX; elsewhere False)."""
+    if not hasattr(os, "statvfs"):
+        return False
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _unwritable_folder(path: Path, reason: str | None) -> str:
+    return f"{path}: cannot write in {path.parent} ({reason}); choose another folder"
 
 
 def ensure_output(path: Path, suffix: str, *inputs: Path | None) -> None:
@@ -81,27 +103,121 @@ def ensure_not_open(path: Path) -> None:
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write `data` to `path` so that a failure leaves any earlier file exactly as it was."""
     ensure_file_target(path)
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as err:
-        raise OutputError(f"{path}: cannot write in {path.parent} ({err.strerror})") from err
-    try:
-        # mkstemp makes the file private (0600); give it the mode a plain write would.
-        Path(temporary).chmod(_mode_for(path))
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).replace(path)  # os.replace: atomic on one file system
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
-        raise OutputError(
-            f"{path}: cannot be written ({err.strerror}); nothing was changed"
-        ) from err
+    with StagedFiles() as staged:
+        staged.write(path, data)
+        staged.commit()
     return path
+
+
+class StagedFiles:
+    """Files made under temporary names beside their targets, then put in place together.
+
+    Until `commit`, every target is as it was; leaving the block without committing removes
+    the temporary files. A temporary file keeps its target's suffix (`.memo.k3x9.tmp.docx`),
+    so that LibreOffice and the email take it for what it is.
+    """
+
+    def __init__(self) -> None:
+        self._staged: dict[Path, Path] = {}  # target -> its temporary file
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for temporary in self._staged.values():
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        self._staged.clear()
+
+    def write(self, target: Path, data: bytes) -> Path:
+        """Write `data` to a new temporary file beside `target`; return the temporary file."""
+        try:
+            handle, name = tempfile.mkstemp(
+                prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+            )
+        except OSError as err:
+            raise OutputError(_unwritable_folder(target, err.strerror)) from err
+        temporary = Path(name)
+        self._staged[target] = temporary
+        try:
+            # mkstemp makes the file private (0600); give it the mode a plain write would.
+            temporary.chmod(_mode_for(target))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as err:
+            raise OutputError(
+                f"{target}: cannot be written ({err.strerror}); nothing was changed"
+            ) from err
+        return temporary
+
+    def commit(self) -> None:
+        """Put every temporary file in place (os.replace: atomic on one file system).
+
+        Should one replacement fail, the targets already replaced get their earlier files back:
+        each earlier file is first kept under a second name (a hard link, else a copy).
+        """
+        replaced: list[tuple[Path, Path | None]] = []  # a target, and its kept earlier file
+        kept: list[Path] = []
+        try:
+            for target, temporary in self._staged.items():
+                earlier = _keep_earlier(target)
+                if earlier is not None:
+                    kept.append(earlier)
+                temporary.replace(target)
+                replaced.append((target, earlier))
+        except OSError as err:
+            raise OutputError(
+                f"{target}: cannot be written ({err.strerror}); {_put_back(replaced)}"
+            ) from err
+        except BaseException:  # Ctrl-C between two replacements
+            _put_back(replaced)
+            raise
+        else:
+            self._staged.clear()
+        finally:
+            for earlier in kept:
+                with contextlib.suppress(OSError):
+                    earlier.unlink()
+
+
+def _keep_earlier(target: Path) -> Path | None:
+    """A second name for the file at `target`, beside it; None when there is no such file."""
+    if not os.path.isfile(target):
+        return None
+    while True:
+        name = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.earlier{target.suffix}")
+        try:
+            os.link(target, name)
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links
+            if os.path.exists(name):
+                continue
+            try:
+                shutil.copy2(target, name)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    name.unlink()
+                raise
+        return name
+
+
+def _put_back(replaced: Sequence[tuple[Path, Path | None]]) -> str:
+    """Give each replaced target its earlier file back (or none, if it had none); say so."""
+    lost = []
+    for target, earlier in reversed(replaced):
+        try:
+            if earlier is None:
+                target.unlink()
+            else:
+                earlier.replace(target)
+        except OSError:
+            lost.append(str(target))
+    if lost:
+        return f"{', '.join(reversed(lost))} already replaced; build again"
+    return "nothing was changed"
 
 
 def _mode_for(path: Path) -> int:
@@ -114,16 +230,29 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def pdf_from_docx(docx: Path, *, timeout: int = 180) -> Path:
-    """Convert the memo to PDF with LibreOffice, beside it, replacing any earlier PDF whole."""
+def office_program(memo: Path) -> str:
+    """LibreOffice's program, found on the PATH; raises OutputError, naming `memo`, without it."""
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
         raise OutputError(
-            f"{docx}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
+            f"{memo}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
         )
-    target = docx.with_suffix(".pdf")
-    ensure_not_open(target)
-    with tempfile.TemporaryDirectory(dir=docx.parent, prefix=".briefing-pdf-") as folder:
+    return office
+
+
+def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:
+    """The memo at `docx` converted to PDF by LibreOffice, for `target`; only a complete PDF.
+
+    LibreOffice works on a copy in a private folder beside `target`, named as the PDF will
+    be; the caller puts the PDF in place.
+    """
+    office = office_program(target.with_suffix(".docx"))
+    # A full disk shows as any of these failures: LibreOffice cannot make its profile (exit
+    # code 77), writes no PDF, or writes part of one and exits 0.
+    space = f"check the free space in {target.parent.absolute()}, then try again"
+    with _pdf_folder(target) as folder:
+        memo = Path(folder, target.with_suffix(".docx").name)
+        shutil.copyfile(docx, memo)
         # A profile of its own, so that a LibreOffice the analyst has open does not take over.
         profile = Path(folder, "profile").resolve().as_uri()
         command = [
@@ -134,17 +263,97 @@ def pdf_from_docx(docx: Path, *, timeout: int = 180) -> Path:
             "pdf",
             "--outdir",
             folder,
-            str(docx),
+            str(memo),
         ]
         try:
-            subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+            finished = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as err:
-            raise OutputError(f"{docx}: LibreOffice took over {timeout} s to make the PDF") from err
+            raise OutputError(
+                f"{target}: LibreOffice took over {timeout} s to make the PDF; nothing was "
+                "changed; try again, or leave out --pdf"
+            ) from err
         made = Path(folder) / target.name
-        if not os.path.isfile(made):
-            raise OutputError(f"{docx}: LibreOffice could not convert the memo to PDF")
-        write_atomically(target, made.read_bytes())
-    return target
+        if finished.returncode != 0 or not os.path.isfile(made):
+            failure = (
+                f"it exited with code {finished.returncode}"
+                if finished.returncode
+                else "it wrote no PDF"
+            )
+            raise OutputError(
+                f"{target}: LibreOffice could not convert the memo to PDF ({failure}); nothing "
+                f"was changed; {space}, or leave out --pdf"
+            )
+        data = made.read_bytes()
+    defect = pdf_defect(data)
+    if defect is not None:
+        raise OutputError(
+            f"{target}: LibreOffice made an incomplete PDF ({defect}); nothing was changed; {space}"
+        )
+    return data
+
+
+@contextlib.contextmanager
+def _pdf_folder(target: Path) -> Iterator[str]:
+    """A private folder beside `target`, removed after; a full or locked disk is one line."""
+    try:
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".briefing-pdf-") as folder:
+            yield folder
+    except OSError as err:
+        raise OutputError(
+            f"{target}: cannot make the PDF in {target.parent} ({err.strerror}); nothing was "
+            "changed; free some space there or choose another folder"
+        ) from err
+
+
+# What pdf_defect reads: the trailer's catalog (/Root), the catalog's page tree, its count.
+PDF_ROOT = re.compile(rb"/Root\s+(\d+)\s+(\d+)\s+R")
+PDF_PAGES = re.compile(rb"/Pages\s+(\d+)\s+(\d+)\s+R")
+PDF_COUNT = re.compile(rb"/Count\s+(\d+)")
+PDF_END = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*\Z")
+PDF_TAIL = 1024  # bytes at the end of a PDF that hold its last startxref and %%EOF
+
+
+def pdf_defect(data: bytes) -> str | None:
+    """What keeps `data` from being a complete PDF, or None: a cheap check, without poppler.
+
+    A complete PDF starts with %PDF-, ends with startxref and %%EOF (a file cut short, as on a
+    full disk, has no end), and its catalog's page tree counts at least one page. The catalog
+    and page tree are found as LibreOffice writes them, outside compressed object streams.
+    """
+    if not data.startswith(b"%PDF-"):
+        return "it does not start with %PDF-"
+    end = PDF_END.search(data, max(0, len(data) - PDF_TAIL))
+    if end is None:
+        return "it does not end with %%EOF: it was cut short"
+    start = int(end.group(1))
+    root = PDF_ROOT.search(data, start) if start < len(data) else None
+    if root is None:
+        return "its trailer names no catalog"
+    catalog = _pdf_object(data, int(root.group(1)), int(root.group(2)))
+    tree = PDF_PAGES.search(catalog)
+    pages = _pdf_object(data, int(tree.group(1)), int(tree.group(2))) if tree else b""
+    count = PDF_COUNT.search(pages)
+    if count is None or int(count.group(1)) == 0:
+        return "it has no pages"
+    return None
+
+
+def _pdf_object(data: bytes, number: int, generation: int) -> bytes:
+    """The body of object `number` (its last definition, as an update overrides), or b""."""
+    # bytes.rfind finds "12 0 obj" as LibreOffice writes it in a few milliseconds where a
+    # regular expression takes a third of a second on 10 MB; the expression reads the rest.
+    header = b"%d %d obj" % (number, generation)
+    at = data.rfind(header)
+    while at > 0 and data[at - 1 : at].isdigit():  # "112 0 obj" when looking for "12 0 obj"
+        at = data.rfind(header, 0, at)
+    if at > 0:
+        end = data.find(b"endobj", at)
+        return data[at + len(header) : end if end >= 0 else len(data)]
+    body = b""
+    pattern = rb"(?<!\d)%d\s+%d\s+obj\b(.*?)endobj" % (number, generation)
+    for found in re.finditer(pattern, data, re.S):
+        body = found.group(1)
+    return body
 
 
 @dataclass(frozen=True)
@@ -191,7 +400,6 @@ def memo_attachments(files: Sequence[Path], day: dt.date, title: str) -> tuple[A
 
 
 def email_draft(
-    memo: Path,
     *,
     to: str,
     subject: str,
@@ -199,8 +407,8 @@ def email_draft(
     html: str | None = None,
     attachments: Sequence[Attachment],
     date: dt.datetime,
-) -> Path:
-    """Write an email draft (.eml) beside the memo with the memo attached; mail clients open it.
+) -> bytes:
+    """An email draft (.eml) with the memo attached, which mail clients open ready to send.
 
     The body is plain text, with `html` as its alternative for clients that show HTML. Each
     attachment is read from its path and named in the email by its name.
@@ -229,7 +437,7 @@ def email_draft(
     # (filename*0*, filename*1*), which Outlook may not join: keep each header on one line,
     # up to the 998 characters a mail line may hold.
     whole_lines = message.policy.clone(max_line_length=998)
-    return write_atomically(memo.with_suffix(".eml"), message.as_bytes(policy=whole_lines))
+    return message.as_bytes(policy=whole_lines)
 
 
 def backup_path(target: Path, stamp: dt.datetime) -> Path:

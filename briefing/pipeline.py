@@ -39,11 +39,13 @@ from briefing.model import CellValue, Dossier, Edition, Problem, RawSheet, RawWo
 from briefing.output import (
     METRIC_TWINS,
     Attachment,
+    StagedFiles,
     backup_path,
     email_draft,
     ensure_output,
     font_substitutions,
     memo_attachments,
+    office_program,
     pdf_from_docx,
     write_atomically,
 )
@@ -182,19 +184,23 @@ def build_memo(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Check the workbook, render the edition's memo and write it atomically; then a PDF and an
-    email.
+    """Check the workbook and render the edition's memo; with it a PDF and an email draft.
 
     The edition is the brief for `memo_date` (the Briefing sheet's Date unless given) and the
-    `days` up to it; `since` names an earlier copy of the workbook to say what changed.
+    `days` up to it; `since` names an earlier copy of the workbook to say what changed. Every
+    file is made under a temporary name first, and the targets are replaced only when all of
+    them are made: a failure leaves every earlier file as it was.
     """
     target = output or default_output(workbook)
+    pdf_target = target.with_suffix(".pdf") if pdf else None
+    email_target = target.with_suffix(".eml") if email else None
     inputs = (workbook, template, since)
     ensure_output(target, ".docx", *inputs)
-    if pdf:
-        ensure_output(target.with_suffix(".pdf"), ".pdf", *inputs)
-    if email:
-        ensure_output(target.with_suffix(".eml"), ".eml", *inputs)
+    if pdf_target:
+        ensure_output(pdf_target, ".pdf", *inputs)
+        office_program(target)  # before the workbook's read, which may take seconds
+    if email_target:
+        ensure_output(email_target, ".eml", *inputs)
     dossier = load_dossier(workbook, progress=progress)
     day = memo_date or dossier.briefing.date
     if email and not dossier.briefing.email_to:
@@ -212,32 +218,35 @@ def build_memo(
     properties = document_properties(dossier, created)
     from briefing.render import render_document
 
-    memo = write_atomically(target, render_document(".docx", template, context, properties))
-    made_pdf = pdf_from_docx(memo) if pdf else None
     notices = []
-    substituted = font_substitutions(document_fonts(memo)) if pdf else []
-    if substituted:
-        twins = ", ".join(f"{twin} for {font}" for font, twin in METRIC_TWINS.items())
-        notices.append(
-            f"{made_pdf}: LibreOffice had no {', '.join(substituted)}, so the PDF's layout "
-            f"differs from Word's; install the font or its metric twin ({twins})"
-        )
-    draft = None
-    if email:
-        briefing = dossier.briefing
-        # Named for the memo, not the workbook; the files on disk keep their names.
-        attached = memo_attachments([memo, *([made_pdf] if made_pdf else [])], day, briefing.title)
-        bodies = email_context(context, attached)
-        draft = email_draft(
-            memo,
-            to=", ".join(briefing.email_to),
-            subject=f"[{briefing.handling}] {briefing.subject}",
-            body=render_document(".txt", None, bodies, properties).decode("utf-8"),
-            html=render_document(".html", None, bodies, properties).decode("utf-8"),
-            attachments=attached,
-            date=created.replace(tzinfo=dt.UTC),
-        )
-    return BuildResult(memo, dossier.problems, made_pdf, draft, tuple(notices))
+    with StagedFiles() as staged:
+        memo = staged.write(target, render_document(".docx", template, context, properties))
+        made = [memo]
+        if pdf_target:
+            made.append(staged.write(pdf_target, pdf_from_docx(memo, pdf_target)))
+            substituted = font_substitutions(document_fonts(memo))
+            if substituted:
+                twins = ", ".join(f"{twin} for {font}" for font, twin in METRIC_TWINS.items())
+                notices.append(
+                    f"{pdf_target}: LibreOffice had no {', '.join(substituted)}, so the PDF's "
+                    f"layout differs from Word's; install the font or its metric twin ({twins})"
+                )
+        if email_target:
+            briefing = dossier.briefing
+            # Named for the memo, not the workbook; the files on disk keep their names.
+            attached = memo_attachments(made, day, briefing.title)
+            bodies = email_context(context, attached)
+            draft = email_draft(
+                to=", ".join(briefing.email_to),
+                subject=f"[{briefing.handling}] {briefing.subject}",
+                body=render_document(".txt", None, bodies, properties).decode("utf-8"),
+                html=render_document(".html", None, bodies, properties).decode("utf-8"),
+                attachments=attached,
+                date=created.replace(tzinfo=dt.UTC),
+            )
+            staged.write(email_target, draft)
+        staged.commit()
+    return BuildResult(target, dossier.problems, pdf_target, email_target, tuple(notices))
 
 
 def email_context(context: Mapping[str, Any], attachments: Sequence[Attachment]) -> dict[str, Any]:

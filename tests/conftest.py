@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -285,3 +286,73 @@ NOT_WORKBOOKS: dict[str, BadFile] = {
     "folder": folder,
     "missing": missing,
 }
+
+
+# ---------------------------------------------------------------------------- PDF and LibreOffice
+
+
+def complete_pdf(pages: int = 1) -> bytes:
+    """A complete PDF of blank pages, laid out as LibreOffice writes one: objects, an xref
+    table, a trailer naming the catalog, startxref and %%EOF."""
+    kids = " ".join(f"{3 + page} 0 R" for page in range(pages))
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        f"<</Type/Pages\n/Kids[ {kids} ]\n/Count {pages}>>".encode(),
+        *[b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>"] * pages,
+    ]
+    data = bytearray(b"%PDF-1.6\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n\n" % (number, body)
+    table = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    data += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        table,
+    )
+    return bytes(data)
+
+
+# What a stand-in for LibreOffice does: its exit code, and the PDF it leaves (None: none).
+OFFICE_RUNS: dict[str, tuple[int, bytes | None]] = {
+    "converts": (0, complete_pdf(2)),
+    "fails": (1, None),
+    "writes-nothing": (0, None),
+    "cut-short": (0, complete_pdf(40)[:2000]),  # a full disk: exit 0, the PDF cut short
+    "no-pages": (0, complete_pdf(0)),
+}
+FAKE_OFFICE = """#!{python}
+import pathlib, sys
+
+arguments = sys.argv[1:]
+outdir = pathlib.Path(arguments[arguments.index("--outdir") + 1])
+pdf = {pdf!r}
+if pdf is not None:
+    (outdir / (pathlib.Path(arguments[-1]).stem + ".pdf")).write_bytes(pdf)
+sys.exit({code})
+"""
+
+InstallOffice = Callable[[str | None], None]
+
+
+@pytest.fixture
+def fake_office(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> InstallOffice:
+    """Put a stand-in `soffice` that runs as OFFICE_RUNS names alone on the PATH; None: none.
+
+    It writes the PDF where LibreOffice would, named after the document, into --outdir.
+    """
+
+    def install(run: str | None) -> None:
+        folder = tmp_path_factory.mktemp("bin")
+        if run is not None:
+            code, pdf = OFFICE_RUNS[run]
+            script = folder / "soffice"
+            script.write_text(FAKE_OFFICE.format(python=sys.executable, pdf=pdf, code=code))
+            script.chmod(0o755)
+        monkeypatch.setenv("PATH", str(folder))
+
+    return install

@@ -223,7 +223,9 @@ def test_build_into_a_read_only_folder(
     out = tmp_path / "memo.docx"
     result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out)])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {out}: cannot write in {tmp_path} (Permission denied)\n"
+    assert result.stderr == (
+        f"Error: {out}: cannot write in {tmp_path} (Permission denied); choose another folder\n"
+    )
 
 
 def test_disk_full_leaves_no_partial_memo(

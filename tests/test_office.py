@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
+from briefing.output import pdf_defect
 from briefing.pipeline import build_memo, example_records
 from briefing.schema import FIELD_HEADER, SCHEMA
 from tests.conftest import SEED_WORKBOOK, needs_office, needs_pdftotext
@@ -164,6 +165,13 @@ def test_memo_converts_to_a_non_empty_pdf(memo_pdf: Path) -> None:
     data = memo_pdf.read_bytes()
     assert data.startswith(b"%PDF-")
     assert len(data) > 10_000
+
+
+def test_libreoffices_pdf_is_complete_and_a_cut_copy_is_not(memo_pdf: Path) -> None:
+    data = memo_pdf.read_bytes()
+    assert pdf_defect(data) is None
+    # A full disk left LibreOffice's PDF cut at 20 KB, and LibreOffice still exited 0.
+    assert pdf_defect(data[:20_000]) == "it does not end with %%EOF: it was cut short"
 
 
 @pytest.fixture(scope="module")

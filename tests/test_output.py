@@ -1,23 +1,28 @@
-"""Writing what a command makes: guards before writing, atomic replacement, backups, email."""
+"""Writing what a command makes: guards before writing, atomic replacement, PDF, backups, email."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email
+import os
 from email import policy
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from briefing.errors import OutputError
 from briefing.output import (
     Attachment,
+    StagedFiles,
     backup_path,
     email_draft,
     ensure_output,
+    pdf_defect,
     pdf_from_docx,
     write_atomically,
 )
+from tests.conftest import InstallOffice, complete_pdf
 
 
 @pytest.mark.parametrize(
@@ -34,6 +39,12 @@ from briefing.output import (
             lambda folder: None,
             "{path}: the folder {folder}/nowhere does not exist; create it or choose another",
             id="missing-folder",
+        ),
+        pytest.param(
+            "notes.txt/memo.docx",
+            lambda folder: (folder / "notes.txt").write_text("notes"),
+            "{path}: {folder}/notes.txt is a file, not a folder; choose another folder",
+            id="folder-is-a-file",
         ),
         pytest.param(
             "memo.pdf",
@@ -96,6 +107,29 @@ def test_write_atomically_keeps_the_earlier_file_when_the_write_fails(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memo.docx"]  # no temporary left
 
 
+@pytest.mark.parametrize(
+    ("read_only", "reason"),
+    [
+        pytest.param(os.ST_RDONLY, "Read-only file system", id="read-only-disk"),
+        pytest.param(0, "Permission denied", id="no-permission"),
+    ],
+)
+def test_ensure_output_refuses_a_folder_it_cannot_write_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_only: int, reason: str
+) -> None:
+    # Root may write anywhere (CI runs as root), so the folder's answer is simulated.
+    monkeypatch.setattr("briefing.output.os.access", lambda path, mode: False)
+    monkeypatch.setattr(
+        "briefing.output.os.statvfs", lambda path: SimpleNamespace(f_flag=read_only)
+    )
+    path = tmp_path / "memo.docx"
+    with pytest.raises(OutputError) as raised:
+        ensure_output(path, ".docx")
+    assert (
+        str(raised.value) == f"{path}: cannot write in {tmp_path} ({reason}); choose another folder"
+    )
+
+
 def test_write_atomically_keeps_the_earlier_files_permissions(tmp_path: Path) -> None:
     target = tmp_path / "memo.docx"
     target.write_bytes(b"earlier")
@@ -119,7 +153,6 @@ def test_email_draft_has_a_plain_and_an_html_body_and_the_attachments(tmp_path: 
     pdf = tmp_path / "memo.pdf"
     pdf.write_bytes(b"%PDF-1.7")
     draft = email_draft(
-        memo,
         to="a@example.org,\nb@example.org",
         subject="[TLP:AMBER] Line\nbreak",
         body="Plain body\n",
@@ -127,7 +160,7 @@ def test_email_draft_has_a_plain_and_an_html_body_and_the_attachments(tmp_path: 
         attachments=[Attachment(memo, "2024-06-14 Ceasefire.docx"), Attachment(pdf, "memo.pdf")],
         date=dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC),
     )
-    message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
+    message = email.message_from_bytes(draft, policy=policy.default)
     assert isinstance(message, email.message.EmailMessage)
     assert (message["To"], message["Subject"]) == (
         "a@example.org, b@example.org",
@@ -154,8 +187,213 @@ def test_pdf_needs_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     memo.write_bytes(b"PK")
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(OutputError) as raised:
-        pdf_from_docx(memo)
+        pdf_from_docx(memo, tmp_path / "memo.pdf")
     assert str(raised.value) == (
         f"{memo}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
     )
     assert not (tmp_path / "memo.pdf").exists()
+
+
+EARLIER = {"memo.docx": b"earlier memo", "memo.pdf": b"earlier pdf"}  # memo.eml: none before
+
+
+def stage_three(staged: StagedFiles, folder: Path) -> list[Path]:
+    """Stage a new memo, PDF and email draft in `folder`; return the temporary files."""
+    return [
+        staged.write(folder / name, b"new " + name.encode())
+        for name in ("memo.docx", "memo.pdf", "memo.eml")
+    ]
+
+
+def stage_and_commit(folder: Path) -> None:
+    with StagedFiles() as staged:
+        stage_three(staged, folder)
+        staged.commit()
+
+
+def write_earlier(folder: Path) -> None:
+    for name, data in EARLIER.items():
+        (folder / name).write_bytes(data)
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_staged_files_replace_every_target_on_commit(tmp_path: Path) -> None:
+    write_earlier(tmp_path)
+    with StagedFiles() as staged:
+        temporaries = stage_three(staged, tmp_path)
+        assert [path.name.endswith(f".tmp{path.suffix}") for path in temporaries] == [True] * 3
+        assert contents(tmp_path).keys() == {*EARLIER, *(path.name for path in temporaries)}
+        staged.commit()
+    assert contents(tmp_path) == {
+        "memo.docx": b"new memo.docx",
+        "memo.eml": b"new memo.eml",
+        "memo.pdf": b"new memo.pdf",
+    }
+
+
+def test_staged_files_left_uncommitted_change_nothing(tmp_path: Path) -> None:
+    write_earlier(tmp_path)
+
+    def fail_after_staging() -> None:
+        with StagedFiles() as staged:
+            stage_three(staged, tmp_path)
+            raise OutputError("a later step failed")
+
+    with pytest.raises(OutputError):
+        fail_after_staging()
+    assert contents(tmp_path) == EARLIER
+
+
+@pytest.mark.parametrize(
+    "hard_links", [pytest.param(True, id="hard-links"), pytest.param(False, id="copies")]
+)
+def test_staged_files_put_earlier_files_back_when_a_replacement_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hard_links: bool
+) -> None:
+    write_earlier(tmp_path)
+    replace = Path.replace
+
+    def refuse_the_email(self: Path, target: Path) -> Path:
+        if Path(target).name == "memo.eml":
+            raise OSError(13, "Permission denied")
+        return replace(self, target)
+
+    def no_links(source: Path, name: Path) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(Path, "replace", refuse_the_email)
+    if not hard_links:
+        monkeypatch.setattr("briefing.output.os.link", no_links)
+    with pytest.raises(OutputError) as raised:
+        stage_and_commit(tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path / 'memo.eml'}: cannot be written (Permission denied); nothing was changed"
+    )
+    assert contents(tmp_path) == EARLIER
+
+
+def test_staged_files_put_earlier_files_back_on_ctrl_c_between_replacements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_earlier(tmp_path)
+    replace = Path.replace
+
+    def interrupt_at_the_email(self: Path, target: Path) -> Path:
+        if Path(target).name == "memo.eml":
+            raise KeyboardInterrupt
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", interrupt_at_the_email)
+    with pytest.raises(KeyboardInterrupt):
+        stage_and_commit(tmp_path)
+    assert contents(tmp_path) == EARLIER
+
+
+def test_staged_files_name_what_they_could_not_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_earlier(tmp_path)
+    replace = Path.replace
+
+    def refuse_the_email_and_putting_back(self: Path, target: Path) -> Path:
+        if Path(target).name == "memo.eml" or ".earlier" in self.name:
+            raise OSError(13, "Permission denied")
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", refuse_the_email_and_putting_back)
+    with pytest.raises(OutputError) as raised:
+        stage_and_commit(tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path / 'memo.eml'}: cannot be written (Permission denied); "
+        f"{tmp_path / 'memo.docx'}, {tmp_path / 'memo.pdf'} already replaced; build again"
+    )
+    assert contents(tmp_path) == {"memo.docx": b"new memo.docx", "memo.pdf": b"new memo.pdf"}
+
+
+@pytest.mark.parametrize(
+    ("data", "defect"),
+    [
+        pytest.param(complete_pdf(1), None, id="one-page"),
+        pytest.param(complete_pdf(3) + b"\r\n", None, id="three-pages-crlf"),
+        pytest.param(
+            complete_pdf(2).replace(b" 0 obj", b"  0\tobj"), None, id="other-spacing-in-objects"
+        ),
+        pytest.param(
+            complete_pdf(0).replace(b" 0 obj", b"  0\tobj"),
+            "it has no pages",
+            id="other-spacing-no-pages",
+        ),
+        pytest.param(
+            complete_pdf(40)[:2000], "it does not end with %%EOF: it was cut short", id="cut-short"
+        ),
+        pytest.param(
+            complete_pdf(1)[:-4],
+            "it does not end with %%EOF: it was cut short",
+            id="last-bytes-lost",
+        ),
+        pytest.param(complete_pdf(0), "it has no pages", id="no-pages"),
+        pytest.param(
+            complete_pdf(1).replace(b"/Root 1 0 R", b"/Info 1 0 R"),
+            "its trailer names no catalog",
+            id="no-catalog",
+        ),
+        pytest.param(b"", "it does not start with %PDF-", id="empty"),
+        pytest.param(b"<html>Error</html>", "it does not start with %PDF-", id="not-a-pdf"),
+    ],
+)
+def test_pdf_defect_finds_what_is_missing(data: bytes, defect: str | None) -> None:
+    assert pdf_defect(data) == defect
+
+
+@pytest.mark.parametrize(
+    ("run", "failure"),
+    [
+        pytest.param(
+            "fails",
+            "LibreOffice could not convert the memo to PDF (it exited with code 1); nothing was "
+            "changed; check the free space in {folder}, then try again, or leave out --pdf",
+            id="exits-1",
+        ),
+        pytest.param(
+            "writes-nothing",
+            "LibreOffice could not convert the memo to PDF (it wrote no PDF); nothing was "
+            "changed; check the free space in {folder}, then try again, or leave out --pdf",
+            id="writes-nothing",
+        ),
+        pytest.param(
+            "cut-short",
+            "LibreOffice made an incomplete PDF (it does not end with %%EOF: it was cut short); "
+            "nothing was changed; check the free space in {folder}, then try again",
+            id="cut-short",
+        ),
+        pytest.param(
+            "no-pages",
+            "LibreOffice made an incomplete PDF (it has no pages); nothing was changed; check "
+            "the free space in {folder}, then try again",
+            id="no-pages",
+        ),
+    ],
+)
+def test_pdf_counts_only_when_libreoffice_made_a_complete_one(
+    tmp_path: Path, fake_office: InstallOffice, run: str, failure: str
+) -> None:
+    fake_office(run)
+    memo = tmp_path / ".memo.k3x9.tmp.docx"
+    memo.write_bytes(b"PK memo")
+    with pytest.raises(OutputError) as raised:
+        pdf_from_docx(memo, tmp_path / "memo.pdf")
+    assert str(raised.value) == f"{tmp_path / 'memo.pdf'}: {failure.format(folder=tmp_path)}"
+    assert [path.name for path in tmp_path.iterdir()] == [memo.name]  # no folder left
+
+
+def test_pdf_from_docx_returns_the_pdf_and_leaves_nothing_beside_it(
+    tmp_path: Path, fake_office: InstallOffice
+) -> None:
+    fake_office("converts")
+    memo = tmp_path / ".memo.k3x9.tmp.docx"
+    memo.write_bytes(b"PK memo")
+    assert pdf_from_docx(memo, tmp_path / "memo.pdf") == complete_pdf(2)
+    assert [path.name for path in tmp_path.iterdir()] == [memo.name]

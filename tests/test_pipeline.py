@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from briefing.context import build_context
-from briefing.errors import InvalidWorkbook
+from briefing.errors import InvalidWorkbook, OutputError
 from briefing.pipeline import (
     build_memo,
     check_workbook,
@@ -22,7 +22,14 @@ from briefing.pipeline import (
 )
 from briefing.schema import SourceRow
 from briefing.workbook import read_workbook
-from tests.conftest import SEED_ARTICLE, cell, memo_text, set_cells
+from tests.conftest import (
+    SEED_ARTICLE,
+    InstallOffice,
+    cell,
+    complete_pdf,
+    memo_text,
+    set_cells,
+)
 
 NOW = dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC)
 
@@ -66,6 +73,44 @@ def test_build_stops_at_the_first_error_and_writes_nothing(
     with pytest.raises(InvalidWorkbook):
         build_memo(example_workbook, tmp_path / "memo.docx", email=True, now=NOW)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx"]
+
+
+def test_build_looks_for_libreoffice_before_reading_the_workbook(
+    example_workbook: Path, tmp_path: Path, fake_office: InstallOffice
+) -> None:
+    fake_office(None)
+    set_cells(example_workbook, {cell("Figures", "Value", 2): "many"})
+    out = tmp_path / "memo.docx"
+    with pytest.raises(OutputError) as raised:
+        build_memo(example_workbook, out, pdf=True, now=NOW)
+    assert str(raised.value) == (
+        f"{out}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
+    )
+
+
+def test_build_attaches_the_memo_and_pdf_it_puts_in_place(
+    example_workbook: Path, tmp_path: Path, fake_office: InstallOffice
+) -> None:
+    fake_office("converts")
+    result = build_memo(example_workbook, tmp_path / "memo.docx", pdf=True, email=True, now=NOW)
+    assert (result.path, result.pdf, result.email) == (
+        tmp_path / "memo.docx",
+        tmp_path / "memo.pdf",
+        tmp_path / "memo.eml",
+    )
+    pdf, draft = tmp_path / "memo.pdf", tmp_path / "memo.eml"
+    assert pdf.read_bytes() == complete_pdf(2)
+    message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    attached = [(a.get_filename(), a.get_content()) for a in message.iter_attachments()]
+    name = "2024-06-14 Putin's ceasefire terms - surrender four regions and drop NATO bid"
+    assert attached == [
+        (f"{name}.docx", result.path.read_bytes()),
+        (f"{name}.pdf", pdf.read_bytes()),
+    ]
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None
+    assert f"{name}.pdf: the memo (PDF)\n" in plain.get_content()
 
 
 def test_build_dates_the_memo_and_drafts_the_email_from_the_same_context(
