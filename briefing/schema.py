@@ -348,7 +348,7 @@ class BriefingFields:
     email_to: tuple[str, ...] = column(
         "Email to",
         Kind.EMAILS,
-        "Addresses the memo is emailed to, separated by commas or semicolons.",
+        "Addresses the memo is emailed to, separated by commas, semicolons or line breaks.",
         "desk-editor@example.org",
     )
     outlook: str = column(
