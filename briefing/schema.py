@@ -396,7 +396,8 @@ class SourceRow:
     file: str = column(
         "File",
         Kind.TEXT,
-        "A text copy of the source, relative to this workbook, used to check quotes.",
+        "A UTF-8 text copy of the source, used to check quotes: its path relative to this "
+        "workbook, in the workbook's folder or the one above, or in --sources-dir.",
         "../seeds/article.txt",
         width=24,
     )
