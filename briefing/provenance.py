@@ -186,6 +186,10 @@ def _read_source(
             what,
             hint=f"give a text file's path relative to the workbook (looked for {path})",
         )
+        if "\x00" in text:  # UTF-16 saved without its mark, or not text at all
+            raise UnreadableText(
+                f"{what} is not text (it holds NUL characters); save it as UTF-8 text"
+            )
     except UnreadableText as err:
         problems.append(Problem("Sources", source.coordinates["file"], str(err)))
         return None

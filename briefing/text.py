@@ -214,7 +214,7 @@ def read_text_file(
         elif os.path.exists(path):
             found = "is not a regular file (a device, a pipe or a socket)"
         elif os.path.islink(path):  # noqa: PTH114 - as isfile above: False, never raises
-            found = "is a symbolic link that leads to itself"
+            found = "is a symbolic link that leads to no file (a missing one, or itself)"
         else:
             found = "does not exist"
         raise UnreadableText(f"{what} {found}; {hint}")
@@ -234,8 +234,6 @@ def read_text_file(
         raise UnreadableText(f"{what} is not UTF-8 text; save it as UTF-8 text") from err
     except OSError as err:
         raise UnreadableText(f"{what} cannot be read ({err.strerror})") from err
-    if "\x00" in text:
-        raise UnreadableText(f"{what} is not text (it holds NUL characters); save it as UTF-8 text")
     return text
 
 

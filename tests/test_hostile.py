@@ -339,7 +339,8 @@ def nothing(desk: Path) -> None:
         pytest.param(
             "loop.txt",
             lambda desk: (desk / "loop.txt").symlink_to("loop.txt"),
-            "the source file '{file}' is a symbolic link that leads to itself; " + LOOKED_FOR,
+            "the source file '{file}' is a symbolic link that leads to no file (a missing one, "
+            "or itself); " + LOOKED_FOR,
             id="symlink-loop",
         ),
         pytest.param(

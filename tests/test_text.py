@@ -148,9 +148,10 @@ def test_read_text_file_reads_utf8_with_a_byte_order_mark(tmp_path: Path) -> Non
             id="pipe",
         ),
         pytest.param(
-            lambda p: p.write_bytes(b"a\x00b\x00"),
-            "x: the file is not text (it holds NUL characters); save it as UTF-8 text",
-            id="nul-characters",
+            lambda p: p.symlink_to(p.with_name("gone.txt")),
+            "x: the file is a symbolic link that leads to no file (a missing one, or itself); "
+            "give a text file",
+            id="dangling-link",
         ),
     ],
 )
