@@ -13,7 +13,7 @@ import typer
 
 from briefing.errors import BriefingError, InvalidWorkbook
 from briefing.model import Problem
-from briefing.text import count, describe, parse_date_text
+from briefing.text import count, describe, parse_date_text, terminal_safe
 
 # Each command imports the pipeline when it runs, so that `--help` loads neither openpyxl nor
 # python-docx (half the start-up time).
@@ -30,6 +30,22 @@ app = typer.Typer(
 _debug = {"on": False}
 MAX_PROBLEMS_SHOWN = 200  # problem lines printed before the rest are summarized in a count
 BUILD_HINT = "'briefing check --json' lists them all"
+
+
+SourcesDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sources-dir",
+        help="A folder the Sources' text copies (File) may be in, besides the workbook's "
+        "folder and the folder above it.",
+    ),
+]
+
+
+def _echo(message: str, *, err: bool = False) -> None:
+    """Print one message: all output passes here, so that text from a workbook or an article
+    cannot retitle the terminal or move its cursor."""
+    typer.echo(terminal_safe(message), err=err)
 
 
 def _progress(workbook: Path) -> Progress:
@@ -52,13 +68,13 @@ def _user_errors(workbook: Path | None = None, *, as_json: bool = False) -> Iter
         if _debug["on"]:
             raise
         if as_json:
-            typer.echo(json.dumps({"file": str(workbook), "error": str(err)}, ensure_ascii=False))
+            _echo(json.dumps({"file": str(workbook), "error": str(err)}, ensure_ascii=False))
             raise typer.Exit(1) from err
         message = str(err)
         if isinstance(err, InvalidWorkbook):
             _print_problems(err.problems, hint=BUILD_HINT, err=True)
             message = f"{workbook}: {err}; nothing was written"
-        typer.echo(f"Error: {message}", err=True)
+        _echo(f"Error: {message}", err=True)
         raise typer.Exit(1) from err
 
 
@@ -85,7 +101,7 @@ def init(
 
     with _user_errors():
         written = pipeline.init_workbook(path, example=example, force=force)
-    typer.echo(f"Wrote {written}")
+    _echo(f"Wrote {written}")
 
 
 @app.command()
@@ -93,12 +109,15 @@ def check(
     workbook: Annotated[Path, typer.Argument(help="The workbook to check (.xlsx).")],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
+    sources_dir: SourcesDirOption = None,
 ) -> None:
     """List every problem in a workbook, each with its Sheet!Cell."""
     from briefing import pipeline
 
     with _user_errors(workbook, as_json=as_json):
-        report = pipeline.check_workbook(workbook, progress=_progress(workbook))
+        report = pipeline.check_workbook(
+            workbook, progress=_progress(workbook), sources_dir=sources_dir
+        )
     if as_json:
         payload = {
             "file": str(report.path),
@@ -114,10 +133,10 @@ def check(
                 for p in report.problems
             ],
         }
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         _print_problems(report.problems, hint="--json lists them all")
-        typer.echo(_summary(report))
+        _echo(_summary(report))
     if report.errors or (strict and report.warnings):
         raise typer.Exit(1)
 
@@ -125,10 +144,10 @@ def check(
 def _print_problems(problems: Sequence[Problem], *, hint: str, err: bool = False) -> None:
     """One line a problem, up to MAX_PROBLEMS_SHOWN, then how many more there are."""
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
-        typer.echo(str(problem), err=err)
+        _echo(str(problem), err=err)
     if len(problems) > MAX_PROBLEMS_SHOWN:
         hidden = count(len(problems) - MAX_PROBLEMS_SHOWN, "more problem")
-        typer.echo(f"… and {hidden} ({hint})", err=err)
+        _echo(f"… and {hidden} ({hint})", err=err)
 
 
 def _summary(report: CheckReport) -> str:
@@ -177,6 +196,7 @@ def build(
         bool,
         typer.Option("--email", help="Also write an email draft (.eml) with the memo attached."),
     ] = False,
+    sources_dir: SourcesDirOption = None,
 ) -> None:
     """Check the workbook, then render the memo; errors stop it, warnings do not."""
     from briefing import pipeline
@@ -197,13 +217,14 @@ def build(
             pdf=pdf,
             email=email,
             progress=_progress(workbook),
+            sources_dir=sources_dir,
         )
     _print_problems(result.warnings, hint=BUILD_HINT, err=True)
     for notice in result.notices:
-        typer.echo(f"warning: {notice}", err=True)
+        _echo(f"warning: {notice}", err=True)
     for written in (result.path, result.pdf, result.email):
         if written is not None:
-            typer.echo(f"Wrote {written}")
+            _echo(f"Wrote {written}")
 
 
 @app.command()
@@ -225,15 +246,15 @@ def extract(
     with _user_errors():
         result = pipeline.extract_candidates(article, output, source_id)
     counts = result.counts
-    typer.echo(
+    _echo(
         f"Wrote {result.path}: {count(counts['Figures'], 'figure')}, "
         f"{count(counts['Reactions'], 'reaction')} and {count(counts['Demands'], 'demand')} "
         f"from source {result.source_id}, each marked unreviewed"
     )
     if result.backup is not None:
-        typer.echo(f"Kept the earlier workbook as {result.backup}")
+        _echo(f"Kept the earlier workbook as {result.backup}")
     if result.skipped:
-        typer.echo(f"Passed over {count(result.skipped, 'line')} too long to be a sentence")
+        _echo(f"Passed over {count(result.skipped, 'line')} too long to be a sentence")
 
 
 template_app = typer.Typer(help="Make and lint memo templates.", no_args_is_help=True)
@@ -250,7 +271,7 @@ def template_new(
 
     with _user_errors():
         written = pipeline.new_template(path, force=force)
-    typer.echo(f"Wrote {written}")
+    _echo(f"Wrote {written}")
 
 
 @template_app.command("check")
@@ -263,10 +284,10 @@ def template_check(
     with _user_errors():
         problems = pipeline.check_template(template)
     for problem in problems:
-        typer.echo(f"Error: {problem}", err=True)
+        _echo(f"Error: {problem}", err=True)
     if problems:
         raise typer.Exit(1)
-    typer.echo(f"{template}: no problems found")
+    _echo(f"{template}: no problems found")
 
 
 def run() -> None:
@@ -276,7 +297,7 @@ def run() -> None:
     except Exception as err:  # the last line of defence; --debug shows the traceback
         if _debug["on"]:
             raise
-        typer.echo(
+        _echo(
             f"Error: unexpected failure ({describe(err)}); run the command again with --debug "
             "and report what it shows",
             err=True,

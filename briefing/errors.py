@@ -56,3 +56,7 @@ class UnreadableText(BriefingError):
 
 class ExtractError(BriefingError):
     """Raised when an article's candidates cannot be added to a workbook."""
+
+
+class SourcesFolderError(BriefingError):
+    """Raised when the folder given to --sources-dir does not exist or is not a folder."""

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -410,12 +411,12 @@ def email_draft(
 ) -> bytes:
     """An email draft (.eml) with the memo attached, which mail clients open ready to send.
 
-    The body is plain text, with `html` as its alternative for clients that show HTML. Each
-    attachment is read from its path and named in the email by its name.
+    `to` holds the recipients' addresses, separated by commas. The body is plain text, with
+    `html` as its alternative for clients that show HTML. Each attachment is read from its
+    path and named in the email by its name.
     """
     message = EmailMessage()
-    # A line break typed in a cell cannot stand in a mail header.
-    message["To"] = " ".join(to.split())
+    message["To"] = recipients(to)
     message["Subject"] = " ".join(subject.split())
     message["Date"] = email.utils.format_datetime(date)
     message["X-Unsent"] = "1"  # Outlook opens the file as a draft to send
@@ -438,6 +439,34 @@ def email_draft(
     # up to the 998 characters a mail line may hold.
     whole_lines = message.policy.clone(max_line_length=998)
     return message.as_bytes(policy=whole_lines)
+
+
+def recipients(to: str) -> list[Address]:
+    """Each address in `to` (separated by commas), its domain in IDNA's ASCII form.
+
+    Given a domain in other scripts, the email package writes an RFC 2047 encoded word
+    ("desk@=?utf-8?q?b=C3=BCcher?=.de"), which no mail server delivers to.
+    """
+    found = []
+    for _, address in email.utils.getaddresses([to]):
+        local, at, domain = address.rpartition("@")
+        if not (at and local and domain and local.isascii()):
+            raise OutputError(
+                f"{address!r} cannot be written in an email's To header; write addresses such "
+                "as desk@example.org, separated by commas"
+            )
+        if not domain.isascii():
+            # The pipeline hands over email-validator's IDNA 2008 form already; the codec
+            # (IDNA 2003) serves any other caller.
+            try:
+                domain = domain.encode("idna").decode("ascii")
+            except UnicodeError as err:
+                raise OutputError(
+                    f"{address!r}: its domain cannot be written in IDNA's ASCII form; "
+                    "check the address"
+                ) from err
+        found.append(Address(username=local, domain=domain))
+    return found
 
 
 def backup_path(target: Path, stamp: dt.datetime) -> Path:

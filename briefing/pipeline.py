@@ -131,25 +131,36 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_dossier(path: Path, schema: Schema = SCHEMA, progress: Progress | None = None) -> Dossier:
+def load_dossier(
+    path: Path,
+    schema: Schema = SCHEMA,
+    progress: Progress | None = None,
+    sources_dir: Path | None = None,
+) -> Dossier:
     """Read and validate a workbook, quotes included; raises InvalidWorkbook on any error.
 
-    `progress` is told how far the read is (the command line shows it on a terminal).
+    `progress` is told how far the read is (the command line shows it on a terminal);
+    `sources_dir` is a folder the sources' text copies may be in besides the workbook's own
+    and the one above it.
     """
     with cyclic_gc_paused():
         dossier = validate_workbook(sheetxml.read_workbook(path, progress), schema)
-        problems = sort_problems([*dossier.problems, *verify_provenance(dossier)], schema)
+        provenance = verify_provenance(dossier, sources_dir)
+        problems = sort_problems([*dossier.problems, *provenance], schema)
     if any(problem.is_error for problem in problems):
         raise InvalidWorkbook(problems)
     return replace(dossier, problems=problems)
 
 
 def check_workbook(
-    path: Path, schema: Schema = SCHEMA, progress: Progress | None = None
+    path: Path,
+    schema: Schema = SCHEMA,
+    progress: Progress | None = None,
+    sources_dir: Path | None = None,
 ) -> CheckReport:
     """Every problem in the workbook at `path`; raises only when the file cannot be read."""
     try:
-        dossier = load_dossier(path, schema, progress)
+        dossier = load_dossier(path, schema, progress, sources_dir=sources_dir)
     except InvalidWorkbook as err:
         return CheckReport(path, err.problems)
     return CheckReport(path, dossier.problems)
@@ -183,6 +194,7 @@ def build_memo(
     email: bool = False,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    sources_dir: Path | None = None,
 ) -> BuildResult:
     """Check the workbook and render the edition's memo; with it a PDF and an email draft.
 
@@ -201,13 +213,13 @@ def build_memo(
         office_program(target)  # before the workbook's read, which may take seconds
     if email_target:
         ensure_output(email_target, ".eml", *inputs)
-    dossier = load_dossier(workbook, progress=progress)
+    dossier = load_dossier(workbook, progress=progress, sources_dir=sources_dir)
     day = memo_date or dossier.briefing.date
     if email and not dossier.briefing.email_to:
         raise OutputError(
             f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' field"
         )
-    changes = compare_dossiers(load_earlier(since), dossier, day) if since else None
+    changes = compare_dossiers(load_earlier(since, sources_dir), dossier, day) if since else None
     dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
     edition = Edition(day, days)
     trends = select_trends(dossier, edition)
@@ -258,10 +270,10 @@ def email_context(context: Mapping[str, Any], attachments: Sequence[Attachment])
     return {**context, "attachments": listed}
 
 
-def load_earlier(path: Path) -> Dossier:
+def load_earlier(path: Path, sources_dir: Path | None = None) -> Dossier:
     """The earlier copy of a workbook that `--since` names; its own errors are one line."""
     try:
-        return load_dossier(path)
+        return load_dossier(path, sources_dir=sources_dir)
     except InvalidWorkbook as err:
         errors = sum(1 for problem in err.problems if problem.is_error)
         raise InvalidEarlierWorkbook(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from briefing.errors import UnreadableText
+from briefing.errors import SourcesFolderError, UnreadableText
 from briefing.model import Dossier, Problem
 from briefing.schema import Kind, SourceRow
 from briefing.text import format_number, read_text_file, shorten, words_to_digits
@@ -73,17 +75,19 @@ def normalize(text: str) -> str:
     return SPACED_DASH.sub("-", " ".join(text.casefold().split()))
 
 
-def verify_provenance(dossier: Dossier) -> list[Problem]:
+def verify_provenance(dossier: Dossier, sources_dir: Path | None = None) -> list[Problem]:
     """Problems with quotes that are not in their source's text and numbers not in their quote.
 
     Every sheet whose records carry a Quote and a Source is checked: each quote against the
     text copy of its source, and each number column's value against the record's own quote.
+    A source's text copy is read only from the folders `source_folders` allows.
     """
     problems: list[Problem] = []
     texts: dict[str, SourceText] = {}
+    folders = source_folders(dossier.path, sources_dir)
     for source in dossier.rows(SourceRow):
         if source.file:
-            text = _read_source(dossier.path.parent, source, problems)
+            text = _read_source(dossier.path.parent, source, problems, folders)
             if text is not None:
                 texts[source.id] = text
     for spec in dossier.schema.sheets:
@@ -130,14 +134,62 @@ def verify_provenance(dossier: Dossier) -> list[Problem]:
     return problems
 
 
-def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> SourceText | None:
+def source_folders(workbook: Path, sources_dir: Path | None = None) -> tuple[Path, ...]:
+    """The folders a source's text copy may be in, symlinks resolved: the workbook's, the one
+    above it (where a desk keeps its sources beside `workbooks/`) unless that is the file
+    system's root, and `sources_dir` when given; raises SourcesFolderError when that is no
+    folder.
+    """
+    here = Path(os.path.realpath(workbook.parent))
+    folders = [here]
+    if here.parent != here.parent.parent:
+        folders.append(here.parent)
+    if sources_dir is not None:
+        if not os.path.isdir(sources_dir):
+            found = "is not a folder" if os.path.exists(sources_dir) else "does not exist"
+            raise SourcesFolderError(
+                f"{sources_dir}: the folder given to --sources-dir {found}; name the folder "
+                "that holds the sources' text copies"
+            )
+        folders.append(Path(os.path.realpath(sources_dir)))
+    return tuple(folders)
+
+
+def _read_source(
+    folder: Path, source: SourceRow, problems: list[Problem], allowed: Sequence[Path] = ()
+) -> SourceText | None:
+    """The source's text copy, or None after recording why it cannot be read.
+
+    Its File is a path relative to `folder` that leads, symlinks followed, into one of the
+    `allowed` folders (by default `folder` alone): a workbook cannot make a check print
+    /etc/passwd as a closest passage.
+    """
     path = folder / source.file
+    what = f"the source file '{source.file}'"
     try:
+        if PurePosixPath(source.file).anchor or PureWindowsPath(source.file).anchor:
+            raise UnreadableText(
+                f"{what} is not a relative path; give the text copy's path relative to the "
+                "workbook, such as ../seeds/article.txt"
+            )
+        # realpath, not Path.resolve, which raises on a symlink loop before Python 3.13.
+        resolved = Path(os.path.realpath(path))
+        allowed = allowed or (Path(os.path.realpath(folder)),)
+        if not any(resolved.is_relative_to(place) for place in allowed):
+            raise UnreadableText(
+                f"{what} leads outside {_listed_folders(allowed)}; move the text copy into "
+                f"{'it' if len(allowed) == 1 else 'one of them'}, or name its folder with "
+                "--sources-dir"
+            )
         text = read_text_file(
-            path,
-            f"the source file '{source.file}'",
+            resolved,
+            what,
             hint=f"give a text file's path relative to the workbook (looked for {path})",
         )
+        if "\x00" in text:  # UTF-16 saved without its mark, or not text at all
+            raise UnreadableText(
+                f"{what} is not text (it holds NUL characters); save it as UTF-8 text"
+            )
     except UnreadableText as err:
         problems.append(Problem("Sources", source.coordinates["file"], str(err)))
         return None
@@ -148,6 +200,11 @@ def _read_source(folder: Path, source: SourceRow, problems: list[Problem]) -> So
     # Paragraphs stay apart: "..." may leave words out of a paragraph, not join two.
     paragraphs = (normalize(part) for part in PARAGRAPH_BREAK.split(text))
     return SourceText(f" {PARAGRAPH} ".join(p for p in paragraphs if p), sentences, words)
+
+
+def _listed_folders(folders: Sequence[Path]) -> str:
+    names = [str(folder) for folder in folders]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def quote_found(quote: str, normalized_source: str) -> bool:

@@ -348,7 +348,7 @@ class BriefingFields:
     email_to: tuple[str, ...] = column(
         "Email to",
         Kind.EMAILS,
-        "Addresses the memo is emailed to, separated by commas or semicolons.",
+        "Addresses the memo is emailed to, separated by commas, semicolons or line breaks.",
         "desk-editor@example.org",
     )
     outlook: str = column(
@@ -396,7 +396,8 @@ class SourceRow:
     file: str = column(
         "File",
         Kind.TEXT,
-        "A text copy of the source, relative to this workbook, used to check quotes.",
+        "A UTF-8 text copy of the source, used to check quotes: its path relative to this "
+        "workbook, in the workbook's folder or the one above, or in --sources-dir.",
         "../seeds/article.txt",
         width=24,
     )

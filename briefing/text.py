@@ -33,6 +33,14 @@ ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 # Partial dates as sources give them: 2022-02, 2022/02, February 2022, Feb 2022, 2022.
 MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%B %Y", "%b %Y", "%m/%Y", "%m.%Y")
 YEAR = re.compile(r"\d{4}")
+# An escape sequence: a control string (OSC, DCS, SOS, PM, APC) up to its terminator, a CSI
+# up to its final byte, or ESC and the bytes that complete it; then a lone control character.
+TERMINAL_CONTROL = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x90\x98\x9c-\x9f]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # a text copy of an article, not a library
 
 
@@ -174,6 +182,16 @@ def remove_unsafe_characters(text: str) -> str:
     return UNSAFE_CHARACTERS.sub("", text)
 
 
+def terminal_safe(text: str) -> str:
+    """The text without terminal control: escape sequences whole (CSI, OSC, DCS and the other
+    strings, 7-bit and 8-bit), then any other C0 or C1 control character but tab and line feed.
+
+    A cell holding "ESC]0;title BEL" would otherwise retitle the terminal that prints it, and
+    other sequences move the cursor, hide text or redefine keys.
+    """
+    return TERMINAL_CONTROL.sub("", text)
+
+
 def words_to_digits(text: str, *, smallest: int = 0) -> str:
     """The text with numbers written in words as digits: "three" -> "3".
 
@@ -191,18 +209,32 @@ def read_text_file(
     says what to do when there is no file at `path`.
     """
     if not os.path.isfile(path):
-        found = "is a folder" if os.path.isdir(path) else "does not exist"
+        if os.path.isdir(path):
+            found = "is a folder"
+        elif os.path.exists(path):
+            found = "is not a regular file (a device, a pipe or a socket)"
+        elif os.path.islink(path):  # noqa: PTH114 - as isfile above: False, never raises
+            found = "is a symbolic link that leads to no file (a missing one, or itself)"
+        else:
+            found = "does not exist"
         raise UnreadableText(f"{what} {found}; {hint}")
+    too_large = UnreadableText(
+        f"{what} is larger than {limit // 2**20} MB; give a text copy of the article alone"
+    )
     if path.stat().st_size > limit:
-        raise UnreadableText(
-            f"{what} is larger than {limit // 2**20} MB; give a text copy of the article alone"
-        )
+        raise too_large
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        # A file of /proc says it is empty and goes on: read no more than the limit.
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
+        if len(data) > limit:
+            raise too_large
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise UnreadableText(f"{what} is not UTF-8 text; save it as UTF-8 text") from err
     except OSError as err:
         raise UnreadableText(f"{what} cannot be read ({err.strerror})") from err
+    return text
 
 
 # Marks that open a quotation when a quote mark follows them (or at the start of the text).

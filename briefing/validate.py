@@ -53,7 +53,8 @@ NUMBER_TEXT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 NUMBER_SIGNS = re.compile(r"^[$€£¥₴₽]|[%$€£¥₴₽]$")
 HEADER_SEARCH_ROWS = 10  # rows below the first used one where a header row may stand
 REF_SEPARATORS = re.compile(r"[,;\s]+")
-ADDRESS_SEPARATORS = re.compile(r"[,;]")  # Outlook separates addresses with semicolons
+# Outlook separates addresses with semicolons; Alt+Enter puts each on a line of its own.
+ADDRESS_SEPARATORS = re.compile(r"[,;\r\n\u2028\u2029]")
 CELL = re.compile(r"([A-Z]+)(\d+)")
 MEMO_ENTRIES = 4096  # distinct clean values a column remembers the typed value of
 

@@ -588,9 +588,14 @@ def test_check_and_build_show_the_reads_progress_on_a_terminal(
     given: list[object] = []
     real = pipeline.load_dossier
 
-    def spy(path: Path, schema: Schema = SCHEMA, progress: Progress | None = None) -> Dossier:
+    def spy(
+        path: Path,
+        schema: Schema = SCHEMA,
+        progress: Progress | None = None,
+        sources_dir: Path | None = None,
+    ) -> Dossier:
         given.append(progress)
-        return real(path, schema, progress)
+        return real(path, schema, progress, sources_dir)
 
     monkeypatch.setattr(pipeline, "load_dossier", spy)
     assert runner.invoke(app, ["check", str(example_workbook)]).exit_code == 0

@@ -21,6 +21,7 @@ from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
     NOT_WORKBOOKS,
+    SEED_ARTICLE,
     BadFile,
     InstallOffice,
     cell,
@@ -365,3 +366,310 @@ def test_a_build_replaces_the_memo_pdf_and_email_together(
     assert out.read_bytes().startswith(b"PK")
     assert (tmp_path / "memo.pdf").read_bytes() == complete_pdf(2)
     assert (tmp_path / "memo.eml").read_bytes().startswith(b"To: desk-editor@example.org")
+
+
+# ---------------------------------------------------------------------- email recipients
+# Issue 11, item 6: no recipient is silently lost, and none is written as an encoded word.
+
+
+@pytest.mark.parametrize(
+    ("typed", "header"),
+    [
+        pytest.param(
+            "a@example.org\nb@example.org\nc@example.org",
+            b"To: a@example.org, b@example.org, c@example.org\n",
+            id="one-a-line",
+        ),
+        pytest.param(
+            "a@example.org_x000D_\nb@example.org", b"To: a@example.org, b@example.org\n", id="crlf"
+        ),
+        pytest.param(
+            " a@example.org ;b@example.org , \n c@example.org;",
+            b"To: a@example.org, b@example.org, c@example.org\n",
+            id="semicolons-commas-and-spaces",
+        ),
+        pytest.param(
+            "desk@b\u00fccher.de; ops@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
+            b"To: desk@xn--bcher-kva.de, ops@xn--e1afmkfd.xn--p1ai\n",
+            id="international-domains",
+        ),
+    ],
+)
+def test_every_typed_recipient_reaches_the_to_header(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path, typed: str, header: bytes
+) -> None:
+    path = make_workbook({field_cell("Email to"): typed})
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(path), "-o", str(out), "--email"])
+    assert result.exit_code == 0, result.output
+    headers = (tmp_path / "memo.eml").read_bytes().split(b"\n\n", 1)[0] + b"\n"
+    assert header in headers
+    assert b"=?" not in headers.split(b"Subject:", 1)[0]
+
+
+ADDRESS_HINT = "write addresses such as desk@example.org, separated by commas"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reasons"),
+    [
+        pytest.param(
+            "<<<@@@>>>",
+            [
+                "'<<<@@@>>>' is not an email address (the email address contains invalid "
+                "characters before the @-sign: '<'.)"
+            ],
+            id="brackets-and-at-signs",
+        ),
+        pytest.param(
+            "a@example.org b@example.org",
+            [
+                "'a@example.org b@example.org' is not an email address (the part after the @-sign "
+                "contains invalid characters: '@', SPACE.)"
+            ],
+            id="separated-by-a-space",
+        ),
+        pytest.param(
+            "ok@example.org\nDesk <desk@example.org>\n@example.org",
+            [
+                "'Desk <desk@example.org>' is not an email address (a display name and angle "
+                "brackets around the email address are not permitted here.)",
+                "'@example.org' is not an email address (there must be something before the "
+                "@-sign.)",
+            ],
+            id="one-bad-line-of-three",
+        ),
+        pytest.param(
+            "d\u00e9sk@example.org",
+            [
+                "'d\u00e9sk@example.org' is not an email address (internationalized characters "
+                "before the @-sign are not supported: '\u00e9'.)"
+            ],
+            id="mailbox-in-other-scripts",
+        ),
+    ],
+)
+def test_an_address_that_is_not_one_is_an_error_at_its_cell(
+    runner: CliRunner, make_workbook: MakeWorkbook, typed: str, reasons: list[str]
+) -> None:
+    where = field_cell("Email to")
+    path = make_workbook({where: typed})
+    result = runner.invoke(app, ["check", str(path)])
+    assert (result.exit_code, result.stdout.splitlines()) == (
+        1,
+        [
+            *(f"{where}: {reason}; {ADDRESS_HINT}" for reason in reasons),
+            f"{path}: {len(reasons)} error{'s' if len(reasons) > 1 else ''}, 0 warnings",
+        ],
+    )
+
+
+# ---------------------------------------------------------------------- sources' files
+# Issue 11, item 7: a workbook cannot make `check` print other files. The workbook stands in
+# root/workbooks, so root/workbooks and root are the folders a source's text copy may be in.
+
+SOURCE_FILE = cell("Sources", "File", 2)
+NOT_RELATIVE = (
+    "the source file '{file}' is not a relative path; give the text copy's path relative to "
+    "the workbook, such as ../seeds/article.txt"
+)
+OUTSIDE = (
+    "the source file '{file}' leads outside {desk} and {root}; move the text copy into one of "
+    "them, or name its folder with --sources-dir"
+)
+LOOKED_FOR = "give a text file's path relative to the workbook (looked for {desk}/{file})"
+
+
+def nothing(desk: Path) -> None:
+    """No file is made: the path is refused before anything is opened."""
+
+
+@pytest.mark.parametrize(
+    ("file", "prepare", "message"),
+    [
+        pytest.param("/etc/passwd", nothing, NOT_RELATIVE, id="etc-passwd"),
+        pytest.param("/proc/self/environ", nothing, NOT_RELATIVE, id="proc-environ"),
+        pytest.param("/dev/zero", nothing, NOT_RELATIVE, id="dev-zero"),
+        pytest.param("C:\\Windows\\win.ini", nothing, NOT_RELATIVE, id="windows-drive"),
+        pytest.param("\\\\server\\share\\notes.txt", nothing, NOT_RELATIVE, id="windows-share"),
+        pytest.param("../../x.txt", nothing, OUTSIDE, id="two-folders-up"),
+        pytest.param("../" * 12 + "etc/passwd", nothing, OUTSIDE, id="climbs-to-etc"),
+        pytest.param(
+            "notes.txt",
+            lambda desk: (desk / "notes.txt").symlink_to("/etc/passwd"),
+            OUTSIDE,
+            id="symlink-out",
+        ),
+        pytest.param(
+            "etc/passwd",
+            lambda desk: (desk / "etc").symlink_to("/etc", target_is_directory=True),
+            OUTSIDE,
+            id="symlinked-folder-out",
+        ),
+        pytest.param(
+            "zero.txt",
+            lambda desk: (desk / "zero.txt").symlink_to("/dev/zero"),
+            OUTSIDE,
+            id="symlink-to-dev-zero",
+        ),
+        pytest.param(
+            "sources",
+            lambda desk: (desk / "sources").mkdir(),
+            "the source file '{file}' is a folder; " + LOOKED_FOR,
+            id="folder",
+        ),
+        pytest.param(
+            "pipe.txt",
+            lambda desk: os.mkfifo(desk / "pipe.txt"),
+            "the source file '{file}' is not a regular file (a device, a pipe or a socket); "
+            + LOOKED_FOR,
+            id="pipe",
+        ),
+        pytest.param(
+            "loop.txt",
+            lambda desk: (desk / "loop.txt").symlink_to("loop.txt"),
+            "the source file '{file}' is a symbolic link that leads to no file (a missing one, "
+            "or itself); " + LOOKED_FOR,
+            id="symlink-loop",
+        ),
+        pytest.param(
+            "utf16.txt",
+            lambda desk: (desk / "utf16.txt").write_bytes("Kyiv said".encode("utf-16-le")),
+            "the source file '{file}' is not text (it holds NUL characters); save it as UTF-8 text",
+            id="nul-characters",
+        ),
+    ],
+)
+def test_a_source_file_outside_the_desk_or_not_text_is_one_problem_at_its_cell(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    file: str,
+    prepare: Callable[[Path], object],
+    message: str,
+) -> None:
+    desk = tmp_path / "workbooks"
+    desk.mkdir()
+    prepare(desk)
+    path = make_workbook({SOURCE_FILE: file}, name="workbooks/desk.xlsx")
+    result = runner.invoke(app, ["check", str(path)])
+    problem = message.format(file=file, desk=desk, root=tmp_path)
+    assert (result.exit_code, result.stdout) == (
+        1,
+        f"{SOURCE_FILE}: {problem}\n{path}: 1 error, 0 warnings\n",
+    )
+    assert "root:" not in result.output  # nothing of /etc/passwd
+
+
+@pytest.fixture
+def shared_sources(tmp_path: Path) -> Path:
+    """A copy of the seed article in root/shared, a desk's shared drive: outside the folders
+    of a workbook in root/desk/workbooks."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / SEED_ARTICLE.name).write_bytes(SEED_ARTICLE.read_bytes())
+    (tmp_path / "desk" / "workbooks").mkdir(parents=True)
+    return shared
+
+
+@pytest.mark.parametrize("command", [["check"], ["build"]], ids=["check", "build"])
+def test_sources_dir_lets_a_file_lead_to_the_folder_it_names(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    shared_sources: Path,
+    command: list[str],
+) -> None:
+    file = f"../../shared/{SEED_ARTICLE.name}"
+    path = make_workbook({SOURCE_FILE: file}, name="desk/workbooks/desk.xlsx")
+    extra = ["-o", str(tmp_path / "memo.docx")] if command == ["build"] else []
+    refused = runner.invoke(app, [*command, str(path), *extra])
+    assert refused.exit_code == 1
+    assert (
+        f"{SOURCE_FILE}: the source file '{file}' leads outside {path.parent} and "
+        f"{tmp_path / 'desk'}; move the text copy into one of them, or name its folder with "
+        "--sources-dir"
+    ) in refused.output
+    allowed = runner.invoke(
+        app, [*command, str(path), *extra, "--sources-dir", str(shared_sources)]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    if command == ["check"]:
+        assert allowed.stdout == f"{path}: no problems found\n"
+
+
+def test_sources_dir_still_keeps_other_folders_out(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path, shared_sources: Path
+) -> None:
+    file = "../" * 12 + "etc/passwd"
+    path = make_workbook({SOURCE_FILE: file}, name="desk/workbooks/desk.xlsx")
+    result = runner.invoke(app, ["check", str(path), "--sources-dir", str(shared_sources)])
+    assert (result.exit_code, result.stdout) == (
+        1,
+        f"{SOURCE_FILE}: the source file '{file}' leads outside {path.parent}, "
+        f"{tmp_path / 'desk'} and {shared_sources}; move the text copy into one of them, or "
+        f"name its folder with --sources-dir\n{path}: 1 error, 0 warnings\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "prepare", "found"),
+    [
+        pytest.param("missing", nothing, "does not exist", id="missing"),
+        pytest.param(
+            "file.txt", lambda p: p.write_text("x", encoding="utf-8"), "is not a folder", id="file"
+        ),
+    ],
+)
+def test_a_sources_dir_that_is_no_folder_is_one_line(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    name: str,
+    prepare: Callable[[Path], object],
+    found: str,
+) -> None:
+    path = make_workbook()
+    given = tmp_path / name
+    prepare(given)
+    for command in (["check"], ["build", "-o", str(tmp_path / "memo.docx")]):
+        result = runner.invoke(
+            app, [command[0], str(path), *command[1:], "--sources-dir", str(given)]
+        )
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"Error: {given}: the folder given to --sources-dir {found}; name the folder that "
+            "holds the sources' text copies\n",
+        )
+    assert not (tmp_path / "memo.docx").exists()
+
+
+# ---------------------------------------------------------------------- terminal control
+# Issue 11, item 7: nothing printed from a workbook or an article drives the terminal.
+
+
+def test_control_sequences_in_cells_and_articles_are_not_printed(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    (tmp_path / "article.txt").write_text(
+        "Officials said \x1b]0;pwned\x07Russia lost \x1b[2J12 tanks.\n", encoding="utf-8"
+    )
+    analyst = extra_cell("Figures", 1)
+    path = make_workbook(
+        {
+            analyst: "Notes_x001B_]0;pwned_x0007_",  # a header cell: ESC ] 0 ; title BEL
+            cell("Demands", "Source", 2): "S1_x009D_0;pwned_x009C__x009B_2J",  # C1 OSC and CSI
+            SOURCE_FILE: "article.txt",
+        }
+    )
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert f"{analyst}: warning: column 'Notes' is not part of the schema and is ignored" in lines
+    assert (
+        f"{cell('Demands', 'Source', 2)}: unknown source 'S1'; the Sources sheet has: S1" in lines
+    )
+    assert any('closest passage: "Officials said Russia lost 12 tanks."' in line for line in lines)
+    assert not any(character in result.output for character in "\x1b\x07\x9b\x9c\x9d")
+    as_json = runner.invoke(app, ["check", "--json", str(path)])
+    assert not any(character in as_json.output for character in "\x9b\x9c\x9d")

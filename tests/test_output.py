@@ -20,6 +20,7 @@ from briefing.output import (
     ensure_output,
     pdf_defect,
     pdf_from_docx,
+    recipients,
     write_atomically,
 )
 from tests.conftest import InstallOffice, complete_pdf
@@ -180,6 +181,61 @@ def test_email_draft_has_a_plain_and_an_html_body_and_the_attachments(tmp_path: 
         ),
         ("memo.pdf", "application/pdf"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("to", "header"),
+    [
+        pytest.param("desk@example.org", b"To: desk@example.org\n", id="ascii"),
+        pytest.param(
+            "a@b\u00fccher.de, b@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
+            b"To: a@xn--bcher-kva.de, b@xn--e1afmkfd.xn--p1ai\n",
+            id="international-domains",
+        ),
+        pytest.param(
+            "a@example.org,\nb@example.org", b"To: a@example.org, b@example.org\n", id="line-break"
+        ),
+    ],
+)
+def test_the_to_header_is_ascii_with_domains_in_idna(to: str, header: bytes) -> None:
+    written = email_draft(
+        to=to,
+        subject="Brief",
+        body="Body\n",
+        attachments=[],
+        date=dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC),
+    )
+    assert written.startswith(header)
+    assert b"=?" not in written
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        pytest.param(
+            "nobody",
+            "'nobody' cannot be written in an email's To header; write addresses such as "
+            "desk@example.org, separated by commas",
+            id="no-at-sign",
+        ),
+        pytest.param(
+            "d\u00e9sk@example.org",
+            "'d\u00e9sk@example.org' cannot be written in an email's To header; write addresses "
+            "such as desk@example.org, separated by commas",
+            id="mailbox-in-other-scripts",
+        ),
+        pytest.param(
+            "desk@b\u00fccher..de",
+            "'desk@b\u00fccher..de': its domain cannot be written in IDNA's ASCII form; check the "
+            "address",
+            id="empty-label",
+        ),
+    ],
+)
+def test_an_address_no_header_can_hold_is_refused(to: str, message: str) -> None:
+    with pytest.raises(OutputError) as caught:
+        recipients(to)
+    assert str(caught.value) == message
 
 
 def test_pdf_needs_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

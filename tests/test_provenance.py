@@ -9,7 +9,13 @@ import openpyxl
 import pytest
 
 from briefing.pipeline import check_workbook
-from briefing.provenance import normalize, numbers_in, quote_found, value_in_quote
+from briefing.provenance import (
+    normalize,
+    numbers_in,
+    quote_found,
+    source_folders,
+    value_in_quote,
+)
 from tests.conftest import SEED_ARTICLE, SEED_WORKBOOK, cell, coordinate
 
 ARTICLE = normalize(SEED_ARTICLE.read_text(encoding="utf-8"))
@@ -179,6 +185,15 @@ def test_source_file_that_is_not_text(seed_copy: Path) -> None:
         f"{cell('Sources', 'File', 2)}: the source file '../seeds/{SEED_ARTICLE.name}' is not "
         "UTF-8 text; save it as UTF-8 text"
     ]
+
+
+def test_source_folders_are_the_workbooks_the_one_above_and_the_one_named(tmp_path: Path) -> None:
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    assert source_folders(desk / "desk.xlsx", tmp_path) == (desk, tmp_path, tmp_path)
+    # The folder above a workbook at the top of the file system would be all of it.
+    assert source_folders(Path("/nowhere/desk.xlsx")) == (Path("/nowhere"),)
+    assert source_folders(Path("/desk.xlsx")) == (Path("/"),)
 
 
 SOURCE = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from briefing.text import (
     read_text_file,
     remove_unsafe_characters,
     shorten,
+    terminal_safe,
     words_to_digits,
 )
 
@@ -94,6 +96,27 @@ def test_remove_unsafe_characters_keeps_tabs_and_line_breaks() -> None:
     assert remove_unsafe_characters("a\x00b\x0bc\td\ne\r\ufffe") == "abc\td\ne\r"
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        pytest.param("ID\x1b]0;pwned\x07", "ID", id="osc-title-bel"),
+        pytest.param("a\x1b]0;pwned\x1b\\b", "ab", id="osc-title-st"),
+        pytest.param(
+            "\x1b]8;;https://x.example\x1b\\link\x1b]8;;\x1b\\", "link", id="osc-hyperlink"
+        ),
+        pytest.param("\x1b[31mred\x1b[0m \x1b[2J\x1b[1;1H", "red ", id="csi"),
+        pytest.param("a\x9b2Jb\x9d0;pwned\x9cc", "abc", id="c1-csi-and-osc"),
+        pytest.param("\x1bPq#0\x1b\\ok", "ok", id="dcs"),
+        pytest.param("\x1bcreset \x1b(Bcharset", "reset charset", id="two-and-three-bytes"),
+        pytest.param("\x1b]0;no end", "0;no end", id="unterminated-osc"),
+        pytest.param("over\rwrite\x08\x7f\x85", "overwrite", id="c0-and-c1"),
+        pytest.param("tab\tand\nline – “Київ”", "tab\tand\nline – “Київ”", id="text-kept"),
+    ],
+)
+def test_terminal_safe_strips_control_sequences_whole(text: str, shown: str) -> None:
+    assert terminal_safe(text) == shown
+
+
 def test_words_to_digits_leaves_small_numbers_as_words() -> None:
     assert words_to_digits("three drones and one tank", smallest=2) == "3 drones and one tank"
 
@@ -118,6 +141,17 @@ def test_read_text_file_reads_utf8_with_a_byte_order_mark(tmp_path: Path) -> Non
             lambda p: p.write_bytes(b"a" * 2_000_000),
             "x: the file is larger than 1 MB; give a text copy of the article alone",
             id="too-large",
+        ),
+        pytest.param(
+            os.mkfifo,
+            "x: the file is not a regular file (a device, a pipe or a socket); give a text file",
+            id="pipe",
+        ),
+        pytest.param(
+            lambda p: p.symlink_to(p.with_name("gone.txt")),
+            "x: the file is a symbolic link that leads to no file (a missing one, or itself); "
+            "give a text file",
+            id="dangling-link",
         ),
     ],
 )
