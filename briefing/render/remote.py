@@ -1,0 +1,224 @@
+"""What in a Word document would make Word or LibreOffice reach out: found before it is parsed.
+
+A .docx can pull content from elsewhere when it is opened or converted: a relationship to an
+outside target (a linked image, a hyperlink, an attached template), a field that includes a
+file or a picture (INCLUDEPICTURE, INCLUDETEXT, LINK, DDE), or XML declaring entities that a
+parser may fetch. Every part is read with the standard library's expat, a megabyte at a time,
+before python-docx sees it; a declaration stops the read at once, wherever it stands.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+from xml.parsers import expat
+
+CHUNK = 1 << 20  # bytes of XML fed to expat at a time
+MAX_INSTRUCTION = 4096  # characters of one field's code kept: a field's name comes first
+MAX_SHOWN = 120  # characters of a link's target in a message
+# A target naming a scheme (http:, file:, C:) or a network path leaves the package.
+OUTSIDE_TARGET = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//|\\\\)")
+# Fields that fetch or include content from a file or an address when they update.
+REMOTE_FIELDS = frozenset(
+    ("INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO", "RD")
+)
+LINKING_FIELDS = frozenset(("LINK", "DDE", "DDEAUTO"))  # the program comes before the file
+FIELD_ARGUMENT = re.compile(r'"([^"]*)"|(\S+)')
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What each kind of outside relationship is, by the last word of its type.
+RELATIONSHIP_KINDS = {
+    "image": "an external image",
+    "hyperlink": "a hyperlink",
+    "attachedTemplate": "an attached template",
+    "oleObject": "a linked object",
+    "package": "a linked package",
+    "subDocument": "a subdocument",
+    "frame": "a frame",
+    "audio": "a linked sound",
+    "video": "a linked video",
+}
+HYPERLINK_TYPE = "hyperlink"
+MAIN_RELATIONSHIPS = "word/_rels/document.xml.rels"
+
+
+@dataclass(frozen=True)
+class RemoteLink:
+    """A link out of the document: the part holding it, where it points, and what it is."""
+
+    part: str
+    target: str
+    kind: str
+    is_field: bool = False
+
+    @property
+    def shown_target(self) -> str:
+        """The target as a message can print it: no control characters, at most a line."""
+        text = " ".join(CONTROL_CHARACTERS.sub(" ", self.target).split())
+        return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+class EntityDeclared(Exception):
+    """Raised when a part declares a DOCTYPE or an entity; its message is the part's name."""
+
+
+class NotWellFormed(Exception):
+    """Raised when a part is not well-formed XML: `part` names it, `reason` says where."""
+
+    def __init__(self, part: str, reason: str) -> None:
+        super().__init__(f"{part}: {reason}")
+        self.part = part
+        self.reason = reason
+
+
+def remote_links(
+    archive: zipfile.ZipFile, *, made_hyperlinks: Collection[str] = ()
+) -> Iterator[RemoteLink]:
+    """Each link out of the package, part by part; EntityDeclared or NotWellFormed stop it.
+
+    `made_hyperlinks` are addresses the memo itself links to from the main document: they
+    are allowed (a hyperlink is only an address; nothing fetches it).
+    """
+    for member in archive.infolist():
+        if member.is_dir():
+            continue
+        with archive.open(member) as part:
+            head = part.read(CHUNK)
+            if not _looks_like_xml(head):
+                continue  # a picture, a font, an embedding: no links of its own
+            scan = _PartScan(member.filename)
+            scan.feed(head, part)
+            scan.close()
+        for link in scan.found:
+            if (
+                member.filename == MAIN_RELATIONSHIPS
+                and link.kind == RELATIONSHIP_KINDS[HYPERLINK_TYPE]
+                and link.target in made_hyperlinks
+            ):
+                continue
+            yield link
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+class _PartScan:
+    """One part read through expat: its outside relationships and remote fields."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.is_relationships = name.casefold().endswith(".rels")
+        self.found: list[RemoteLink] = []
+        self.fields: list[_Field] = []  # the complex fields open at this point, innermost last
+        self.in_instruction = False
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.StartDoctypeDeclHandler = self._refuse
+        parser.EntityDeclHandler = self._refuse
+        parser.UnparsedEntityDeclHandler = self._refuse
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        self.parser = parser
+
+    def feed(self, head: bytes, rest: IO[bytes]) -> None:
+        try:
+            self.parser.Parse(head, False)
+            while chunk := rest.read(CHUNK):
+                self.parser.Parse(chunk, False)
+            self.parser.Parse(b"", True)
+        except expat.ExpatError as err:
+            raise NotWellFormed(self.name, str(err)) from err
+
+    def _refuse(self, *_: object) -> None:
+        raise EntityDeclared(self.name)
+
+    def _start(self, name: str, attributes: dict[str, str]) -> None:
+        local = _local(name)
+        if self.is_relationships:
+            if local == "Relationship":
+                self._relationship(attributes)
+            return
+        if local == "fldSimple":
+            self._field(_attribute(attributes, "instr"))
+        elif local == "fldChar":
+            kind = _attribute(attributes, "fldCharType")
+            if kind == "begin":
+                self.fields.append(_Field())
+            elif kind in ("separate", "end") and self.fields:
+                current = self.fields.pop() if kind == "end" else self.fields[-1]
+                if not current.judged:  # its code is complete: the field's result follows
+                    current.judged = True
+                    self._field("".join(current.code))
+        elif local == "instrText":
+            self.in_instruction = True
+            if not self.fields:  # a field code outside a field: judged when the part ends
+                self.fields.append(_Field())
+
+    def _end(self, name: str) -> None:
+        if _local(name) == "instrText":
+            self.in_instruction = False
+
+    def _text(self, text: str) -> None:
+        if self.in_instruction and self.fields:
+            current = self.fields[-1]
+            if not current.judged and current.length < MAX_INSTRUCTION:
+                current.code.append(text)
+                current.length += len(text)
+
+    def close(self) -> None:
+        """Judge the fields the part leaves open: Word would still read their code."""
+        while self.fields:
+            current = self.fields.pop()
+            if not current.judged:
+                self._field("".join(current.code))
+
+    def _relationship(self, attributes: dict[str, str]) -> None:
+        target = attributes.get("Target", "")
+        external = attributes.get("TargetMode", "").casefold() == "external"
+        if not external and not OUTSIDE_TARGET.match(target.strip()):
+            return
+        kind = attributes.get("Type", "").rstrip("/").rsplit("/", 1)[-1]
+        self.found.append(
+            RemoteLink(self.name, target, RELATIONSHIP_KINDS.get(kind, "an external link"))
+        )
+
+    def _field(self, code: str) -> None:
+        words = code.split(None, 1)
+        if not words:
+            return
+        name = words[0].upper()
+        arguments = [a or b for a, b in FIELD_ARGUMENT.findall(words[1] if len(words) > 1 else "")]
+        if name == "HYPERLINK":
+            # A HYPERLINK to a bookmark (\l) stays in the document; any other leads out.
+            if not arguments or arguments[0].startswith("\\"):
+                return
+        elif name not in REMOTE_FIELDS:
+            return
+        files = [a for a in arguments if not a.startswith("\\")]
+        index = 1 if name in LINKING_FIELDS and len(files) > 1 else 0
+        target = files[index] if files else code.strip()
+        self.found.append(RemoteLink(self.name, target, f"a {name} field", is_field=True))
+
+
+@dataclass
+class _Field:
+    """A complex field being read: its code so far, and whether it has been judged."""
+
+    code: list[str] = field(default_factory=list)
+    length: int = 0
+    judged: bool = False
+
+
+def _local(name: str) -> str:
+    """An expat name ("namespace}local" with our separator) without its namespace."""
+    return name.rsplit("}", 1)[-1]
+
+
+def _attribute(attributes: dict[str, str], local: str) -> str:
+    """An attribute by its local name, in whichever namespace (transitional or strict)."""
+    return next((value for key, value in attributes.items() if _local(key) == local), "")
