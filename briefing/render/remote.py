@@ -192,17 +192,21 @@ class _PartScan:
         if not words:
             return
         name = words[0].upper()
-        arguments = [a or b for a, b in FIELD_ARGUMENT.findall(words[1] if len(words) > 1 else "")]
+        # An unquoted word opening with a backslash is a switch (\d, \l); anything quoted,
+        # a UNC path included, is an argument.
+        arguments = FIELD_ARGUMENT.findall(words[1] if len(words) > 1 else "")
+        switch = [not quoted and bare.startswith("\\") for quoted, bare in arguments]
         if name == "HYPERLINK":
             # A HYPERLINK to a bookmark (\l) stays in the document; any other leads out.
-            if not arguments or arguments[0].startswith("\\"):
+            if not arguments or switch[0]:
                 return
         elif name not in REMOTE_FIELDS:
             return
-        files = [a for a in arguments if not a.startswith("\\")]
+        files = [q or b for (q, b), s in zip(arguments, switch, strict=True) if not s]
         index = 1 if name in LINKING_FIELDS and len(files) > 1 else 0
         target = files[index] if files else code.strip()
-        self.found.append(RemoteLink(self.name, target, f"a {name} field", is_field=True))
+        article = "an" if name[0] in "AEIOU" else "a"
+        self.found.append(RemoteLink(self.name, target, f"{article} {name} field", is_field=True))
 
 
 @dataclass

@@ -140,10 +140,8 @@ def _ensure_no_links_out(template: Path, name: str) -> None:
             f"{name}: the template is damaged ({describe(err)}); open it in Word and save it again"
         ) from err
     if link is not None:
-        what = "field" if link.is_field else "link"
-        remedy = LINK_REMEDIES.get(link.kind, f"remove the {what} in Word and save again")
-        if link.is_field:
-            remedy = f"{remedy} (Alt+F9 shows field codes)"
+        what = "field in Word (Alt+F9 shows field codes)" if link.is_field else "link in Word"
+        remedy = LINK_REMEDIES.get(link.kind, f"remove the {what} and save again")
         raise BriefingTemplateError(
             f"{name}: {link.part} links to {link.shown_target} ({link.kind}); {remedy}"
         )
@@ -173,7 +171,7 @@ def _ensure_memo_stays_in(memo: bytes, name: str, made_hyperlinks: set[str]) -> 
     if link is not None:
         raise BriefingTemplateError(
             f"{name}: the template writes a link to {link.shown_target} ({link.kind}) into the "
-            f"memo's {link.part}; a memo never links out, so remove what writes it"
+            f"memo's {link.part}; a memo never reaches out, so remove what writes it"
         )
 
 
