@@ -154,6 +154,9 @@ class _PartScan:
                 if not current.judged:  # its code is complete: the field's result follows
                     current.judged = True
                     self._field("".join(current.code))
+                if kind == "end" and self.fields and not self.fields[-1].judged:
+                    # A field inside another's code stands in it as Word shows it: {CODE}.
+                    self._add_code(self.fields[-1], "{" + "".join(current.code) + "}")
         elif local == "instrText":
             self.in_instruction = True
             if not self.fields:  # a field code outside a field: judged when the part ends
@@ -164,11 +167,14 @@ class _PartScan:
             self.in_instruction = False
 
     def _text(self, text: str) -> None:
-        if self.in_instruction and self.fields:
-            current = self.fields[-1]
-            if not current.judged and current.length < MAX_INSTRUCTION:
-                current.code.append(text)
-                current.length += len(text)
+        if self.in_instruction and self.fields and not self.fields[-1].judged:
+            self._add_code(self.fields[-1], text)
+
+    @staticmethod
+    def _add_code(current: _Field, text: str) -> None:
+        if current.length < MAX_INSTRUCTION:
+            current.code.append(text)
+            current.length += len(text)
 
     def close(self) -> None:
         """Judge the fields the part leaves open: Word would still read their code."""
@@ -204,7 +210,7 @@ class _PartScan:
             return
         files = [q or b for (q, b), s in zip(arguments, switch, strict=True) if not s]
         index = 1 if name in LINKING_FIELDS and len(files) > 1 else 0
-        target = files[index] if files else code.strip()
+        target = files[index] if files and files[index] else code.strip()
         article = "an" if name[0] in "AEIOU" else "a"
         self.found.append(RemoteLink(self.name, target, f"{article} {name} field", is_field=True))
 
