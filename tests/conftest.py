@@ -313,11 +313,13 @@ def template_with(path: Path, changes: Mapping[str, PartChange]) -> Path:
     return path
 
 
-def relationship(kind: str, target: str, *, mode: str | None = "External") -> str:
+def relationship(
+    kind: str, target: str, *, mode: str | None = "External", identifier: str = "rIdOut"
+) -> str:
     """One relationship of `kind` (its type's last word) to `target`."""
     target_mode = f' TargetMode="{mode}"' if mode else ""
     return (
-        f'<Relationship Id="rIdOut" Type="{RELATIONSHIP_TYPE}/{kind}" '
+        f'<Relationship Id="{identifier}" Type="{RELATIONSHIP_TYPE}/{kind}" '
         f'Target="{escape_attribute(target)}"{target_mode}/>'
     )
 
