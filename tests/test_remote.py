@@ -11,6 +11,7 @@ import pytest
 
 from briefing.pipeline import build_memo
 from briefing.render.remote import (
+    CHUNK,
     MAX_INSTRUCTION,
     EntityDeclared,
     NotWellFormed,
@@ -170,3 +171,29 @@ def test_the_memo_links_only_to_its_sources(make_workbook: MakeWorkbook, tmp_pat
             RemoteLink("word/_rels/document.xml.rels", url, "a hyperlink")
         ]
         assert list(remote_links(package, made_hyperlinks=frozenset({url}))) == []
+
+
+def test_a_part_of_any_name_typed_as_xml_is_read() -> None:
+    content_types = (
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Override PartName="/word/glossary.bin" '
+        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+        '.glossary+xml"/></Types>'
+    )
+    declared = '\n\n<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "e">]><x/>'
+    parts: dict[str, bytes | str] = {
+        "[Content_Types].xml": content_types,
+        "word/glossary.bin": b"\x00" + declared.encode(),  # not XML at a glance
+    }
+    with pytest.raises((EntityDeclared, NotWellFormed)) as caught:
+        links_in(parts)
+    assert str(caught.value).startswith("word/glossary.bin")
+
+
+def test_a_field_across_the_boundary_of_a_read_is_found() -> None:
+    field = simple_field(f"INCLUDEPICTURE {LISTENER}/x.png")
+    opening = body("").index("<w:p>") + len("<w:p>")
+    # Padding puts "fldSimple" across the first megabyte's end, where the byte search splits.
+    padding = "<w:r><w:t>" + "x" * (CHUNK - opening - 30) + "</w:t></w:r>"
+    found = links_in({"word/document.xml": body(padding + field)})
+    assert [link.target for link in found] == [f"{LISTENER}/x.png"]

@@ -26,6 +26,11 @@ REMOTE_FIELDS = frozenset(
     ("INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO", "RD")
 )
 LINKING_FIELDS = frozenset(("LINK", "DDE", "DDEAUTO"))  # the program comes before the file
+CONTENT_TYPES = "[Content_Types].xml"
+XML_EXTENSIONS = frozenset(("xml", "rels", "vml"))
+CONTENT_TYPE_ELEMENT = re.compile(r"<(?:\w+:)?(Default|Override)\b([^>]*)>")
+CONTENT_TYPE_ATTRIBUTE = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
+FIELD_ELEMENTS = (b"fldSimple", b"fldChar", b"instrText")  # elements holding a field's code
 FIELD_ARGUMENT = re.compile(r'"([^"]*)"|(\S+)')
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # What each kind of outside relationship is, by the last word of its type.
@@ -81,14 +86,18 @@ def remote_links(
     `made_hyperlinks` are addresses the memo itself links to from the main document: they
     are allowed (a hyperlink is only an address; nothing fetches it).
     """
+    xml_types = _xml_types(archive)
     for member in archive.infolist():
         if member.is_dir():
             continue
         with archive.open(member) as part:
             head = part.read(CHUNK)
-            if not _looks_like_xml(head):
+            if not _plain_xml(head) and not _typed_as_xml(member.filename, xml_types):
                 continue  # a picture, a font, an embedding: no links of its own
-            scan = _PartScan(member.filename)
+            # A part naming no field is only checked for declarations and form, which expat
+            # does without calling back: a large memo body is read several times faster.
+            watch = member.filename.casefold().endswith(".rels") or _names_fields(archive, member)
+            scan = _PartScan(member.filename, watch=watch)
             scan.feed(head, part)
             scan.close()
         for link in scan.found:
@@ -101,28 +110,72 @@ def remote_links(
             yield link
 
 
-def _looks_like_xml(head: bytes) -> bool:
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return text.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+def _xml_types(archive: zipfile.ZipFile) -> tuple[set[str], set[str]]:
+    """The extensions and the part names [Content_Types].xml declares as XML.
+
+    Read by pattern, not parsed: the part itself is scanned like any other.
+    """
+    try:
+        declared = archive.read(CONTENT_TYPES).decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile):
+        return set(), set()
+    extensions, names = set(), set()
+    for element in CONTENT_TYPE_ELEMENT.finditer(declared):
+        attributes = dict(CONTENT_TYPE_ATTRIBUTE.findall(element[2]))
+        kind = attributes.get("ContentType", "").casefold()
+        if not (kind.endswith("+xml") or kind in ("application/xml", "text/xml")):
+            continue
+        if element[1] == "Default":
+            extensions.add(attributes.get("Extension", "").casefold())
+        else:
+            names.add(attributes.get("PartName", "").lstrip("/").casefold())
+    return extensions, names
+
+
+def _typed_as_xml(name: str, xml_types: tuple[set[str], set[str]]) -> bool:
+    """Whether a part is XML by its name or by what [Content_Types].xml says it is."""
+    extensions, names = xml_types
+    extension = name.rsplit(".", 1)[-1].casefold()
+    return extension in XML_EXTENSIONS or extension in extensions or name.casefold() in names
+
+
+def _names_fields(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether a part's bytes may name a field element: any part not in UTF-8 may."""
+    overlap = max(len(name) for name in FIELD_ELEMENTS) - 1
+    with archive.open(member) as part:
+        chunk = part.read(CHUNK)
+        if not _plain_xml(chunk):
+            return True  # UTF-16, say: a byte search cannot read it, expat can
+        tail = b""
+        while chunk:
+            window = tail + chunk
+            if any(name in window for name in FIELD_ELEMENTS):
+                return True
+            tail = window[-overlap:]
+            chunk = part.read(CHUNK)
+    return False
+
+
+def _plain_xml(head: bytes) -> bool:
+    """Whether a part opens as XML in UTF-8 (or ASCII) does."""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 class _PartScan:
     """One part read through expat: its outside relationships and remote fields."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, watch: bool) -> None:
         self.name = name
         self.is_relationships = name.casefold().endswith(".rels")
         self.found: list[RemoteLink] = []
         self.fields: list[_Field] = []  # the complex fields open at this point, innermost last
-        self.in_instruction = False
         parser = expat.ParserCreate(namespace_separator="}")
         parser.StartDoctypeDeclHandler = self._refuse
         parser.EntityDeclHandler = self._refuse
         parser.UnparsedEntityDeclHandler = self._refuse
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._text
+        if watch:
+            parser.StartElementHandler = self._start
         self.parser = parser
 
     def feed(self, head: bytes, rest: IO[bytes]) -> None:
@@ -158,16 +211,19 @@ class _PartScan:
                     # A field inside another's code stands in it as Word shows it: {CODE}.
                     self._add_code(self.fields[-1], "{" + "".join(current.code) + "}")
         elif local == "instrText":
-            self.in_instruction = True
+            # Text and ends matter only inside a field's code: expat calls back only there.
+            self.parser.CharacterDataHandler = self._text
+            self.parser.EndElementHandler = self._end
             if not self.fields:  # a field code outside a field: judged when the part ends
                 self.fields.append(_Field())
 
     def _end(self, name: str) -> None:
         if _local(name) == "instrText":
-            self.in_instruction = False
+            self.parser.CharacterDataHandler = None
+            self.parser.EndElementHandler = None
 
     def _text(self, text: str) -> None:
-        if self.in_instruction and self.fields and not self.fields[-1].judged:
+        if self.fields and not self.fields[-1].judged:
             self._add_code(self.fields[-1], text)
 
     @staticmethod
