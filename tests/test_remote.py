@@ -78,6 +78,18 @@ def body(xml: str) -> str:
             id="hyperlink-field-to-an-address",
         ),
         pytest.param(
+            simple_field('DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc"'),
+            "c:\\\\windows\\\\system32\\\\cmd.exe",
+            "a DDEAUTO field",
+            id="ddeauto-running-a-program",
+        ),
+        pytest.param(
+            simple_field(f'HYPERLINK \\o "Our site" "{LISTENER}/page"'),
+            f"{LISTENER}/page",
+            "a HYPERLINK field",
+            id="hyperlink-field-opening-with-another-switch",
+        ),
+        pytest.param(
             f'<w:r><w:instrText>IMPORT "{LISTENER}/a.wmf"</w:instrText></w:r>',
             f"{LISTENER}/a.wmf",
             "an IMPORT field",

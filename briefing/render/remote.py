@@ -25,7 +25,7 @@ OUTSIDE_TARGET = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//|\\\\)")
 REMOTE_FIELDS = frozenset(
     ("INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO", "RD")
 )
-LINKING_FIELDS = frozenset(("LINK", "DDE", "DDEAUTO"))  # the program comes before the file
+PLACE = re.compile(r"://|^[A-Za-z]:|[/\\]")  # an address or a path, not a name or a tooltip
 CONTENT_TYPES = "[Content_Types].xml"
 XML_EXTENSIONS = frozenset(("xml", "rels", "vml"))
 CONTENT_TYPE_ELEMENT = re.compile(r"<(?:\w+:)?(Default|Override)\b([^>]*)>")
@@ -259,14 +259,17 @@ class _PartScan:
         arguments = FIELD_ARGUMENT.findall(words[1] if len(words) > 1 else "")
         switch = [not quoted and bare.startswith("\\") for quoted, bare in arguments]
         if name == "HYPERLINK":
-            # A HYPERLINK to a bookmark (\l) stays in the document; any other leads out.
-            if not arguments or switch[0]:
+            # Word's link to a bookmark, HYPERLINK \l "name", stays in the document; any
+            # other form may lead out.
+            if not arguments or (switch[0] and arguments[0][1].casefold() == "\\l"):
                 return
         elif name not in REMOTE_FIELDS:
             return
-        files = [q or b for (q, b), s in zip(arguments, switch, strict=True) if not s]
-        index = 1 if name in LINKING_FIELDS and len(files) > 1 else 0
-        target = files[index] if files and files[index] else code.strip()
+        values = [q or b for (q, b), s in zip(arguments, switch, strict=True) if not s]
+        # The target is the argument naming a file or an address, not a program's name
+        # (LINK Excel.Sheet.12 "C:\\figures.xlsx") or a tooltip.
+        places = [value for value in values if PLACE.search(value)]
+        target = next(iter(places + values), "") or code.strip()
         article = "an" if name[0] in "AEIOU" else "a"
         self.found.append(RemoteLink(self.name, target, f"{article} {name} field", is_field=True))
 
