@@ -33,6 +33,26 @@ MAX_NAME_TITLE = 72  # characters of the memo's title in an attachment's name
 DANGLING_WORDS = frozenset(
     ("a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to")
 )
+# LibreOffice's settings for converting a memo without reaching any host: linked images and
+# other outside resources of a document not in a trusted location are never loaded (and no
+# location is trusted), links to other files are never updated, and no active content runs
+# (DisableActiveContent belongs to newer LibreOffice versions; older ones ignore it).
+OFFLINE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
+ <prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop>
+ <prop oor:name="SecureURL" oor:op="fuse"><value/></prop>
+ <prop oor:name="DisableActiveContent" oor:op="fuse"><value>true</value></prop>
+</item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">
+ <prop oor:name="Link" oor:op="fuse"><value>0</value></prop>
+</item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update">
+ <prop oor:name="Link" oor:op="fuse"><value>1</value></prop>
+</item>
+</oor:items>
+"""
 
 
 def ensure_file_target(path: Path, example: str = "memo.docx") -> None:
@@ -255,7 +275,7 @@ def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:
         memo = Path(folder, target.with_suffix(".docx").name)
         shutil.copyfile(docx, memo)
         # A profile of its own, so that a LibreOffice the analyst has open does not take over.
-        profile = Path(folder, "profile").resolve().as_uri()
+        profile = offline_profile(Path(folder, "profile"))
         command = [
             office,
             f"-env:UserInstallation={profile}",
@@ -355,6 +375,14 @@ def _pdf_object(data: bytes, number: int, generation: int) -> bytes:
     for found in re.finditer(pattern, data, re.S):
         body = found.group(1)
     return body
+
+
+def offline_profile(folder: Path) -> str:
+    """A new LibreOffice user profile in `folder` that fetches nothing; returns its URI."""
+    settings = folder / "user" / "registrymodifications.xcu"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(OFFLINE_SETTINGS, encoding="utf-8")
+    return folder.resolve().as_uri()
 
 
 @dataclass(frozen=True)

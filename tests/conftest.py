@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import sys
@@ -356,3 +357,103 @@ def fake_office(
         monkeypatch.setenv("PATH", str(folder))
 
     return install
+
+
+# ------------------------------------------------------------------ templates that link out
+# Each change to the default template is a part's name and either its new text or a function
+# of its old text; test_hostile.py gives them to build and template check, test_remote.py to
+# the scan itself.
+
+PartChange = str | Callable[[str], str]
+LISTENER = "http://127.0.0.1:9"  # the discard port: nothing there answers
+RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+RELATIONSHIP_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def template_with(path: Path, changes: Mapping[str, PartChange]) -> Path:
+    """The default memo template with some parts changed or added, written to `path`."""
+    from briefing.render import default_template
+
+    with zipfile.ZipFile(io.BytesIO(default_template(".docx"))) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    for name, change in changes.items():
+        text = change(parts[name].decode("utf-8")) if callable(change) else change
+        parts[name] = text.encode("utf-8")
+    write_zip(path, parts)
+    return path
+
+
+def relationship(
+    kind: str, target: str, *, mode: str | None = "External", identifier: str = "rIdOut"
+) -> str:
+    """One relationship of `kind` (its type's last word) to `target`."""
+    target_mode = f' TargetMode="{mode}"' if mode else ""
+    return (
+        f'<Relationship Id="{identifier}" Type="{RELATIONSHIP_TYPE}/{kind}" '
+        f'Target="{escape_attribute(target)}"{target_mode}/>'
+    )
+
+
+def relationships(*items: str) -> str:
+    """A whole relationships part holding `items`."""
+    return (
+        f'<?xml version="1.0"?><Relationships xmlns="{RELATIONSHIPS}">'
+        f"{''.join(items)}</Relationships>"
+    )
+
+
+def add_relationship(item: str) -> Callable[[str], str]:
+    """A change adding `item` to an existing relationships part."""
+    return lambda text: text.replace("</Relationships>", item + "</Relationships>")
+
+
+def add_to_body(xml: str) -> Callable[[str], str]:
+    """A change adding a paragraph of raw WordprocessingML at the start of the body."""
+    return lambda text: text.replace("<w:body>", f"<w:body><w:p>{xml}</w:p>", 1)
+
+
+def add_to_paragraph_end(xml: str) -> Callable[[str], str]:
+    """A change adding raw runs at the end of a header's or footer's last paragraph."""
+    return lambda text: text[: text.rindex("</w:p>")] + xml + text[text.rindex("</w:p>") :]
+
+
+def complex_field(*code: str) -> str:
+    """A field as Word writes it: begin, its code in one run per piece, separate, result, end."""
+    pieces = "".join(
+        f'<w:r><w:instrText xml:space="preserve">{escape_text(c)}</w:instrText></w:r>' for c in code
+    )
+    return (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'{pieces}<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        '<w:r><w:t>result</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+
+
+def simple_field(code: str) -> str:
+    instruction = escape_attribute(code)
+    return f'<w:fldSimple w:instr="{instruction}"><w:r><w:t>result</w:t></w:r></w:fldSimple>'
+
+
+def wordprocessing_part(root: str, xml: str) -> str:
+    """A whole WordprocessingML part (footnotes, say) holding raw `xml` in one paragraph."""
+    return f'<?xml version="1.0"?><w:{root} xmlns:w="{W_NAMESPACE}"><w:p>{xml}</w:p></w:{root}>'
+
+
+def with_doctype(entity_target: str) -> Callable[[str], str]:
+    """A change declaring an external entity after a part's XML declaration."""
+
+    def change(text: str) -> str:
+        declaration, rest = text.split("?>", 1)
+        root = rest.lstrip().split()[0].lstrip("<").rstrip(">/")
+        return f'{declaration}?><!DOCTYPE {root} [<!ENTITY ext SYSTEM "{entity_target}">]>{rest}'
+
+    return change
+
+
+def escape_attribute(text: str) -> str:
+    return escape_text(text).replace('"', "&quot;")
+
+
+def escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

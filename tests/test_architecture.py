@@ -29,6 +29,7 @@ FLOW = (
     "render.html",
     "render.source",
     "render.word",
+    "render.remote",
     "render.chart",
     "render.sandbox",
     "output",

@@ -20,16 +20,29 @@ from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
+    LISTENER,
     NOT_WORKBOOKS,
     SEED_ARTICLE,
     BadFile,
     InstallOffice,
+    PartChange,
+    add_relationship,
+    add_to_body,
+    add_to_paragraph_end,
     cell,
     complete_pdf,
+    complex_field,
     coordinate,
     csv_file,
+    escape_text,
     extra_cell,
     field_cell,
+    relationship,
+    relationships,
+    simple_field,
+    template_with,
+    with_doctype,
+    wordprocessing_part,
 )
 
 MakeWorkbook = Callable[..., Path]
@@ -673,3 +686,169 @@ def test_control_sequences_in_cells_and_articles_are_not_printed(
     assert not any(character in result.output for character in "\x1b\x07\x9b\x9c\x9d")
     as_json = runner.invoke(app, ["check", "--json", str(path)])
     assert not any(character in as_json.output for character in "\x9b\x9c\x9d")
+
+
+# ------------------------------------------------------------------ templates that link out
+# A memo never reaches out: each way a template can make Word or LibreOffice fetch something
+# ends build and template check in the one line naming the part and the target.
+REMOVE_LINK = "remove the link in Word and save again"
+REMOVE_FIELD = "remove the field in Word (Alt+F9 shows field codes) and save again"
+UNSAFE = (
+    "declares a DOCTYPE or XML entities, which Word never writes; the template is refused as unsafe"
+)
+WRITES_INTO_MEMO = "a memo never reaches out, so remove what writes it"
+FIELD_BY_SAFE = (
+    "{{ '</w:t></w:r>"
+    f'<w:fldSimple w:instr="INCLUDEPICTURE {LISTENER}/pixel.png">'
+    "<w:r><w:t>x</w:t></w:r></w:fldSimple><w:r><w:t>' | safe }}"
+)
+
+LINKING_TEMPLATES = [
+    pytest.param(
+        {
+            "word/_rels/document.xml.rels": add_relationship(
+                relationship("image", f"{LISTENER}/logo.png")
+            )
+        },
+        f"word/_rels/document.xml.rels links to {LISTENER}/logo.png (an external image); "
+        + REMOVE_LINK,
+        id="external-image",
+    ),
+    pytest.param(
+        {
+            "word/_rels/document.xml.rels": add_relationship(
+                relationship("image", f"{LISTENER}/logo.png", mode=None)
+            )
+        },
+        f"word/_rels/document.xml.rels links to {LISTENER}/logo.png (an external image); "
+        + REMOVE_LINK,
+        id="address-as-internal-target",
+    ),
+    pytest.param(
+        {
+            "word/_rels/footer1.xml.rels": relationships(
+                relationship("hyperlink", "https://desk.example/about")
+            )
+        },
+        "word/_rels/footer1.xml.rels links to https://desk.example/about (a hyperlink); "
+        + REMOVE_LINK,
+        id="hyperlink-in-footer",
+    ),
+    pytest.param(
+        {
+            "word/_rels/settings.xml.rels": relationships(
+                relationship("attachedTemplate", r"\\fileserver\templates\Memo.dotm")
+            )
+        },
+        r"word/_rels/settings.xml.rels links to \\fileserver\templates\Memo.dotm (an attached "
+        "template); attach the Normal template instead in Word (Developer > Document Template) "
+        "and save again",
+        id="attached-template",
+    ),
+    pytest.param(
+        {
+            "word/header1.xml": add_to_paragraph_end(
+                complex_field(" INCLUDE", f'PICTURE "{LISTENER}/pixel.png" \\d ')
+            )
+        },
+        f"word/header1.xml links to {LISTENER}/pixel.png (an INCLUDEPICTURE field); "
+        + REMOVE_FIELD,
+        id="includepicture-in-header-split-across-runs",
+    ),
+    pytest.param(
+        {"word/document.xml": add_to_body(simple_field(f'includetext "{LISTENER}/terms.docx"'))},
+        f"word/document.xml links to {LISTENER}/terms.docx (an INCLUDETEXT field); " + REMOVE_FIELD,
+        id="includetext-in-body",
+    ),
+    pytest.param(
+        {
+            "word/footer1.xml": add_to_paragraph_end(
+                complex_field(f'LINK Excel.Sheet.12 "{LISTENER}/figures.xlsx" "Sheet1!R1C1" \\a')
+            )
+        },
+        f"word/footer1.xml links to {LISTENER}/figures.xlsx (a LINK field); " + REMOVE_FIELD,
+        id="link-in-footer",
+    ),
+    pytest.param(
+        {
+            "word/footnotes.xml": wordprocessing_part(
+                "footnotes", simple_field(r'INCLUDEPICTURE "\\fileserver\share\seal.png"')
+            )
+        },
+        r"word/footnotes.xml links to \\fileserver\share\seal.png (an INCLUDEPICTURE field); "
+        + REMOVE_FIELD,
+        id="includepicture-in-footnotes",
+    ),
+    pytest.param(
+        {"customXml/item1.xml": with_doctype(f"{LISTENER}/entity")},
+        f"customXml/item1.xml {UNSAFE}",
+        id="doctype-in-custom-xml",
+    ),
+    pytest.param(
+        {"word/document.xml": with_doctype("file:///etc/passwd")},
+        f"word/document.xml {UNSAFE}",
+        id="entity-in-document",
+    ),
+    pytest.param(
+        {"word/document.xml": add_to_body(f"<w:r><w:t>{escape_text(FIELD_BY_SAFE)}</w:t></w:r>")},
+        f"the template writes a link to {LISTENER}/pixel.png (an INCLUDEPICTURE field) into "
+        f"the memo's word/document.xml; {WRITES_INTO_MEMO}",
+        id="field-written-by-safe",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), LINKING_TEMPLATES)
+@pytest.mark.parametrize("command", ["build", "template-check"])
+def test_a_template_that_links_out_is_refused(
+    runner: CliRunner,
+    example_workbook: Path,
+    tmp_path: Path,
+    changes: dict[str, PartChange],
+    expected: str,
+    command: str,
+) -> None:
+    template = template_with(tmp_path / "linked.docx", changes)
+    out = tmp_path / "memo.docx"
+    arguments = (
+        ["build", str(example_workbook), "-t", str(template), "-o", str(out)]
+        if command == "build"
+        else ["template", "check", str(template)]
+    )
+    result = runner.invoke(app, arguments)
+    assert (result.exit_code, result.stderr) == (1, f"Error: {template}: {expected}\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param(
+            {"word/document.xml": add_to_body(complex_field('HYPERLINK \\l "annex"'))},
+            id="hyperlink-field-to-a-bookmark",
+        ),
+        pytest.param(
+            {"word/document.xml": add_to_body(simple_field('DATE \\@ "d MMMM yyyy"'))},
+            id="date-field",
+        ),
+        pytest.param(
+            {
+                "word/document.xml": add_to_body(
+                    "<w:r><w:t>INCLUDEPICTURE http://x/y.png</w:t></w:r>"
+                )
+            },
+            id="field-name-as-plain-text",
+        ),
+    ],
+)
+def test_fields_and_text_that_stay_in_the_document_are_kept(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, changes: dict[str, PartChange]
+) -> None:
+    template = template_with(tmp_path / "fine.docx", changes)
+    out = tmp_path / "memo.docx"
+    build = runner.invoke(
+        app, ["build", str(example_workbook), "-t", str(template), "-o", str(out)]
+    )
+    assert build.exit_code == 0, build.stderr
+    check = runner.invoke(app, ["template", "check", str(template)])
+    assert (check.exit_code, check.stdout) == (0, f"{template}: no problems found\n")

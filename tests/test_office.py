@@ -6,21 +6,46 @@ the files are converted once per module and the tests read the results.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import http.server
 import io
+import re
 import shutil
+import struct
 import subprocess
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from docx import Document
+from docx.shared import Inches
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.output import pdf_defect
+from briefing.output import pdf_defect, pdf_from_docx
 from briefing.pipeline import build_memo, example_records
 from briefing.schema import FIELD_HEADER, SCHEMA
-from tests.conftest import SEED_WORKBOOK, needs_office, needs_pdftotext
+from tests.conftest import (
+    SEED_WORKBOOK,
+    add_relationship,
+    add_to_body,
+    cell,
+    complex_field,
+    needs_office,
+    needs_pdftotext,
+    relationship,
+    relationships,
+    simple_field,
+    write_zip,
+)
 
 pytestmark = [pytest.mark.office, needs_office]
 
@@ -228,3 +253,136 @@ def test_build_pdf_writes_a_pdf_beside_the_memo(tmp_path: Path) -> None:
     ).stdout
     assert "MEMORANDUM FOR" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memo.docx", "memo.pdf"]
+
+
+# ---------------------------------------------------------------------------- nothing is fetched
+
+
+class Listener:
+    """An HTTP server on 127.0.0.1 that counts every connection made to it."""
+
+    def __init__(self) -> None:
+        paths: list[str] = []
+        self.paths = paths
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            timeout = 5
+
+            def do_GET(self) -> None:
+                paths.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            do_HEAD = do_POST = do_PROPFIND = do_OPTIONS = do_GET
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.connections = 0
+        listener = self
+
+        class Server(http.server.HTTPServer):
+            def process_request(self, request: Any, client_address: Any) -> None:
+                listener.connections += 1  # a TLS handshake or a bare connect counts too
+                super().process_request(request, client_address)
+
+        # One request at a time, in the order they came: once the last one is answered,
+        # every earlier one has been counted.
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def requests_so_far(self) -> tuple[int, list[str]]:
+        """Connections and paths seen before this call's own request, which is left out."""
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{self.url}/end-of-test", timeout=10).close()
+        assert self.paths[-1] == "/end-of-test"
+        self.paths.pop()
+        self.connections -= 1
+        return self.connections, list(self.paths)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.close()
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def linking_document(path: Path, address: str) -> Path:
+    """A document holding every kind of link out, each to `address`: what no template may hold."""
+    document = Document()
+    document.add_paragraph("Linked")
+    document.add_picture(io.BytesIO(tiny_png()), width=Inches(1))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    body = parts["word/document.xml"].decode()
+    body = re.sub(r'r:embed="rId\d+"', 'r:link="rIdLogo"', body)  # the picture, linked
+    fields = (
+        complex_field(f'INCLUDEPICTURE "{address}/field.png" \\d')
+        + simple_field(f'INCLUDETEXT "{address}/text.docx"')
+        + simple_field(f'LINK Excel.Sheet.12 "{address}/book.xlsx" "Sheet1!R1C1" \\a')
+        + '<w:hyperlink r:id="rIdPage"><w:r><w:t>page</w:t></w:r></w:hyperlink>'
+    )
+    parts["word/document.xml"] = add_to_body(fields)(body).encode()
+    parts["word/_rels/document.xml.rels"] = add_relationship(
+        relationship("image", f"{address}/logo.png", identifier="rIdLogo")
+        + relationship("hyperlink", f"{address}/page", identifier="rIdPage")
+    )(parts["word/_rels/document.xml.rels"].decode()).encode()
+    settings = parts["word/settings.xml"].decode()
+    parts["word/settings.xml"] = re.sub(
+        r"(<w:settings[^>]*>)", r'\1<w:attachedTemplate r:id="rIdTemplate"/>', settings, count=1
+    ).encode()
+    parts["word/_rels/settings.xml.rels"] = relationships(
+        relationship("attachedTemplate", f"{address}/template.dotx", identifier="rIdTemplate")
+    ).encode()
+    write_zip(path, parts)
+    return path
+
+
+def test_the_pdf_step_fetches_nothing_a_document_links_to(
+    tmp_path: Path, listener: Listener
+) -> None:
+    document = linking_document(tmp_path / "linked.docx", listener.url)
+    # LibreOffice as it comes fetches the linked picture: the listener hears it.
+    soffice_convert(document, "pdf", tmp_path / "plain", tmp_path / "plain-profile")
+    connections, paths = listener.requests_so_far()
+    assert connections > 0
+    assert "/logo.png" in paths
+    listener.connections, listener.paths[:] = 0, []
+    pdf = pdf_from_docx(document, tmp_path / "linked.pdf")
+    assert pdf.startswith(b"%PDF-")
+    assert listener.requests_so_far() == (0, [])
+
+
+def test_a_memos_source_links_are_never_fetched(
+    make_workbook: Callable[..., Path], tmp_path: Path, listener: Listener
+) -> None:
+    url = f"{listener.url}/news/putin-terms"
+    workbook = make_workbook({cell("Sources", "URL", 2): url})
+    result = build_memo(workbook, tmp_path / "memo.docx", pdf=True)
+    assert result.pdf is not None
+    assert result.pdf.read_bytes().startswith(b"%PDF-")
+    with zipfile.ZipFile(result.path) as package:
+        assert url.encode() in package.read("word/_rels/document.xml.rels")
+    assert listener.requests_so_far() == (0, [])

@@ -7,6 +7,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from importlib import resources
@@ -25,6 +26,7 @@ from markupsafe import Markup, escape
 from briefing.errors import BriefingError
 from briefing.errors import TemplateError as BriefingTemplateError
 from briefing.model import DocumentProperties
+from briefing.render.remote import EntityDeclared, NotWellFormed, RemoteLink, remote_links
 from briefing.render.sandbox import XML_TAG, BoundedSandbox, lint_parts, run_template
 from briefing.text import describe, shorten
 
@@ -64,6 +66,11 @@ APPLICATION_XML = (
 THUMBNAIL_RELATION = re.compile(rb"<Relationship [^>]*docProps/thumbnail[^>]*/>")
 THUMBNAIL_TYPE = re.compile(rb'<Override [^>]*PartName="/docProps/thumbnail[^>]*/>')
 CHART_WIDTH_INCHES = 6.3
+# What to do about each kind of link out of a template; any other link is removed in Word.
+LINK_REMEDIES = {
+    "an attached template": "attach the Normal template instead in Word (Developer > "
+    "Document Template) and save again",
+}
 
 
 def _default_template() -> bytes:
@@ -106,7 +113,66 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
         raise BriefingTemplateError(
             f"{name}: a Word template (.dotx); open it in Word and save it as a .docx document"
         )
+    _ensure_no_links_out(template, name)
     return DocxTemplate(template), name
+
+
+def _ensure_no_links_out(template: Path, name: str) -> None:
+    """Refuse a template holding a link out: no memo may make Word or LibreOffice reach a host.
+
+    Read before python-docx parses any part, so that a DOCTYPE is refused, never parsed.
+    """
+    try:
+        with zipfile.ZipFile(template) as archive:
+            link = next(remote_links(archive), None)
+    except EntityDeclared as err:
+        raise BriefingTemplateError(
+            f"{name}: {err} declares a DOCTYPE or XML entities, which Word never writes; the "
+            "template is refused as unsafe"
+        ) from err
+    except NotWellFormed as err:
+        raise BriefingTemplateError(
+            f"{name}: the template is damaged: {err.part} is not well-formed XML "
+            f"({err.reason}); open it in Word and save it again"
+        ) from err
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as err:
+        raise BriefingTemplateError(
+            f"{name}: the template is damaged ({describe(err)}); open it in Word and save it again"
+        ) from err
+    if link is not None:
+        what = "field in Word (Alt+F9 shows field codes)" if link.is_field else "link in Word"
+        remedy = LINK_REMEDIES.get(link.kind, f"remove the {what} and save again")
+        raise BriefingTemplateError(
+            f"{name}: {link.part} links to {link.shown_target} ({link.kind}); {remedy}"
+        )
+
+
+def _ensure_memo_stays_in(memo: bytes, name: str, made_hyperlinks: set[str]) -> None:
+    """Refuse a memo the template made link out (with '|safe', say), however it was written.
+
+    The hyperlinks the memo itself makes from Sources' addresses are allowed: nothing fetches
+    a hyperlink.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(memo)) as archive:
+            link: RemoteLink | None = next(
+                remote_links(archive, made_hyperlinks=made_hyperlinks), None
+            )
+    except EntityDeclared as err:
+        raise BriefingTemplateError(
+            f"{name}: the template writes an XML entity declaration into the memo's {err}; "
+            "remove what writes it"
+        ) from err
+    except NotWellFormed as err:
+        raise BriefingTemplateError(
+            f"{name}: the template writes XML that is not well-formed into the memo's "
+            f"{err.part} ({err.reason}); remove what writes it"
+        ) from err
+    if link is not None:
+        raise BriefingTemplateError(
+            f"{name}: the template writes a link to {link.shown_target} ({link.kind}) into the "
+            f"memo's {link.part}; a memo never reaches out, so remove what writes it"
+        )
 
 
 def _render(
@@ -129,7 +195,7 @@ def _render(
         raise BriefingTemplateError(f"{name}: the template failed ({describe(err)})") from err
     _describe_images(document, context["charts"])
     _set_handling_labels(document, str(context.get("handling", "")))
-    _link_sources(document)
+    made_hyperlinks = _link_sources(document)
     core = document.docx.core_properties
     core.title = shorten(properties.title, MAX_PROPERTY)
     core.subject = shorten(properties.subject, MAX_PROPERTY)
@@ -142,7 +208,9 @@ def _render(
     core.revision = 1
     buffer = io.BytesIO()
     document.save(buffer)
-    return with_own_application(buffer.getvalue())
+    memo = with_own_application(buffer.getvalue())
+    _ensure_memo_stays_in(memo, name, made_hyperlinks)
+    return memo
 
 
 def _set_handling_labels(document: DocxTemplate, label: str) -> None:
@@ -171,12 +239,13 @@ def _set_handling_labels(document: DocxTemplate, label: str) -> None:
             properties.insert_element_before(shading, *SHADING_SUCCESSORS)
 
 
-def _link_sources(document: DocxTemplate) -> None:
+def _link_sources(document: DocxTemplate) -> set[str]:
     """Source markers lead to the sources annex; addresses are live links that break at a slash.
 
     Each source's entry in the annex (a paragraph opening with its marker, "[S1] Title") gets
     a bookmark; every other "[S1]" in the body becomes an internal link to it. A run holding
     nothing but a web address becomes a hyperlink (never fetched: a link is only an address).
+    Returns the addresses linked to.
     """
     body = document.docx.element.body
     paragraphs = list(body.iter(qn("w:p")))
@@ -191,6 +260,7 @@ def _link_sources(document: DocxTemplate) -> None:
             name = f"source_{BOOKMARK_UNSAFE.sub('_', entry[1])}"[:40]
             anchors[entry[1]] = _bookmark(paragraph, name, first_id + len(anchors))
     part = document.docx.part
+    addresses: set[str] = set()
     for paragraph in paragraphs:
         text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
         entry = SOURCE_ENTRY.match(text)
@@ -203,6 +273,7 @@ def _link_sources(document: DocxTemplate) -> None:
             value = texts[0].text
             if WEB_ADDRESS.fullmatch(value.strip()):
                 address = value.strip()
+                addresses.add(address)
                 relation = part.relate_to(address, RT.HYPERLINK, is_external=True)
                 # A zero-width space after each slash lets the line break there, and only there.
                 shown = address.replace("/", "/\u200b").replace("-", "\u2011")
@@ -211,6 +282,7 @@ def _link_sources(document: DocxTemplate) -> None:
             if entry is not None and value.startswith(entry[0]):
                 continue  # the entry's own marker
             _link_markers(run, value, anchors, part)
+    return addresses
 
 
 def _bookmark(paragraph: Any, name: str, number: int) -> str:
