@@ -29,6 +29,8 @@ from xml.parsers import expat
 
 from briefing import archive as guards
 from briefing.archive import (
+    DAMAGED_PART_ERRORS,
+    damaged,
     ensure_workbook_archive,
     entities_refused,
     read_too_slow,
@@ -275,6 +277,8 @@ def read_workbook(path: Path, progress: Progress | None = None) -> RawWorkbook:
         raise WorkbookUnreadable(entities_refused(path, str(err))) from None
     except WorkbookUnreadable:
         raise
+    except DAMAGED_PART_ERRORS as err:
+        raise WorkbookUnreadable(damaged(path, reader.part)) from err
     except (expat.ExpatError, zipfile.BadZipFile, KeyError, ValueError, IndexError,
             OverflowError, EOFError, OSError) as err:  # fmt: skip
         raise WorkbookUnreadable(
@@ -308,6 +312,7 @@ class _Reader:
         self.strings: list[str | None] = []  # shared strings as read (None: blank)
         self.cells_before = 0  # cells kept from the sheets already read
         self.counting: Callable[[], int] = lambda: 0  # cells kept from the sheet being read
+        self.part = ""  # the part being unpacked, to name if it is damaged
 
     # -- feeding expat
 
@@ -327,6 +332,7 @@ class _Reader:
         return parser
 
     def _feed(self, archive: zipfile.ZipFile, part: str, parser: Any) -> None:
+        self.part = part
         with archive.open(part) as stream:
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
@@ -344,6 +350,7 @@ class _Reader:
         are read by regular expressions, row by row; from </sheetData>, or from the first row
         in any other form, expat reads the rest. The two share one set of handlers' state.
         """
+        self.part = part
         with archive.open(part) as stream:
             pending = b""
             fast: Callable[[bytes, bool], tuple[int, bool]] | None = None

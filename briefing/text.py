@@ -182,6 +182,14 @@ def words_to_digits(text: str, *, smallest: int = 0) -> str:
     return str(alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=smallest))
 
 
+def missing_file(path: Path) -> str:
+    """Why there is no regular file at `path`: "is a folder", "is not a regular file", …"""
+    if os.path.isdir(path):
+        return "is a folder"
+    # A device or a pipe (/dev/zero, /dev/null) would never end or block the read.
+    return "is not a regular file" if os.path.exists(path) else "does not exist"
+
+
 def read_text_file(
     path: Path, what: str, *, limit: int = MAX_TEXT_BYTES, hint: str = "give a text file"
 ) -> str:
@@ -191,8 +199,7 @@ def read_text_file(
     says what to do when there is no file at `path`.
     """
     if not os.path.isfile(path):
-        found = "is a folder" if os.path.isdir(path) else "does not exist"
-        raise UnreadableText(f"{what} {found}; {hint}")
+        raise UnreadableText(f"{what} {missing_file(path)}; {hint}")
     if path.stat().st_size > limit:
         raise UnreadableText(
             f"{what} is larger than {limit // 2**20} MB; give a text copy of the article alone"

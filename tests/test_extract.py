@@ -25,6 +25,7 @@ from tests.conftest import (
     coordinate,
     extra_cell,
     field_row,
+    strict_copy,
 )
 
 NOW = dt.datetime(2024, 6, 15, 9, 30, tzinfo=dt.UTC)
@@ -346,6 +347,33 @@ def test_extract_refuses_to_drop_what_openpyxl_cannot_keep(
     )
     assert example_workbook.read_bytes() == before
     assert not list(example_workbook.parent.glob("*.backup-*"))
+
+
+def test_extract_adds_rows_beside_an_empty_drawing(article: Path, example_workbook: Path) -> None:
+    # LibreOffice saves one with every workbook; openpyxl leaves it out, and nothing is lost.
+    with zipfile.ZipFile(example_workbook, "a") as archive:
+        archive.writestr(
+            "xl/drawings/drawing1.xml",
+            '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+            'spreadsheetDrawing"></xdr:wsDr>',
+        )
+    result = extract_candidates(article, example_workbook, now=NOW)
+    assert result.counts == {"Demands": 12, "Reactions": 16, "Figures": 10}
+
+
+@pytest.mark.no_oracle  # openpyxl reads no sheets from Strict Open XML
+def test_extract_refuses_a_strict_open_xml_workbook(article: Path, example_workbook: Path) -> None:
+    strict = strict_copy(example_workbook, example_workbook.with_name("strict.xlsx"))
+    before = strict.read_bytes()
+    with pytest.raises(WorkbookNotAppendable) as caught:
+        extract_candidates(article, strict, now=NOW)
+    assert str(caught.value) == (
+        f"{strict}: the workbook is saved as Strict Open XML, to which rows cannot be added "
+        "without losing its sheets; open it in Excel and save it with File > Save As > Excel "
+        "Workbook (.xlsx)"
+    )
+    assert strict.read_bytes() == before
+    assert not list(strict.parent.glob("*.backup-*"))
 
 
 def test_extract_fills_only_empty_briefing_fields(

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.pipeline import load_dossier
+from briefing.render import default_template
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
@@ -25,6 +26,9 @@ from tests.conftest import (
     csv_file,
     extra_cell,
     field_cell,
+    memo_text,
+    spoil_part,
+    strict_copy,
 )
 
 MakeWorkbook = Callable[..., Path]
@@ -107,8 +111,6 @@ def test_1904_based_workbook_reads_real_dates(make_workbook: MakeWorkbook) -> No
 def test_very_long_text_reaches_the_memo(
     make_workbook: MakeWorkbook, tmp_path: Path, runner: CliRunner
 ) -> None:
-    from tests.conftest import memo_text
-
     long_text = "word " * 6000
     path = make_workbook({field_cell("BLUF"): long_text})
     out = tmp_path / "memo.docx"
@@ -175,3 +177,89 @@ def test_extra_sheets_and_columns_are_ignored(make_workbook: MakeWorkbook) -> No
     assert [str(p) for p in load_dossier(path).problems] == [
         f"{analyst}: warning: column 'Analyst' is not part of the schema and is ignored"
     ]
+
+
+# ---------------------------------------------------------------------------- files that are fine
+# Issue 11, item 8: a file that is fine is read; a damaged one is named damaged, in one line.
+
+
+@pytest.mark.no_oracle  # openpyxl reads no sheets from Strict Open XML
+def test_a_strict_open_xml_workbook_is_checked_and_built_like_its_transitional_twin(
+    make_workbook: MakeWorkbook, tmp_path: Path, runner: CliRunner
+) -> None:
+    transitional = make_workbook()
+    (tmp_path / "strict").mkdir()
+    strict = strict_copy(transitional, tmp_path / "strict" / transitional.name)
+    checked = runner.invoke(app, ["check", str(strict)])
+    assert (checked.exit_code, checked.stdout) == (0, f"{strict}: no problems found\n")
+    memos = []
+    for path in (transitional, strict):
+        out = path.with_suffix(".docx")
+        result = runner.invoke(app, ["build", str(path), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        memos.append(memo_text(out))
+    assert memos[0] == memos[1]
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["bad-crc", "corrupt-stream"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["build", "{workbook}", "-t", "{template}", "-o", "{memo}"], id="build"),
+        pytest.param(["template", "check", "{template}"], id="template-check"),
+    ],
+)
+def test_a_damaged_template_is_named_damaged(
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    runner: CliRunner,
+    command: list[str],
+    stored: bool,
+) -> None:
+    template = tmp_path / "memo-template.docx"
+    template.write_bytes(default_template(".docx"))
+    spoil_part(template, "word/document.xml", stored=stored)
+    memo = tmp_path / "memo.docx"
+    places = {"workbook": make_workbook(), "template": template, "memo": memo}
+    result = runner.invoke(app, [word.format(**places) for word in command])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {template}: the template is damaged (a part cannot be unpacked); open it in "
+        "Word, which offers to repair it, or use a backup\n",
+    )
+    assert not memo.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        pytest.param(
+            ["build", "{workbook}", "-t", "/dev/null"],
+            "/dev/null: the template is not a regular file; give a .docx file",
+            id="build-template",
+        ),
+        pytest.param(
+            ["template", "check", "/dev/null"],
+            "/dev/null: the template is not a regular file; give a .docx file",
+            id="template-check",
+        ),
+        pytest.param(
+            ["extract", "/dev/zero", "-o", "{workbook}"],
+            "/dev/zero: the article is not a regular file; give a text file",
+            id="extract-article",
+        ),
+        pytest.param(
+            ["check", "/dev/null"],
+            "/dev/null: not a regular file; give the .xlsx file",
+            id="check-workbook",
+        ),
+    ],
+)
+def test_a_device_is_not_a_regular_file(
+    make_workbook: MakeWorkbook, runner: CliRunner, command: list[str], message: str
+) -> None:
+    workbook = make_workbook()
+    before = workbook.read_bytes()
+    result = runner.invoke(app, [word.format(workbook=workbook) for word in command])
+    assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
+    assert workbook.read_bytes() == before

@@ -10,6 +10,7 @@ import csv
 import io
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.pipeline import build_memo, example_records
-from briefing.schema import FIELD_HEADER, SCHEMA
-from tests.conftest import SEED_WORKBOOK, needs_office, needs_pdftotext
+from briefing.pipeline import build_memo, example_records, extract_candidates, load_dossier
+from briefing.schema import FIELD_HEADER, SCHEMA, FigureRow
+from briefing.sheetxml import read_workbook
+from tests.conftest import SEED_ARTICLE, SEED_WORKBOOK, needs_office, needs_pdftotext
 
 pytestmark = [pytest.mark.office, needs_office]
 
@@ -220,3 +222,22 @@ def test_build_pdf_writes_a_pdf_beside_the_memo(tmp_path: Path) -> None:
     ).stdout
     assert "MEMORANDUM FOR" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memo.docx", "memo.pdf"]
+
+
+def test_extract_adds_rows_to_a_workbook_saved_by_libreoffice(tmp_path: Path) -> None:
+    """LibreOffice saves an empty drawing part with every workbook; nothing in it is lost."""
+    written = tmp_path / "desk.xlsx"
+    result = CliRunner().invoke(app, ["init", "--example", str(written)])
+    assert result.exit_code == 0, result.output
+    saved = soffice_convert(written, "xlsx", tmp_path / "saved", tmp_path / "lo")
+    with zipfile.ZipFile(saved) as package:
+        assert package.read("xl/drawings/drawing1.xml").endswith(b"></xdr:wsDr>")
+    figures = [f.id for f in load_dossier(saved).rows(FigureRow)]
+    article = Path(shutil.copy(SEED_ARTICLE, tmp_path / "article.txt"))
+    extracted = extract_candidates(article, saved)
+    assert extracted.counts == {"Demands": 12, "Reactions": 16, "Figures": 10}
+    sheet = read_workbook(saved).sheet("Figures")
+    assert sheet is not None
+    ids = [row.cells["A"].value for row in sheet.rows if "A" in row.cells]
+    assert ids[: len(figures)] == figures
+    assert len(ids) == len(figures) + 10
