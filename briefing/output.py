@@ -87,6 +87,7 @@ def write_atomically(path: Path, data: bytes) -> Path:
         )
     except OSError as err:
         raise OutputError(f"{path}: cannot write in {path.parent} ({err.strerror})") from err
+    replaced = False
     try:
         # mkstemp makes the file private (0600); give it the mode a plain write would.
         Path(temporary).chmod(_mode_for(path))
@@ -95,12 +96,15 @@ def write_atomically(path: Path, data: bytes) -> Path:
             stream.flush()
             os.fsync(stream.fileno())
         Path(temporary).replace(path)  # os.replace: atomic on one file system
+        replaced = True
     except OSError as err:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
         raise OutputError(
             f"{path}: cannot be written ({err.strerror}); nothing was changed"
         ) from err
+    finally:
+        if not replaced:  # a failure or Ctrl-C leaves no temporary file behind
+            with contextlib.suppress(OSError):
+                Path(temporary).unlink()
     return path
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +25,7 @@ from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
     NOT_WORKBOOKS,
+    ROOT,
     BadFile,
     cell,
     coordinate,
@@ -27,6 +33,7 @@ from tests.conftest import (
     extra_cell,
     field_cell,
     memo_text,
+    patch_sheet_xml,
     spoil_part,
     strict_copy,
 )
@@ -263,3 +270,51 @@ def test_a_device_is_not_a_regular_file(
     result = runner.invoke(app, [word.format(workbook=workbook) for word in command])
     assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
     assert workbook.read_bytes() == before
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` holds `path` open, as Linux's /proc shows it."""
+    folder = Path(f"/proc/{pid}/fd")
+    try:
+        return any(fd.readlink() == path.resolve() for fd in folder.iterdir())
+    except OSError:  # a descriptor closed while looked at, or the process ended
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    """A real SIGINT to a real process reading a workbook of 300,000 rows."""
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("Scratch")["A1"] = "notes"
+    book.save(path)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n}.5</v></c></row>'
+        for n in range(2, 300_002)
+    )
+    patch_sheet_xml(path, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    before = sorted(tmp_path.iterdir())
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(path)]
+    process = subprocess.Popen(
+        [*command, "-o", str(tmp_path / "memo.docx")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        while not _has_open(process.pid, path) and process.poll() is None:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (
+        130,
+        "",
+        "Error: interrupted (Ctrl-C), and no file was left half-written; run the command again "
+        "to finish it\n",
+    )
+    assert sorted(tmp_path.iterdir()) == before
