@@ -45,6 +45,7 @@ from briefing.text import describe
 TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 MAIN_NAMESPACES = (TRANSITIONAL, STRICT)
+HIDDEN = ("1", "true")  # a row's hidden="…", as XML Schema spells true
 CHUNK = 1 << 20  # bytes of XML fed to expat at a time
 # Merged ranges a sheet may hold, counted in cells: openpyxl makes an object for each one.
 MAX_MERGED_CELLS = 1 << 20
@@ -723,6 +724,7 @@ class _SheetParser:
         self.rows: dict[int, dict[str, RawCell]] = {}
         self.ordered = True  # cells came in reading order, each place once
         self.merges: list[str] = []
+        self.hidden: set[int] = set()  # rows Excel hides, by hand or by a filter
         self.formulas: set[tuple[int, int]] = set()  # formulas never calculated, by place
         # Once expat has read up to <sheetData>, the rows may be read by `fast_rows`.
         self.in_sheet_data = False
@@ -740,7 +742,7 @@ class _SheetParser:
         row_tag, cell_tag, value_tag, formula_tag = f"{ns}}}row", f"{ns}}}c", f"{ns}}}v", f"{ns}}}f"
         inline_tag, text_tag, run_tag = f"{ns}}}is", f"{ns}}}t", f"{ns}}}r"
         merge_tag, sheet_data_tag = f"{ns}}}mergeCell", f"{ns}}}sheetData"
-        reader, rows, formulas = self.reader, self.rows, self.formulas
+        reader, rows, formulas, hidden = self.reader, self.rows, self.formulas, self.hidden
         strings, kinds, percent, epoch = reader.strings, reader.kinds, reader.percent, reader.epoch
         columns = _LETTERS
         values: dict[str, object] = {}  # converted numbers and dates, bounded, to share them
@@ -805,6 +807,8 @@ class _SheetParser:
                         if not real.is_integer():
                             raise ValueError(f"{number} is not a valid row number") from None
                         row_number = int(real)
+                if attrs.get("hidden", "").strip() in HIDDEN:
+                    hidden.add(row_number)
                 column_number = 0
             elif name == merge_tag:
                 self.merges.append(attrs.get("ref", ""))
@@ -986,6 +990,8 @@ class _SheetParser:
                         return position, False
                     at = closing_row.end()
                 row_number = row_number + 1 if row[1] is None else int(row[1])
+                if attributes and attributes.get("hidden", "").strip() in HIDDEN:
+                    hidden.add(row_number)
                 column_number = 0
                 for cell in cells:
                     # The handlers' own state (nonlocal), which finish() and store() read.
@@ -1030,7 +1036,10 @@ class _SheetParser:
                 )
                 continue
             body.append(RawRow(number=number, cells=cells))
-        return RawSheet(name=name, header_row=header_row, headers=headers, rows=tuple(body))
+        hidden = tuple(row.number for row in body if row.number in self.hidden)
+        return RawSheet(
+            name=name, header_row=header_row, headers=headers, rows=tuple(body), hidden_rows=hidden
+        )
 
     def _fill_merged(self, name: str) -> None:
         """Give each merged range's value (or error) to every cell it covers, as openpyxl does.

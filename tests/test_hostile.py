@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import openpyxl
 import pytest
+from openpyxl.utils import column_index_from_string
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from typer.testing import CliRunner
 
@@ -28,6 +29,7 @@ from tests.conftest import (
     ROOT,
     BadFile,
     cell,
+    column_letter,
     coordinate,
     csv_file,
     extra_cell,
@@ -162,15 +164,41 @@ def test_hidden_sheets_rows_filters_and_short_tables_are_all_read(
     figures.auto_filter.ref = "A1:O8"
     figures.tables["FiguresTable"].ref = "A1:O4"  # the table stops short of the last rows
     book.save(path)
-    assert [f.id for f in load_dossier(path).rows(FigureRow)] == [
-        "F1",
-        "F2",
-        "F3",
-        "F4",
-        "F5",
-        "F6",
-        "F7",
+    dossier = load_dossier(path)
+    assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
+    assert [str(p) for p in dossier.problems] == [
+        "Figures: warning: row 3 is hidden in Excel but still goes into the memo; unhide it or "
+        "delete it"
     ]
+
+
+def test_rows_a_filter_hides_still_print_and_are_named_in_a_warning(
+    make_workbook: MakeWorkbook, tmp_path: Path, runner: CliRunner
+) -> None:
+    """A filter on Figures' Country shows Ukraine's figures; Excel hides the other rows."""
+    unfiltered = make_workbook(name="unfiltered.xlsx")
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    figures = book["Figures"]
+    country = column_letter("Figures", "Country")
+    figures.auto_filter.ref = figures.dimensions
+    figures.auto_filter.add_filter_column(column_index_from_string(country) - 1, ["Ukraine"])
+    for number in range(2, figures.max_row + 1):
+        figures.row_dimensions[number].hidden = figures[f"{country}{number}"].value != "Ukraine"
+    book.save(path)
+    warning = (
+        "Figures: warning: rows 2–5 are hidden in Excel but still go into the memo; unhide "
+        "them or delete them"
+    )
+    checked = runner.invoke(app, ["check", str(path)])
+    assert (checked.exit_code, checked.stdout) == (0, f"{warning}\n{path}: 0 errors, 1 warning\n")
+    memos = []
+    for workbook, warned in ((unfiltered, ""), (path, f"{warning}\n")):
+        out = workbook.with_suffix(".docx")
+        built = runner.invoke(app, ["build", str(workbook), "-o", str(out)])
+        assert (built.exit_code, built.stderr) == (0, warned)
+        memos.append(memo_text(out).replace(workbook.stem, "desk"))
+    assert memos[0] == memos[1]
 
 
 def test_extra_sheets_and_columns_are_ignored(make_workbook: MakeWorkbook) -> None:
