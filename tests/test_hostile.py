@@ -28,9 +28,11 @@ from tests.conftest import (
     NOT_WORKBOOKS,
     ROOT,
     BadFile,
+    bad_crc_workbook,
     cell,
     column_letter,
     coordinate,
+    corrupt_stream_workbook,
     csv_file,
     extra_cell,
     field_cell,
@@ -263,6 +265,41 @@ def test_a_damaged_template_is_named_damaged(
         "Word, which offers to repair it, or use a backup\n",
     )
     assert not memo.exists()
+
+
+@pytest.mark.parametrize(
+    "damage", [bad_crc_workbook, corrupt_stream_workbook], ids=["bad-crc", "corrupt-stream"]
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["extract", "{article}", "-o", "{damaged}"], id="extract-into"),
+        pytest.param(["build", "{workbook}", "--since", "{damaged}", "-o", "{memo}"], id="since"),
+    ],
+)
+def test_a_damaged_workbook_read_beside_another_is_named_damaged(
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    runner: CliRunner,
+    command: list[str],
+    damage: BadFile,
+) -> None:
+    damaged = tmp_path / "damaged.xlsx"
+    damage(damaged)
+    before = damaged.read_bytes()
+    article = tmp_path / "article.txt"
+    article.write_text("Russia said on Friday it shot down 87 drones.\n", encoding="utf-8")
+    memo = tmp_path / "memo.docx"
+    places = {"workbook": make_workbook(), "article": article, "damaged": damaged, "memo": memo}
+    result = runner.invoke(app, [word.format(**places) for word in command])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {damaged}: the file is damaged (xl/worksheets/sheet5.xml cannot be unpacked); "
+        "open it in Excel, which offers to repair it, or use a backup\n",
+    )
+    assert damaged.read_bytes() == before
+    assert not memo.exists()
+    assert not list(tmp_path.glob("*.backup-*"))
 
 
 @pytest.mark.parametrize(
