@@ -6,6 +6,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
@@ -41,6 +42,9 @@ KEPT_PARTS = (
     ("xl/embeddings/", "embedded objects"),
     ("customXml/", "custom XML"),
 )
+STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+# What unpacking a damaged part raises: a bad CRC, a broken deflate stream, a part cut short.
+DAMAGED_PART_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
 
 
 def ensure_workbook_archive(path: Path) -> None:
@@ -117,6 +121,15 @@ def ensure_workbook_archive(path: Path) -> None:
         raise WorkbookUnreadable(entities_refused(path, declaring[0]))
 
 
+def damaged(path: Path, part: str | None = None) -> str:
+    """The one line that refuses a workbook whose `part` (or some part) cannot be unpacked."""
+    where = f" ({part} cannot be unpacked)" if part else ""
+    return (
+        f"{path}: the file is damaged{where}; open it in Excel, which offers to repair it, or "
+        "use a backup"
+    )
+
+
 def entities_refused(path: Path, part: str) -> str:
     """The one line that refuses a workbook whose `part` declares a DOCTYPE or entities."""
     return (
@@ -152,8 +165,11 @@ def _parts_declaring_entities(path: Path, members: Iterable[zipfile.ZipInfo]) ->
     with zipfile.ZipFile(path) as archive:
         for member in members:
             if member.filename.endswith((".xml", ".rels")):
-                with archive.open(member) as part:
-                    head = part.read(4096)
+                try:
+                    with archive.open(member) as part:
+                        head = part.read(4096)
+                except DAMAGED_PART_ERRORS as err:
+                    raise WorkbookUnreadable(damaged(path, member.filename)) from err
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     found.append(member.filename)
     return found
@@ -199,7 +215,9 @@ def formula_cells(path: Path) -> dict[str, dict[str, bool]]:
                 with archive.open(part) as stream:
                     found[sheet.get("name", "")] = _formulas_in(stream)
             return found
-    except (KeyError, zipfile.BadZipFile, DefusedXmlException, ElementTree.ParseError) as err:
+    except DAMAGED_PART_ERRORS as err:
+        raise WorkbookUnreadable(damaged(path)) from err
+    except (KeyError, DefusedXmlException, ElementTree.ParseError) as err:
         raise WorkbookUnreadable(
             f"{path}: the workbook is damaged ({type(err).__name__}); open it in Excel or "
             "LibreOffice and save it again"
@@ -226,15 +244,51 @@ def _part_has_formula(part: IO[bytes]) -> bool:
     return False
 
 
+def is_strict_ooxml(path: Path) -> bool:
+    """Whether the workbook is saved as Strict Open XML, whose namespaces openpyxl cannot read."""
+    with zipfile.ZipFile(path) as archive, archive.open("xl/workbook.xml") as part:
+        return STRICT_NAMESPACE in part.read(4096)
+
+
 def dropped_parts(path: Path, rewritten: bytes) -> list[str]:
-    """Kinds of content (drawings, comments, macros, …) the rewritten workbook has fewer of."""
+    """Kinds of content (drawings, comments, macros, …) the rewritten workbook has fewer of.
+
+    Only parts that hold something count: LibreOffice saves an empty drawing part with every
+    workbook, and openpyxl, rightly, does not write it back.
+    """
     with zipfile.ZipFile(path) as before, zipfile.ZipFile(io.BytesIO(rewritten)) as after:
-        old, new = before.namelist(), after.namelist()
+        old, new = _parts_with_content(before), _parts_with_content(after)
     return [
         what
         for prefix, what in KEPT_PARTS
         if sum(n.startswith(prefix) for n in new) < sum(n.startswith(prefix) for n in old)
     ]
+
+
+def _parts_with_content(archive: zipfile.ZipFile) -> list[str]:
+    """The kept parts (KEPT_PARTS) of an archive that are not empty."""
+    prefixes = tuple(prefix for prefix, _ in KEPT_PARTS)
+    return [
+        member.filename
+        for member in archive.infolist()
+        if member.filename.startswith(prefixes) and _holds_content(archive, member)
+    ]
+
+
+def _holds_content(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether a part holds anything: for XML, an element inside its root."""
+    if member.file_size == 0:
+        return False
+    if not member.filename.endswith((".xml", ".rels")):
+        return True
+    try:
+        with archive.open(member) as stream:
+            for depth, _ in enumerate(DefusedElementTree.iterparse(stream, events=("start",))):
+                if depth:
+                    return True
+    except (DefusedXmlException, ElementTree.ParseError):
+        return True  # what cannot be parsed cannot be shown to be empty
+    return False
 
 
 # A run's font as a .docx names it: <w:rFonts w:ascii="Calibri" w:hAnsi="Calibri" …/>.

@@ -30,6 +30,7 @@ app = typer.Typer(
 _debug = {"on": False}
 MAX_PROBLEMS_SHOWN = 200  # problem lines printed before the rest are summarized in a count
 BUILD_HINT = "'briefing check --json' lists them all"
+INTERRUPTED = 130  # 128 + SIGINT: the exit code of a command stopped by Ctrl-C
 
 
 SourcesDirOption = Annotated[
@@ -294,6 +295,12 @@ def run() -> None:
     """The console script: a failure no one foresaw still ends in one line, not a traceback."""
     try:
         app()
+    except KeyboardInterrupt:  # Ctrl-C before Typer took over the command
+        _interrupted()
+    except SystemExit as done:
+        if done.code == INTERRUPTED:  # Typer ends a command stopped by Ctrl-C so, silently
+            _interrupted()
+        raise
     except Exception as err:  # the last line of defence; --debug shows the traceback
         if _debug["on"]:
             raise
@@ -303,3 +310,17 @@ def run() -> None:
             err=True,
         )
         sys.exit(1)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line, and the exit code a shell gives a command stopped by SIGINT.
+
+    Every file is written to a temporary file and renamed into place, and the temporary
+    files and folders are removed as the interruption unwinds, so none is left half-written.
+    """
+    typer.echo(
+        "Error: interrupted (Ctrl-C), and no file was left half-written; run the command again "
+        "to finish it",
+        err=True,
+    )
+    sys.exit(INTERRUPTED)

@@ -43,6 +43,7 @@ class RawSheet:
     header_row: int
     headers: tuple[tuple[str, str], ...]  # (column letter, header text) in sheet order
     rows: tuple[RawRow, ...]
+    hidden_rows: tuple[int, ...] = ()  # which of those rows Excel hides (by hand or a filter)
 
 
 @dataclass(frozen=True)

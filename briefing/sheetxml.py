@@ -29,6 +29,8 @@ from xml.parsers import expat
 
 from briefing import archive as guards
 from briefing.archive import (
+    DAMAGED_PART_ERRORS,
+    damaged,
     ensure_workbook_archive,
     entities_refused,
     read_too_slow,
@@ -43,6 +45,7 @@ from briefing.text import describe
 TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 MAIN_NAMESPACES = (TRANSITIONAL, STRICT)
+HIDDEN = ("1", "true")  # a row's hidden="…", as XML Schema spells true
 CHUNK = 1 << 20  # bytes of XML fed to expat at a time
 # Merged ranges a sheet may hold, counted in cells: openpyxl makes an object for each one.
 MAX_MERGED_CELLS = 1 << 20
@@ -275,6 +278,8 @@ def read_workbook(path: Path, progress: Progress | None = None) -> RawWorkbook:
         raise WorkbookUnreadable(entities_refused(path, str(err))) from None
     except WorkbookUnreadable:
         raise
+    except DAMAGED_PART_ERRORS as err:
+        raise WorkbookUnreadable(damaged(path, reader.part)) from err
     except (expat.ExpatError, zipfile.BadZipFile, KeyError, ValueError, IndexError,
             OverflowError, EOFError, OSError) as err:  # fmt: skip
         raise WorkbookUnreadable(
@@ -308,6 +313,7 @@ class _Reader:
         self.strings: list[str | None] = []  # shared strings as read (None: blank)
         self.cells_before = 0  # cells kept from the sheets already read
         self.counting: Callable[[], int] = lambda: 0  # cells kept from the sheet being read
+        self.part = ""  # the part being unpacked, to name if it is damaged
 
     # -- feeding expat
 
@@ -327,6 +333,7 @@ class _Reader:
         return parser
 
     def _feed(self, archive: zipfile.ZipFile, part: str, parser: Any) -> None:
+        self.part = part
         with archive.open(part) as stream:
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
@@ -344,6 +351,7 @@ class _Reader:
         are read by regular expressions, row by row; from </sheetData>, or from the first row
         in any other form, expat reads the rest. The two share one set of handlers' state.
         """
+        self.part = part
         with archive.open(part) as stream:
             pending = b""
             fast: Callable[[bytes, bool], tuple[int, bool]] | None = None
@@ -716,6 +724,7 @@ class _SheetParser:
         self.rows: dict[int, dict[str, RawCell]] = {}
         self.ordered = True  # cells came in reading order, each place once
         self.merges: list[str] = []
+        self.hidden: set[int] = set()  # rows Excel hides, by hand or by a filter
         self.formulas: set[tuple[int, int]] = set()  # formulas never calculated, by place
         # Once expat has read up to <sheetData>, the rows may be read by `fast_rows`.
         self.in_sheet_data = False
@@ -733,7 +742,7 @@ class _SheetParser:
         row_tag, cell_tag, value_tag, formula_tag = f"{ns}}}row", f"{ns}}}c", f"{ns}}}v", f"{ns}}}f"
         inline_tag, text_tag, run_tag = f"{ns}}}is", f"{ns}}}t", f"{ns}}}r"
         merge_tag, sheet_data_tag = f"{ns}}}mergeCell", f"{ns}}}sheetData"
-        reader, rows, formulas = self.reader, self.rows, self.formulas
+        reader, rows, formulas, hidden = self.reader, self.rows, self.formulas, self.hidden
         strings, kinds, percent, epoch = reader.strings, reader.kinds, reader.percent, reader.epoch
         columns = _LETTERS
         values: dict[str, object] = {}  # converted numbers and dates, bounded, to share them
@@ -798,6 +807,8 @@ class _SheetParser:
                         if not real.is_integer():
                             raise ValueError(f"{number} is not a valid row number") from None
                         row_number = int(real)
+                if attrs.get("hidden", "").strip() in HIDDEN:
+                    hidden.add(row_number)
                 column_number = 0
             elif name == merge_tag:
                 self.merges.append(attrs.get("ref", ""))
@@ -979,6 +990,8 @@ class _SheetParser:
                         return position, False
                     at = closing_row.end()
                 row_number = row_number + 1 if row[1] is None else int(row[1])
+                if attributes and attributes.get("hidden", "").strip() in HIDDEN:
+                    hidden.add(row_number)
                 column_number = 0
                 for cell in cells:
                     # The handlers' own state (nonlocal), which finish() and store() read.
@@ -1023,7 +1036,10 @@ class _SheetParser:
                 )
                 continue
             body.append(RawRow(number=number, cells=cells))
-        return RawSheet(name=name, header_row=header_row, headers=headers, rows=tuple(body))
+        hidden = tuple(row.number for row in body if row.number in self.hidden)
+        return RawSheet(
+            name=name, header_row=header_row, headers=headers, rows=tuple(body), hidden_rows=hidden
+        )
 
     def _fill_merged(self, name: str) -> None:
         """Give each merged range's value (or error) to every cell it covers, as openpyxl does.

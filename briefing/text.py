@@ -200,6 +200,18 @@ def words_to_digits(text: str, *, smallest: int = 0) -> str:
     return str(alpha2digit(unicodedata.normalize("NFKC", text), "en", threshold=smallest))
 
 
+def missing_file(path: Path) -> str:
+    """Why there is no regular file at `path`: "is a folder", "is not a regular file", …"""
+    if os.path.isdir(path):
+        return "is a folder"
+    if os.path.exists(path):
+        # A device or a pipe (/dev/zero, /dev/null) would never end or block the read.
+        return "is not a regular file (a device, a pipe or a socket)"
+    if os.path.islink(path):  # noqa: PTH114 - as exists above: False, never raises
+        return "is a symbolic link that leads to no file (a missing one, or itself)"
+    return "does not exist"
+
+
 def read_text_file(
     path: Path, what: str, *, limit: int = MAX_TEXT_BYTES, hint: str = "give a text file"
 ) -> str:
@@ -209,15 +221,7 @@ def read_text_file(
     says what to do when there is no file at `path`.
     """
     if not os.path.isfile(path):
-        if os.path.isdir(path):
-            found = "is a folder"
-        elif os.path.exists(path):
-            found = "is not a regular file (a device, a pipe or a socket)"
-        elif os.path.islink(path):  # noqa: PTH114 - as isfile above: False, never raises
-            found = "is a symbolic link that leads to no file (a missing one, or itself)"
-        else:
-            found = "does not exist"
-        raise UnreadableText(f"{what} {found}; {hint}")
+        raise UnreadableText(f"{what} {missing_file(path)}; {hint}")
     too_large = UnreadableText(
         f"{what} is larger than {limit // 2**20} MB; give a text copy of the article alone"
     )

@@ -103,12 +103,24 @@ def locate_header(sheet: RawSheet, spec: SheetSpec) -> RawSheet:
                 for letter, text in sheet.headers
             },
         )
-        return RawSheet(name=sheet.name, header_row=0, headers=(), rows=(first, *sheet.rows))
+        return RawSheet(
+            name=sheet.name,
+            header_row=0,
+            headers=(),
+            rows=(first, *sheet.rows),
+            hidden_rows=sheet.hidden_rows,
+        )
     if best == 0:
         return sheet
     number, headers = candidates[best]
     rows = tuple(row for row in sheet.rows if row.number > number)
-    return RawSheet(name=sheet.name, header_row=number, headers=headers, rows=rows)
+    return RawSheet(
+        name=sheet.name,
+        header_row=number,
+        headers=headers,
+        rows=rows,
+        hidden_rows=sheet.hidden_rows,
+    )
 
 
 def sort_problems(problems: Iterable[Problem], schema: Schema = SCHEMA) -> tuple[Problem, ...]:
@@ -264,7 +276,19 @@ class _Validation:
                 f"({_row_ranges(unreviewed)}) left out of checks and the memo; check each, "
                 f"then clear its {REVIEW_HEADER} cell",
             )
+        if sheet.hidden_rows:
+            left_out = set(unreviewed)
+            self._warn_hidden(
+                sheet, [row.number for row in sheet.rows if row.number not in left_out]
+            )
         return records
+
+    def _warn_hidden(self, sheet: RawSheet, read: list[int]) -> None:
+        """Rows read into the dossier that Excel hides: the analyst may think them left out."""
+        hidden = set(sheet.hidden_rows)
+        numbers = [number for number in read if number in hidden]
+        if numbers:
+            self.warn(sheet.name, "", _hidden_rows_read(numbers))
 
     def _check_period(
         self, spec: SheetSpec, values: Mapping[str, Any], cells: Mapping[str, str], name: str
@@ -297,6 +321,7 @@ class _Validation:
         by_field = {key: by_header[own] for key, own in spec.header_keys.items()}
         found: dict[str, RawCell | None] = {}
         coordinates: dict[str, str] = {}
+        fields_read: list[int] = []
         for row in sheet.rows:
             label = row.cells.get(name_letter)
             if label is None or label.value is None:
@@ -320,6 +345,7 @@ class _Validation:
                 continue
             found[attr] = row.cells.get(value_letter)
             coordinates[attr] = f"{value_letter}{row.number}"
+            fields_read.append(row.number)
         values: dict[str, Any] = {}
         for attr, column in spec.fields:
             if attr not in coordinates:
@@ -333,6 +359,8 @@ class _Validation:
                 values[attr] = _empty(column)
                 continue
             values[attr] = self.read_cell(sheet.name, coordinates[attr], found[attr], column)
+        if sheet.hidden_rows:
+            self._warn_hidden(sheet, fields_read)
         return [spec.record(**values, coordinates=coordinates)]
 
     # -- cells
@@ -481,6 +509,16 @@ def _row_ranges(numbers: list[int]) -> str:
             spans.append([number, number])
     text = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
     return f"{plural('row', len(numbers))} {text}"
+
+
+def _hidden_rows_read(numbers: list[int]) -> str:
+    """The warning for rows Excel hides that the memo still reads: "rows 5–7, 12 are …"."""
+    one = len(numbers) == 1
+    are, go, them = ("is", "goes", "it") if one else ("are", "go", "them")
+    return (
+        f"{_row_ranges(numbers)} {are} hidden in Excel but still {go} into the memo; unhide "
+        f"{them} or delete {them}"
+    )
 
 
 def _empty(column: Column) -> Any:

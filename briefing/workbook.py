@@ -21,7 +21,13 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from briefing import sheetxml
-from briefing.archive import dropped_parts, formula_cells
+from briefing.archive import (
+    DAMAGED_PART_ERRORS,
+    damaged,
+    dropped_parts,
+    formula_cells,
+    is_strict_ooxml,
+)
 from briefing.errors import WorkbookNotAppendable, WorkbookUnreadable
 from briefing.model import CellValue, RawWorkbook
 from briefing.schema import (
@@ -71,6 +77,8 @@ def _load(path: Path, *, data_only: bool = True) -> Workbook:
             # openpyxl warns of features it drops (extensions, odd dates); check reports cells.
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(handle, data_only=data_only, rich_text=False)
+    except DAMAGED_PART_ERRORS as err:
+        raise WorkbookUnreadable(damaged(path)) from err
     except Exception as err:  # openpyxl raises many types for damaged parts
         raise WorkbookUnreadable(
             f"{path}: the workbook cannot be read ({describe(err)}); open it in Excel or "
@@ -121,6 +129,12 @@ def appended_workbook_bytes(
     fills Briefing fields that are still empty, never one the analyst wrote. A workbook with
     formulas is refused: openpyxl would save them without their calculated values.
     """
+    if is_strict_ooxml(path):  # openpyxl would find no sheets in it, and save none of them
+        raise WorkbookNotAppendable(
+            f"{path}: the workbook is saved as Strict Open XML, to which rows cannot be added "
+            "without losing its sheets; open it in Excel and save it with File > Save As > "
+            "Excel Workbook (.xlsx)"
+        )
     formulas = [
         f"{sheet}!{coordinate}"
         for sheet, cells in formula_cells(path).items()

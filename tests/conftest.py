@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import struct
 import sys
 import zipfile
 from collections.abc import Callable, Mapping
@@ -28,6 +29,8 @@ from briefing.workbook import workbook_bytes
 ROOT = Path(__file__).resolve().parent.parent
 SEED_WORKBOOK = ROOT / "workbooks" / "ceasefire-2024-06-14.xlsx"
 SEED_ARTICLE = ROOT / "seeds" / "putin-ceasefire-conditions-2024-06-14.txt"
+# The candidates `extract` proposes from the seed article, by sheet.
+SEED_CANDIDATES = {"Demands": 12, "Reactions": 18, "Figures": 8}
 needs_office = pytest.mark.skipif(
     shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
 )
@@ -163,6 +166,38 @@ def patch_sheet_xml(path: Path, sheet: str, change: Callable[[str], str]) -> Non
             package.writestr(info.filename, data)
 
 
+# Excel's "Strict Open XML Spreadsheet" names the same elements in namespaces of its own.
+STRICT_NAMESPACES = {
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main": (
+        "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+        "http://purl.oclc.org/ooxml/officeDocument/relationships"
+    ),
+    "http://schemas.openxmlformats.org/drawingml/2006/main": (
+        "http://purl.oclc.org/ooxml/drawingml/main"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties": (
+        "http://purl.oclc.org/ooxml/officeDocument/extendedProperties"
+    ),
+}
+
+
+def strict_copy(path: Path, target: Path) -> Path:
+    """The workbook at `path` saved at `target` as Strict Open XML: its namespaces and
+    relationship types (which share the relationships namespace's prefix) replaced."""
+    with zipfile.ZipFile(path) as package, zipfile.ZipFile(target, "w") as strict:
+        for info in package.infolist():
+            data = package.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                text = data.decode("utf-8")
+                for transitional, replacement in STRICT_NAMESPACES.items():
+                    text = text.replace(transitional, replacement)
+                data = text.encode("utf-8")
+            strict.writestr(info, data)
+    return target
+
+
 def raw_cell(raw: RawWorkbook, sheet: str, coordinate: str) -> RawCell | None:
     """The cell `read_workbook` gave at a coordinate such as "I7"; None where it gave none."""
     found = raw.sheet(sheet)
@@ -265,6 +300,42 @@ def truncated_zip(path: Path) -> None:
     path.write_bytes(data[: len(data) // 3])
 
 
+def spoil_part(path: Path, member: str, *, stored: bool) -> None:
+    """Damage one part of the zip at `path` in place, as a failing disk or copy leaves it.
+
+    A part `stored` uncompressed gets one byte changed, which only its CRC reveals; a
+    deflated one gets 16 bytes in the middle of its stream zeroed, which breaks the stream.
+    """
+    with zipfile.ZipFile(path) as package:
+        items = [(info, package.read(info)) for info in package.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in items:
+            kind = zipfile.ZIP_STORED if stored and info.filename == member else None
+            package.writestr(info.filename, data, compress_type=kind)
+    with zipfile.ZipFile(path) as package:
+        info = package.getinfo(member)
+    blob = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack_from("<HH", blob, info.header_offset + 26)
+    middle = info.header_offset + 30 + name_length + extra_length + info.compress_size // 2
+    if stored:
+        blob[middle] ^= 0x5A
+    else:
+        blob[middle : middle + 16] = bytes(16)
+    path.write_bytes(bytes(blob))
+
+
+def bad_crc_workbook(path: Path) -> None:
+    """A workbook whose Figures sheet unpacks, but to bytes its checksum does not match."""
+    write_example(path)
+    spoil_part(path, "xl/worksheets/sheet5.xml", stored=True)
+
+
+def corrupt_stream_workbook(path: Path) -> None:
+    """A workbook whose Figures sheet's compressed stream is garbled."""
+    write_example(path)
+    spoil_part(path, "xl/worksheets/sheet5.xml", stored=False)
+
+
 def docx_file(path: Path) -> None:
     """A Word document: a zip archive, but no workbook inside."""
     write_zip(path, {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
@@ -283,6 +354,8 @@ NOT_WORKBOOKS: dict[str, BadFile] = {
     "empty": empty_file,
     "xls": xls_file,
     "truncated": truncated_zip,
+    "bad-crc": bad_crc_workbook,
+    "corrupt-stream": corrupt_stream_workbook,
     "docx": docx_file,
     "folder": folder,
     "missing": missing,

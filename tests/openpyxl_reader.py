@@ -52,7 +52,11 @@ def _read_sheet(sheet: Worksheet, formulas: Mapping[str, bool]) -> RawSheet:
         for letter, raw in by_row[header_row].items()
     )
     rows = tuple(RawRow(number=number, cells=by_row[number]) for number in body)
-    return RawSheet(name=sheet.title, header_row=header_row, headers=headers, rows=rows)
+    dimensions = sheet.row_dimensions
+    hidden = tuple(n for n in body if n in dimensions and dimensions[n].hidden)
+    return RawSheet(
+        name=sheet.title, header_row=header_row, headers=headers, rows=rows, hidden_rows=hidden
+    )
 
 
 def _plain(value: object) -> CellValue:

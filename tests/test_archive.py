@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from briefing.workbook import read_workbook
 from tests.conftest import (
     OLE2_HEADER,
     BadFile,
+    bad_crc_workbook,
+    corrupt_stream_workbook,
     csv_file,
     docx_file,
     empty_file,
@@ -83,6 +86,16 @@ UNREADABLE: list[tuple[BadFile, str]] = [
         "{path}: the file is damaged (not a complete .xlsx archive); save it again from Excel "
         "or use a backup",
     ),
+    (
+        bad_crc_workbook,
+        "{path}: the file is damaged (xl/worksheets/sheet5.xml cannot be unpacked); open it in "
+        "Excel, which offers to repair it, or use a backup",
+    ),
+    (
+        corrupt_stream_workbook,
+        "{path}: the file is damaged (xl/worksheets/sheet5.xml cannot be unpacked); open it in "
+        "Excel, which offers to repair it, or use a backup",
+    ),
     (docx_file, "{path}: this is a Word document, not a workbook"),
     (_xlsb, "{path}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"),
     (_plain_zip, "{path}: a zip archive, but not an Excel workbook"),
@@ -103,11 +116,29 @@ UNREADABLE_IDS = [
     "old-xls",
     "password-protected",
     "truncated-zip",
+    "bad-crc",
+    "corrupt-stream",
     "word-docx",
     "xlsb",
     "zip-not-workbook",
     "zip-bomb-300MB",
 ]
+
+
+@pytest.mark.parametrize(
+    ("make", "error"),
+    [
+        pytest.param(bad_crc_workbook, zipfile.BadZipFile, id="bad-crc"),
+        pytest.param(corrupt_stream_workbook, zlib.error, id="corrupt-stream"),
+    ],
+)
+def test_each_damaged_workbook_is_damaged_its_own_way(
+    tmp_path: Path, make: BadFile, error: type[Exception]
+) -> None:
+    path = tmp_path / "desk.xlsx"
+    make(path)
+    with zipfile.ZipFile(path) as package, pytest.raises(error):
+        package.read("xl/worksheets/sheet5.xml")
 
 
 @pytest.mark.parametrize(("make", "message"), UNREADABLE, ids=UNREADABLE_IDS)
@@ -264,3 +295,46 @@ def test_a_pipe_is_not_read(tmp_path: Path) -> None:
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
     assert str(caught.value) == f"{path}: not a regular file; give the .xlsx file"
+
+
+# ---------------------------------------------------------------------------- parts a rewrite drops
+
+EMPTY_DRAWING = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"'
+    b' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"></xdr:wsDr>'
+)
+DRAWN_TEXT_BOX = EMPTY_DRAWING.replace(
+    b"></xdr:wsDr>", b"><xdr:oneCellAnchor><xdr:from/></xdr:oneCellAnchor></xdr:wsDr>"
+)
+
+
+@pytest.mark.parametrize(
+    ("parts", "dropped"),
+    [
+        pytest.param({"xl/drawings/drawing1.xml": EMPTY_DRAWING}, [], id="empty-drawing"),
+        pytest.param({"xl/drawings/drawing1.xml": b""}, [], id="zero-byte-drawing"),
+        pytest.param(
+            {"xl/drawings/drawing1.xml": DRAWN_TEXT_BOX},
+            ["drawings or text boxes"],
+            id="text-box",
+        ),
+        pytest.param(
+            {"xl/drawings/drawing1.xml": EMPTY_DRAWING, "xl/media/image1.png": b"\x89PNG"},
+            ["pictures"],
+            id="empty-drawing-and-picture",
+        ),
+        pytest.param(
+            {"xl/drawings/drawing1.xml": b"<xdr:wsDr"}, ["drawings or text boxes"], id="unparsable"
+        ),
+    ],
+)
+def test_only_parts_that_hold_something_count_as_dropped(
+    tmp_path: Path, parts: dict[str, bytes], dropped: list[str]
+) -> None:
+    rewritten = write_example(tmp_path / "rewritten.xlsx").read_bytes()
+    path = write_example(tmp_path / "desk.xlsx")
+    with zipfile.ZipFile(path, "a") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    assert archive.dropped_parts(path, rewritten) == dropped

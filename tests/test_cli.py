@@ -551,6 +551,53 @@ def test_run_turns_an_unforeseen_failure_into_one_line(
     )
 
 
+INTERRUPTED_LINE = (
+    "Error: interrupted (Ctrl-C), and no file was left half-written; run the command again to "
+    "finish it\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("step", "command"),
+    [
+        pytest.param("init_workbook", ["init", "{folder}/desk.xlsx"], id="init"),
+        pytest.param("check_workbook", ["check", "{folder}/desk.xlsx"], id="check"),
+        pytest.param("build_memo", ["build", "{folder}/desk.xlsx"], id="build"),
+        pytest.param("extract_candidates", ["extract", "{folder}/article.txt"], id="extract"),
+        pytest.param("check_template", ["template", "check", "{folder}/t.docx"], id="template"),
+    ],
+)
+def test_ctrl_c_ends_every_command_in_one_line_and_exit_code_130(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    step: str,
+    command: list[str],
+) -> None:
+    def interrupted(*args: object, **options: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(f"briefing.pipeline.{step}", interrupted)
+    monkeypatch.setattr("sys.argv", ["briefing", *(w.format(folder=tmp_path) for w in command)])
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == 130
+    assert capsys.readouterr() == ("", INTERRUPTED_LINE)
+
+
+def test_ctrl_c_before_the_command_starts_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == 130
+    assert capsys.readouterr() == ("", INTERRUPTED_LINE)
+
+
 def test_run_with_debug_shows_the_unforeseen_failure(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

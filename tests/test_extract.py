@@ -20,11 +20,13 @@ from briefing.schema import SCHEMA, FigureRow
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
     SEED_ARTICLE,
+    SEED_CANDIDATES,
     cell,
     column_letter,
     coordinate,
     extra_cell,
     field_row,
+    strict_copy,
 )
 
 NOW = dt.datetime(2024, 6, 15, 9, 30, tzinfo=dt.UTC)
@@ -113,7 +115,7 @@ def test_extract_writes_a_new_workbook(article: Path, tmp_path: Path) -> None:
     target = tmp_path / "desk.xlsx"
     result = extract_candidates(article, target, now=NOW)
     assert (result.path, result.backup, result.source_id) == (target, None, "S1")
-    assert result.counts == {"Demands": 12, "Reactions": 18, "Figures": 8}
+    assert result.counts == SEED_CANDIDATES
     book = openpyxl.load_workbook(target)
     source = [c.value for c in book["Sources"][2]]
     assert source[:4] == [
@@ -346,6 +348,33 @@ def test_extract_refuses_to_drop_what_openpyxl_cannot_keep(
     )
     assert example_workbook.read_bytes() == before
     assert not list(example_workbook.parent.glob("*.backup-*"))
+
+
+def test_extract_adds_rows_beside_an_empty_drawing(article: Path, example_workbook: Path) -> None:
+    # LibreOffice saves one with every workbook; openpyxl leaves it out, and nothing is lost.
+    with zipfile.ZipFile(example_workbook, "a") as archive:
+        archive.writestr(
+            "xl/drawings/drawing1.xml",
+            '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+            'spreadsheetDrawing"></xdr:wsDr>',
+        )
+    result = extract_candidates(article, example_workbook, now=NOW)
+    assert result.counts == SEED_CANDIDATES
+
+
+@pytest.mark.no_oracle  # openpyxl reads no sheets from Strict Open XML
+def test_extract_refuses_a_strict_open_xml_workbook(article: Path, example_workbook: Path) -> None:
+    strict = strict_copy(example_workbook, example_workbook.with_name("strict.xlsx"))
+    before = strict.read_bytes()
+    with pytest.raises(WorkbookNotAppendable) as caught:
+        extract_candidates(article, strict, now=NOW)
+    assert str(caught.value) == (
+        f"{strict}: the workbook is saved as Strict Open XML, to which rows cannot be added "
+        "without losing its sheets; open it in Excel and save it with File > Save As > Excel "
+        "Workbook (.xlsx)"
+    )
+    assert strict.read_bytes() == before
+    assert not list(strict.parent.glob("*.backup-*"))
 
 
 def test_extract_fills_only_empty_briefing_fields(

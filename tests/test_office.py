@@ -31,9 +31,12 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.output import pdf_defect, pdf_from_docx
-from briefing.pipeline import build_memo, example_records
-from briefing.schema import FIELD_HEADER, SCHEMA
+from briefing.pipeline import build_memo, example_records, extract_candidates, load_dossier
+from briefing.schema import FIELD_HEADER, SCHEMA, FigureRow
+from briefing.sheetxml import read_workbook
 from tests.conftest import (
+    SEED_ARTICLE,
+    SEED_CANDIDATES,
     SEED_WORKBOOK,
     add_relationship,
     add_to_body,
@@ -386,3 +389,22 @@ def test_a_memos_source_links_are_never_fetched(
     with zipfile.ZipFile(result.path) as package:
         assert url.encode() in package.read("word/_rels/document.xml.rels")
     assert listener.requests_so_far() == (0, [])
+
+
+def test_extract_adds_rows_to_a_workbook_saved_by_libreoffice(tmp_path: Path) -> None:
+    """LibreOffice saves an empty drawing part with every workbook; nothing in it is lost."""
+    written = tmp_path / "desk.xlsx"
+    result = CliRunner().invoke(app, ["init", "--example", str(written)])
+    assert result.exit_code == 0, result.output
+    saved = soffice_convert(written, "xlsx", tmp_path / "saved", tmp_path / "lo")
+    with zipfile.ZipFile(saved) as package:
+        assert package.read("xl/drawings/drawing1.xml").endswith(b"></xdr:wsDr>")
+    figures = [f.id for f in load_dossier(saved).rows(FigureRow)]
+    article = Path(shutil.copy(SEED_ARTICLE, tmp_path / "article.txt"))
+    extracted = extract_candidates(article, saved)
+    assert extracted.counts == SEED_CANDIDATES
+    sheet = read_workbook(saved).sheet("Figures")
+    assert sheet is not None
+    ids = [row.cells["A"].value for row in sheet.rows if "A" in row.cells]
+    assert ids[: len(figures)] == figures
+    assert len(ids) == len(figures) + SEED_CANDIDATES["Figures"]

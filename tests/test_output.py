@@ -131,6 +131,22 @@ def test_ensure_output_refuses_a_folder_it_cannot_write_in(
     )
 
 
+def test_write_atomically_interrupted_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "memo.docx"
+    target.write_bytes(b"earlier")
+
+    def interrupted(descriptor: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, b"new")
+    assert target.read_bytes() == b"earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memo.docx"]
+
+
 def test_write_atomically_keeps_the_earlier_files_permissions(tmp_path: Path) -> None:
     target = tmp_path / "memo.docx"
     target.write_bytes(b"earlier")

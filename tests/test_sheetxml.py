@@ -386,6 +386,37 @@ def test_a_workbook_without_shared_strings_or_styles(tmp_path: Path) -> None:
     assert raw_cell(same_as_openpyxl(path), "Data", "A2") == RawCell("A2", 3)
 
 
+@pytest.mark.parametrize(
+    ("row", "hidden"),
+    [
+        pytest.param('<row r="{n}" spans="1:1" hidden="1">', (3, 4, 6), id="excel"),
+        pytest.param(
+            '<row r="{n}" customFormat="false" ht="12.8" hidden="true" customHeight="false" '
+            'outlineLevel="0" collapsed="false">',
+            (3, 4, 6),
+            id="libreoffice",
+        ),
+        pytest.param('<row hidden="1" r="{n}">', (3, 4, 6), id="read-by-expat"),
+        pytest.param('<row r="{n}" hidden="0">', (), id="zero"),
+        pytest.param('<row r="{n}" hidden="false">', (), id="false"),
+    ],
+)
+def test_hidden_rows_are_those_openpyxl_finds_hidden(
+    tmp_path: Path, row: str, hidden: tuple[int, ...]
+) -> None:
+    """Rows holding cells only: a hidden empty row (9) prints nothing."""
+    rows = HEADER + "".join(
+        (row.format(n=n) if n in (3, 4, 6, 9) else f'<row r="{n}">')
+        + (f'<c r="A{n}"><v>{n}</v></c>' if n != 9 else "")
+        + "</row>"
+        for n in range(2, 10)
+    )
+    raw = same_as_openpyxl(xlsx(tmp_path / "hidden.xlsx", {"Data": data(rows)}))
+    sheet = raw.sheet("Data")
+    assert sheet is not None
+    assert sheet.hidden_rows == hidden
+
+
 @pytest.mark.no_oracle
 def test_strict_ooxml_reads_like_transitional(tmp_path: Path) -> None:
     """Excel's "Strict Open XML" namespaces; openpyxl reads no cells from them."""

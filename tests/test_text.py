@@ -133,6 +133,16 @@ def test_read_text_file_reads_utf8_with_a_byte_order_mark(tmp_path: Path) -> Non
         pytest.param(lambda p: None, "x: the file does not exist; give a text file", id="missing"),
         pytest.param(lambda p: p.mkdir(), "x: the file is a folder; give a text file", id="folder"),
         pytest.param(
+            lambda p: os.mkfifo(p),
+            "x: the file is not a regular file (a device, a pipe or a socket); give a text file",
+            id="pipe",
+        ),
+        pytest.param(
+            lambda p: p.symlink_to("/dev/zero"),
+            "x: the file is not a regular file (a device, a pipe or a socket); give a text file",
+            id="dev-zero",
+        ),
+        pytest.param(
             lambda p: p.write_bytes(b"\xff\xfe\x00bad"),
             "x: the file is not UTF-8 text; save it as UTF-8 text",
             id="not-utf8",

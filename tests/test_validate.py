@@ -396,6 +396,56 @@ def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: Make
     ]
 
 
+@pytest.mark.parametrize(
+    ("hidden", "warning"),
+    [
+        pytest.param(
+            {"Figures": [3]},
+            [
+                "Figures: warning: row 3 is hidden in Excel but still goes into the memo; unhide "
+                "it or delete it"
+            ],
+            id="one-row",
+        ),
+        pytest.param(
+            {"Figures": [2, 3, 4, 7, 8]},
+            [
+                "Figures: warning: rows 3, 8 are hidden in Excel but still go into the memo; "
+                "unhide them or delete them"
+            ],
+            id="unreviewed-left-out",
+        ),
+        pytest.param(
+            {"Briefing": [field_row("BLUF")], "Figures": [9, 10]},
+            [
+                f"Briefing: warning: row {field_row('BLUF')} is hidden in Excel but still goes "
+                "into the memo; unhide it or delete it"
+            ],
+            id="field-and-empty-rows",
+        ),
+    ],
+)
+def test_hidden_rows_read_into_the_memo_are_named_in_a_warning(
+    make_workbook: MakeWorkbook, hidden: dict[str, list[int]], warning: list[str]
+) -> None:
+    path = make_workbook(
+        {
+            cell("Figures", "Review", 2): "unreviewed",
+            cell("Figures", "Review", 4): "unreviewed",
+            cell("Figures", "Review", 7): "unreviewed",
+            cell("Judgments", "Based on", 5): "D1",  # J4 rested on the figures left out
+        }
+    )
+    book = openpyxl.load_workbook(path)
+    for sheet, rows in hidden.items():
+        for row in rows:
+            book[sheet].row_dimensions[row].hidden = True
+    book.save(path)
+    dossier = load_dossier(path)
+    assert [f.id for f in dossier.rows(FigureRow)] == ["F2", "F4", "F5", "F7"]
+    assert [str(p) for p in dossier.problems if "unreviewed" not in str(p)] == warning
+
+
 def test_a_title_above_the_header_row_is_passed_over(make_workbook: MakeWorkbook) -> None:
     path = make_workbook()
     book = openpyxl.load_workbook(path)

@@ -28,7 +28,7 @@ from briefing.errors import TemplateError as BriefingTemplateError
 from briefing.model import DocumentProperties
 from briefing.render.remote import EntityDeclared, NotWellFormed, RemoteLink, remote_links
 from briefing.render.sandbox import XML_TAG, BoundedSandbox, lint_parts, run_template
-from briefing.text import describe, shorten
+from briefing.text import describe, missing_file, shorten
 
 DEFAULT_TEMPLATE = "memo.docx"
 MAX_PROPERTY = 255  # characters Word's document properties hold
@@ -63,6 +63,8 @@ APPLICATION_XML = (
     b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
     b"<Application>briefing</Application></Properties>"
 )
+# What unpacking a damaged part raises: a bad CRC, a broken deflate stream, a part cut short.
+DAMAGED_PART_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
 THUMBNAIL_RELATION = re.compile(rb"<Relationship [^>]*docProps/thumbnail[^>]*/>")
 THUMBNAIL_TYPE = re.compile(rb'<Override [^>]*PartName="/docProps/thumbnail[^>]*/>')
 CHART_WIDTH_INCHES = 6.3
@@ -96,8 +98,9 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
         return DocxTemplate(io.BytesIO(_default_template())), DEFAULT_TEMPLATE
     name = str(template)
     if not os.path.isfile(template):
-        what = "is a folder" if os.path.isdir(template) else "does not exist"
-        raise BriefingTemplateError(f"{name}: the template {what}; give a .docx file")
+        raise BriefingTemplateError(
+            f"{name}: the template {missing_file(template)}; give a .docx file"
+        )
     try:
         with zipfile.ZipFile(template) as archive:
             names = set(archive.namelist())
@@ -135,7 +138,9 @@ def _ensure_no_links_out(template: Path, name: str) -> None:
             f"{name}: the template is damaged: {err.part} is not well-formed XML "
             f"({err.reason}); open it in Word and save it again"
         ) from err
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        raise BriefingTemplateError(_damaged(name)) from err
+    except (OSError, NotImplementedError) as err:
         raise BriefingTemplateError(
             f"{name}: the template is damaged ({describe(err)}); open it in Word and save it again"
         ) from err
@@ -175,6 +180,13 @@ def _ensure_memo_stays_in(memo: bytes, name: str, made_hyperlinks: set[str]) -> 
         )
 
 
+def _damaged(name: str) -> str:
+    return (
+        f"{name}: the template is damaged (a part cannot be unpacked); open it in Word, which "
+        "offers to repair it, or use a backup"
+    )
+
+
 def _render(
     template: Path | None, context: Mapping[str, Any], properties: DocumentProperties
 ) -> bytes:
@@ -191,6 +203,8 @@ def _render(
         raise
     except PackageNotFoundError as err:
         raise BriefingTemplateError(f"{name}: not a Word document (.docx)") from err
+    except DAMAGED_PART_ERRORS as err:
+        raise BriefingTemplateError(_damaged(name)) from err
     except Exception as err:  # the template is the user's: whatever it breaks, say so in a line
         raise BriefingTemplateError(f"{name}: the template failed ({describe(err)})") from err
     _describe_images(document, context["charts"])
@@ -412,6 +426,8 @@ def _lint(template: Path | None, provided: Iterable[str]) -> list[str]:
     document, name = _open(template)
     try:
         parts = _template_parts(document)
+    except DAMAGED_PART_ERRORS as err:
+        raise BriefingTemplateError(_damaged(name)) from err
     except Exception as err:  # a damaged document part: python-docx and lxml raise many kinds
         raise BriefingTemplateError(
             f"{name}: the template cannot be read ({describe(err)})"
