@@ -56,3 +56,7 @@ class UnreadableText(BriefingError):
 
 class ExtractError(BriefingError):
     """Raised when an article's candidates cannot be added to a workbook."""
+
+
+class WorkbookLocked(BriefingError):
+    """Raised when another command holds a workbook's lock for longer than a command waits."""

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -12,19 +17,24 @@ import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from typer.testing import CliRunner
 
+from briefing import lock
 from briefing.cli import app
+from briefing.extract import extract_article
 from briefing.pipeline import load_dossier
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
     NOT_WORKBOOKS,
+    SEED_ARTICLE,
     BadFile,
     cell,
+    column_letter,
     coordinate,
     csv_file,
     extra_cell,
     field_cell,
+    write_example,
 )
 
 MakeWorkbook = Callable[..., Path]
@@ -175,3 +185,74 @@ def test_extra_sheets_and_columns_are_ignored(make_workbook: MakeWorkbook) -> No
     assert [str(p) for p in load_dossier(path).problems] == [
         f"{analyst}: warning: column 'Analyst' is not part of the schema and is ignored"
     ]
+
+
+# ---------------------------------------------------------------------------- two at once
+
+
+def extract_process(article: Path, workbook: Path) -> subprocess.Popen[str]:
+    """`briefing extract ARTICLE -o WORKBOOK` in a process of its own, as a terminal runs it."""
+    command = ["extract", str(article), "-o", str(workbook)]
+    return subprocess.Popen(
+        [sys.executable, "-c", "from briefing.cli import run; run()", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_extracts_into_one_workbook_at_once_keep_both_articles(tmp_path: Path) -> None:
+    articles = [tmp_path / "first.txt", tmp_path / "second.txt"]
+    for article, speaker in zip(articles, ("Medvedev", "Lavrov"), strict=True):
+        article.write_text(SEED_ARTICLE.read_text(encoding="utf-8").replace("Putin", speaker))
+    figures = len(extract_article(articles[0].read_text(encoding="utf-8")).figures)
+    for trial in range(3):  # without the lock, one article's rows vanished in 5 trials of 5
+        workbook = tmp_path / f"desk{trial}.xlsx"
+        write_example(workbook)
+        runs = [extract_process(article, workbook) for article in articles]
+        for run in runs:
+            _, errors = run.communicate(timeout=120)
+            assert run.returncode == 0, errors
+        sources = read_workbook(workbook).sheet("Sources")
+        letter = column_letter("Sources", "File")
+        assert sources is not None
+        files = {cell.value for row in sources.rows if (cell := row.cells.get(letter))}
+        assert {"first.txt", "second.txt"} <= files
+        found = read_workbook(workbook).sheet("Figures")
+        assert found is not None
+        assert len(found.rows) == 7 + 2 * figures
+        assert not (tmp_path / f"desk{trial}.xlsx.lock").exists()
+
+
+def test_extract_into_a_workbook_another_command_holds_is_one_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workbook = write_example(tmp_path / "desk.xlsx")
+    before = workbook.read_bytes()
+    held = tmp_path / "desk.xlsx.lock"
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": "2024-06-14T09:30:00"}
+    held.write_text(json.dumps(holder), encoding="utf-8")
+    monkeypatch.setattr(lock, "WAIT_SECONDS", 0.2)
+    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(workbook)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {workbook}: another briefing command is changing the workbook (process "
+        f"{os.getpid()} on {socket.gethostname()}, since 2024-06-14T09:30:00); wait for it to "
+        f"finish and try again, or delete {held} if that process is no longer running\n"
+    )
+    assert workbook.read_bytes() == before
+    assert held.exists()
+
+
+def test_extract_clears_the_lock_a_killed_extract_left(runner: CliRunner, tmp_path: Path) -> None:
+    workbook = write_example(tmp_path / "desk.xlsx")
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.kill()
+    killed.wait()
+    held = tmp_path / "desk.xlsx.lock"
+    holder = {"pid": killed.pid, "host": socket.gethostname(), "since": "2024-06-14T09:30:00"}
+    held.write_text(json.dumps(holder), encoding="utf-8")
+    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(workbook)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Wrote {workbook}: ")
+    assert not held.exists()
