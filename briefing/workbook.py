@@ -21,7 +21,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from briefing import sheetxml
-from briefing.archive import dropped_parts, formula_cells
+from briefing.archive import dropped_parts, formula_cells, largest_merges
 from briefing.errors import WorkbookNotAppendable, WorkbookUnreadable
 from briefing.model import CellValue, RawWorkbook
 from briefing.schema import (
@@ -51,6 +51,9 @@ WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 DATE_FORMAT = "yyyy-mm-dd"
 VALIDATED_ROWS = 5000  # dropdowns and input messages reach this far down each sheet
 LINE_HEIGHT = 15  # points per line of 11-point text
+# Cells merged ranges may cover in a workbook `extract` adds to: openpyxl makes and writes an
+# object for each one (a whole column, a million, takes it seconds and hundreds of megabytes).
+MAX_REWRITTEN_MERGED_CELLS = 100_000
 
 
 # ---------------------------------------------------------------------------- reading
@@ -119,7 +122,8 @@ def appended_workbook_bytes(
     Everything already in the workbook is kept as openpyxl reads it; columns the new rows
     need and the sheet lacks are added at the right, inside the sheet's table. `briefing`
     fills Briefing fields that are still empty, never one the analyst wrote. A workbook with
-    formulas is refused: openpyxl would save them without their calculated values.
+    formulas is refused: openpyxl would save them without their calculated values; so is one
+    whose merged ranges cover more than MAX_REWRITTEN_MERGED_CELLS cells.
     """
     formulas = [
         f"{sheet}!{coordinate}"
@@ -132,6 +136,14 @@ def appended_workbook_bytes(
             f"{path}: the workbook has formulas ({shown}), whose saved values would be lost; "
             "extract into a new workbook (-o new.xlsx) and copy the rows across"
         )
+    for name, (cells, largest) in largest_merges(path).items():
+        if cells > MAX_REWRITTEN_MERGED_CELLS:
+            raise WorkbookNotAppendable(
+                f"{path}: the sheet '{name}' merges {cells:,} cells ({largest}), more than "
+                f"{MAX_REWRITTEN_MERGED_CELLS:,} that adding rows would write again one by one; "
+                "unmerge them in Excel or LibreOffice, or extract into a new workbook "
+                "(-o new.xlsx) and copy the rows across"
+            )
     book = _load(path, data_only=False)
     for name, rows in records.items():
         if not rows:

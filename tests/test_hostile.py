@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from briefing import lock
 from briefing.cli import app
 from briefing.extract import extract_article
-from briefing.pipeline import load_dossier
+from briefing.pipeline import check_workbook, load_dossier
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
@@ -34,6 +34,8 @@ from tests.conftest import (
     csv_file,
     extra_cell,
     field_cell,
+    patch_sheet_xml,
+    set_cells,
     write_example,
 )
 
@@ -256,3 +258,73 @@ def test_extract_clears_the_lock_a_killed_extract_left(runner: CliRunner, tmp_pa
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Wrote {workbook}: ")
     assert not held.exists()
+
+
+# ---------------------------------------------------------------------------- merged ranges
+
+
+def merge_on_figures(path: Path, ref: str) -> Path:
+    """Merge `ref` on the Figures sheet, as the sheet's XML would declare it."""
+    merge = f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'
+    patch_sheet_xml(path, "Figures", lambda xml: xml.replace("</sheetData>", merge, 1))
+    return path
+
+
+# openpyxl makes an object for every cell a range covers: for these it would take minutes and
+# gigabytes (MemoryError at H1:XFD1048576), so the reads are not compared with its reads.
+@pytest.mark.no_oracle
+@pytest.mark.parametrize(
+    "ref",
+    [
+        pytest.param(
+            f"{column_letter('Figures', 'Date')}2:{column_letter('Figures', 'Date')}1048576",
+            id="a-whole-column-of-one-date",
+        ),
+        pytest.param(
+            f"{extra_cell('Figures', 1).split('!')[1]}:XFD1048576",
+            id="from-an-extra-column-to-the-last-cell",
+        ),
+    ],
+)
+def test_merged_ranges_reaching_excel_s_last_cell_fill_only_the_sheet_s_cells(
+    tmp_path: Path, ref: str
+) -> None:
+    path = tmp_path / "desk.xlsx"
+    write_example(path)
+    set_cells(path, {extra_cell("Figures", 1): "Analyst"})
+    before = load_dossier(path).rows(FigureRow)
+    merge_on_figures(path, ref)
+    assert [str(problem) for problem in check_workbook(path).problems] == [
+        f"{extra_cell('Figures', 1)}: warning: column 'Analyst' is not part of the schema and "
+        "is ignored"
+    ]
+    assert load_dossier(path).rows(FigureRow) == before
+
+
+@pytest.mark.no_oracle  # openpyxl would build the 17 billion cells the range covers
+def test_the_whole_sheet_merged_is_read_as_excel_shows_it(tmp_path: Path) -> None:
+    path = merge_on_figures(write_example(tmp_path / "desk.xlsx"), "A1:XFD1048576")
+    report = check_workbook(path)
+    figures = read_workbook(path).sheet("Figures")
+    assert figures is not None
+    # Every cell the sheet holds shows the top-left cell's header, as in Excel.
+    assert {text for _, text in figures.headers} == {"ID"}
+    assert {cell.value for row in figures.rows for cell in row.cells.values()} == {"ID"}
+    assert str(report.problems[1]).startswith("Figures: missing columns 'Claimed by', ")
+
+
+@pytest.mark.no_oracle  # the read is sheetxml's; openpyxl is what the refusal keeps away
+def test_extract_into_a_workbook_merged_to_the_last_cell_is_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = merge_on_figures(write_example(tmp_path / "desk.xlsx"), "H1:XFD1048576")
+    before = path.read_bytes()
+    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {path}: the sheet 'Figures' merges {1048576 * (16384 - 8 + 1):,} cells "
+        "(H1:XFD1048576), more than 100,000 that adding rows would write again one by one; "
+        "unmerge them in Excel or LibreOffice, or extract into a new workbook (-o new.xlsx) "
+        "and copy the rows across\n"
+    )
+    assert path.read_bytes() == before
