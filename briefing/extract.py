@@ -24,6 +24,9 @@ Row = dict[str, str | int | float]
 Records = dict[str, list[dict[str, CellValue]]]
 
 SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+# A megabyte of news gives about 13,500 candidate rows, which openpyxl writes in seconds; a
+# longer text is a book, not an article, and would take minutes.
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 LONGEST_SENTENCE = 2000  # characters; longer "sentences" are not prose and are passed over
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|,\d|\.\d)")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -245,8 +248,11 @@ def _party(sentence: str) -> str:
 
 
 def read_article(path: Path) -> str:
-    """An article's text; anything but a readable UTF-8 text file raises UnreadableText."""
-    return read_text_file(path, f"{path}: the article")
+    """An article's text; anything but a readable UTF-8 text file raises UnreadableText.
+
+    Past MAX_ARTICLE_BYTES it is refused before it is read.
+    """
+    return read_text_file(path, f"{path}: the article", limit=MAX_ARTICLE_BYTES)
 
 
 def source_with_file(sources: RawSheet | None, file: str) -> str:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.errors import ExtractError, OutputError, UnreadableText, WorkbookNotAppendable
-from briefing.extract import extract_article, sentences
+from briefing.extract import extract_article, fresh_ids, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
 from briefing.schema import SCHEMA, FigureRow
 from briefing.workbook import read_workbook, workbook_bytes
@@ -388,3 +388,10 @@ def test_extract_matches_sheet_names_as_check_does(article: Path, example_workbo
     names = openpyxl.load_workbook(example_workbook).sheetnames
     assert names.count("Figures ") == 1
     assert "Figures" not in names
+
+
+def test_fresh_ids_number_on_from_the_highest_taken() -> None:
+    taken = {"F1", "F7", "F07", "F7a", "S9", "F", "D12"}
+    ids = fresh_ids("F", taken)
+    assert [next(ids) for _ in range(3)] == ["F8", "F9", "F10"]
+    assert next(fresh_ids("R", taken)) == "R1"

@@ -328,3 +328,19 @@ def test_extract_into_a_workbook_merged_to_the_last_cell_is_one_line(
         "and copy the rows across\n"
     )
     assert path.read_bytes() == before
+
+
+def test_an_article_past_2_mb_is_refused_before_it_is_read(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    article = tmp_path / "book.txt"
+    with article.open("w", encoding="utf-8") as stream:
+        stream.truncate(20 * 1024 * 1024)  # 20 MB: extracting it would take many minutes
+    workbook = tmp_path / "desk.xlsx"
+    result = runner.invoke(app, ["extract", str(article), "-o", str(workbook)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {article}: the article is larger than 2 MB; give a text copy of the article "
+        "alone\n"
+    )
+    assert not workbook.exists()
