@@ -9,7 +9,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,7 @@ def exclusive_lock(path: Path, *, wait: float | None = None) -> Iterator[Path]:
     deadline = time.monotonic() + (WAIT_SECONDS if wait is None else wait)
     while not _create(lock, me):
         holder = _read(lock)
-        if _is_stale(lock, holder):
-            _remove_if_unchanged(lock, holder)
+        if _is_stale(lock, holder) and _remove_if_unchanged(lock, holder):
             continue
         if time.monotonic() >= deadline:
             raise WorkbookLocked(_locked_message(path, lock, holder))
@@ -106,11 +105,25 @@ def _is_stale(lock: Path, holder: Holder | None) -> bool:
     return holder.host == socket.gethostname() and not process_runs(holder.pid)
 
 
-def _remove_if_unchanged(lock: Path, holder: Holder | None) -> None:
-    """Delete the lock file if it still names `holder`: another may have taken it meanwhile."""
-    if _read(lock) == holder:
-        with suppress(FileNotFoundError):
+def _remove_if_unchanged(lock: Path, holder: Holder | None) -> bool:
+    """Delete the lock file if it still names `holder` (another may have taken it meanwhile).
+
+    Returns whether it is gone, by this or otherwise.
+    """
+    if _read(lock) != holder:
+        return not lock.exists()
+    # Windows refuses to delete a file another process has open, as a waiter reading who holds
+    # the lock has for a moment; a lock that stays is cleared as stale once this process ends.
+    for _ in range(20):
+        try:
             lock.unlink()
+        except FileNotFoundError:
+            return True
+        except PermissionError:
+            time.sleep(POLL_SECONDS / 2)
+        else:
+            return True
+    return False
 
 
 def _locked_message(path: Path, lock: Path, holder: Holder | None) -> str:

@@ -150,3 +150,19 @@ def test_process_runs() -> None:
     assert process_runs(os.getpid())
     assert not process_runs(dead_pid())
     assert not process_runs(0)
+
+
+def test_a_stale_lock_that_cannot_be_deleted_ends_the_wait_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "desk.xlsx"
+    held = write_lock(path, dead_pid())
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "unlink", refuse)  # as Windows refuses a file open elsewhere
+    monkeypatch.setattr(lock, "WAIT_SECONDS", 0.2)
+    with pytest.raises(WorkbookLocked) as caught, exclusive_lock(path):
+        pass
+    assert str(caught.value).endswith(f"or delete {held} if that process is no longer running")
