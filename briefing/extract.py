@@ -24,7 +24,7 @@ Row = dict[str, str | int | float]
 Records = dict[str, list[dict[str, CellValue]]]
 
 SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
-# A megabyte of news gives about 13,500 candidate rows, which openpyxl writes in seconds; a
+# A megabyte of news gives about 14,000 candidate rows, which openpyxl writes in seconds; a
 # longer text is a book, not an article, and would take minutes.
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 LONGEST_SENTENCE = 2000  # characters; longer "sentences" are not prose and are passed over

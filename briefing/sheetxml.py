@@ -1039,8 +1039,8 @@ class _SheetParser:
 
         openpyxl fills every cell a range covers, and `H1:XFD1048576` covers 17 billion. Here a
         covered cell is filled only in a row where the sheet holds a cell (with a value or not),
-        and no further right than the sheet's rightmost cell: Excel, LibreOffice and openpyxl
-        write a range's covered cells, so what they save reads as openpyxl reads it, while a
+        and no further right than the sheet's rightmost cell. LibreOffice and openpyxl write a
+        range's covered cells (empty), so what they save reads as openpyxl reads it, while a
         range reaching past the sheet's cells fills nothing there. The cells filled are counted
         before any is made, and more than MAX_MERGED_CELLS of them are refused.
 
