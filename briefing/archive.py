@@ -250,6 +250,75 @@ def is_strict_ooxml(path: Path) -> bool:
         return STRICT_NAMESPACE in part.read(4096)
 
 
+# A merged range as a sheet part declares it, and a cell reference within it.
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([^"]*)"')
+MERGE_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def largest_merges(path: Path) -> dict[str, tuple[int, str]]:
+    """Sheet name -> (cells its merged ranges cover, as declared; the largest range).
+
+    openpyxl makes an object for every cell a merged range covers, even far past the sheet's
+    cells, so a rewrite through it costs what the ranges declare.
+    """
+    found: dict[str, tuple[int, str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            targets = {
+                rel.get("Id"): rel.get("Target", "")
+                for rel in DefusedElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            }
+            for sheet in DefusedElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+                if _local(sheet.tag) != "sheet":
+                    continue
+                relation = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
+                target = targets.get(relation, "")
+                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if part in names:
+                    with archive.open(part) as stream:
+                        total, largest = _merged_area(stream)
+                    if total:
+                        found[sheet.get("name", "")] = (total, largest)
+    except (KeyError, zipfile.BadZipFile, DefusedXmlException, ElementTree.ParseError) as err:
+        raise WorkbookUnreadable(
+            f"{path}: the workbook is damaged ({type(err).__name__}); open it in Excel or "
+            "LibreOffice and save it again"
+        ) from err
+    return found
+
+
+def _merged_area(part: IO[bytes]) -> tuple[int, str]:
+    """The cells a sheet part's merged ranges cover in all, and its largest range."""
+    total, largest, largest_area = 0, "", 0
+    tail = b""
+    while chunk := part.read(1 << 20):
+        window = tail + chunk
+        end = 0
+        for match in MERGE_CELL.finditer(window):
+            ref = match[1].decode("ascii", "replace")
+            corners = [_place(corner) for corner in ref.split(":", 1)]
+            (top, left), (bottom, right) = corners[0], corners[-1]
+            area = (abs(bottom - top) + 1) * (abs(right - left) + 1)
+            total += area
+            if area > largest_area:
+                largest, largest_area = ref, area
+            end = match.end()
+        tail = window[max(end, len(window) - 4096) :]
+    return total, largest
+
+
+def _place(reference: str) -> tuple[int, int]:
+    """A cell reference's row and column numbers: "B3" -> (3, 2); (0, 0) when it is none."""
+    match = MERGE_REFERENCE.fullmatch(reference)
+    if match is None:
+        return 0, 0
+    column = 0
+    for letter in match[1].upper():
+        column = column * 26 + ord(letter) - 64
+    return int(match[2]), column
+
+
 def dropped_parts(path: Path, rewritten: bytes) -> list[str]:
     """Kinds of content (drawings, comments, macros, …) the rewritten workbook has fewer of.
 

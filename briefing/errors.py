@@ -60,3 +60,7 @@ class ExtractError(BriefingError):
 
 class SourcesFolderError(BriefingError):
     """Raised when the folder given to --sources-dir does not exist or is not a folder."""
+
+
+class WorkbookLocked(BriefingError):
+    """Raised when another command holds a workbook's lock for longer than a command waits."""

@@ -35,6 +35,7 @@ from briefing.extract import (
     read_article,
     relative_path,
 )
+from briefing.lock import exclusive_lock
 from briefing.model import CellValue, Dossier, Edition, Problem, RawSheet, RawWorkbook
 from briefing.output import (
     METRIC_TWINS,
@@ -353,25 +354,28 @@ def extract_candidates(
     target = output or default_output(article, ".xlsx")
     ensure_output(target, ".xlsx", article)
     found = extract_article(text, article)
-    existing = located_sheets(sheetxml.read_workbook(target)) if os.path.exists(target) else {}
-    ids = existing_ids(existing)
-    file = relative_path(article, target)
-    source_id = choose_source_id(source_id, ids, target)
-    ensure_not_extracted(existing, file, target)
-    records = candidate_records(found, source_id, ids, file)
-    briefing: dict[str, CellValue] = {"Title": found.title, "Subject": found.title}
-    if found.published:
-        briefing["Date"] = found.published.isoformat()
-    backup = None
-    if not os.path.exists(target):
-        data = workbook_bytes(records, briefing)
-    else:
-        header_rows = {name: sheet.header_row or 1 for name, sheet in existing.items()}
-        data = appended_workbook_bytes(target, records, header_rows, briefing)
-        # Named in the analyst's local time, as the file manager shows times.
-        backup = backup_path(target, now or dt.datetime.now().astimezone())
-        write_atomically(backup, target.read_bytes())
-    write_atomically(target, data)
+    # Read, add and write under one lock: two extracts at once would each write the workbook
+    # as they read it, and the first one's rows would vanish.
+    with exclusive_lock(target):
+        existing = located_sheets(sheetxml.read_workbook(target)) if os.path.exists(target) else {}
+        ids = existing_ids(existing)
+        file = relative_path(article, target)
+        source_id = choose_source_id(source_id, ids, target)
+        ensure_not_extracted(existing, file, target)
+        records = candidate_records(found, source_id, ids, file)
+        briefing: dict[str, CellValue] = {"Title": found.title, "Subject": found.title}
+        if found.published:
+            briefing["Date"] = found.published.isoformat()
+        backup = None
+        if not os.path.exists(target):
+            data = workbook_bytes(records, briefing)
+        else:
+            header_rows = {name: sheet.header_row or 1 for name, sheet in existing.items()}
+            data = appended_workbook_bytes(target, records, header_rows, briefing)
+            # Named in the analyst's local time, as the file manager shows times.
+            backup = backup_path(target, now or dt.datetime.now().astimezone())
+            write_atomically(backup, target.read_bytes())
+        write_atomically(target, data)
     counts = {sheet: len(rows) for sheet, rows in records.items() if sheet != "Sources"}
     return ExtractResult(target, backup, source_id, counts, found.skipped)
 

@@ -22,6 +22,7 @@ import re
 import sys
 import time
 import zipfile
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -725,6 +726,10 @@ class _SheetParser:
         self.ordered = True  # cells came in reading order, each place once
         self.merges: list[str] = []
         self.hidden: set[int] = set()  # rows Excel hides, by hand or by a filter
+        # Rows holding a cell with no value, and the rightmost such cell: with the cells that
+        # hold values, they bound where merged ranges fill (see _fill_merged).
+        self.blank_rows: set[int] = set()
+        self.blank_width = 0
         self.formulas: set[tuple[int, int]] = set()  # formulas never calculated, by place
         # Once expat has read up to <sheetData>, the rows may be read by `fast_rows`.
         self.in_sheet_data = False
@@ -742,7 +747,8 @@ class _SheetParser:
         row_tag, cell_tag, value_tag, formula_tag = f"{ns}}}row", f"{ns}}}c", f"{ns}}}v", f"{ns}}}f"
         inline_tag, text_tag, run_tag = f"{ns}}}is", f"{ns}}}t", f"{ns}}}r"
         merge_tag, sheet_data_tag = f"{ns}}}mergeCell", f"{ns}}}sheetData"
-        reader, rows, formulas, hidden = self.reader, self.rows, self.formulas, self.hidden
+        reader, rows, formulas = self.reader, self.rows, self.formulas
+        hidden, blank_rows = self.hidden, self.blank_rows
         strings, kinds, percent, epoch = reader.strings, reader.kinds, reader.percent, reader.epoch
         columns = _LETTERS
         values: dict[str, object] = {}  # converted numbers and dates, bounded, to share them
@@ -943,8 +949,12 @@ class _SheetParser:
                     rows[number] = {letter: raw}
                 else:
                     found[letter] = raw
-            elif found is not None and not self.ordered:
-                found.pop(letter, None)  # a later copy of a cell replaces the earlier one
+            else:
+                blank_rows.add(number)
+                if column > self.blank_width:
+                    self.blank_width = column
+                if found is not None and not self.ordered:
+                    found.pop(letter, None)  # a later copy of a cell replaces the earlier one
 
         fast_columns: dict[bytes, tuple[str, int]] = {}  # b"AB" -> ("AB", 28), as met
 
@@ -1042,13 +1052,25 @@ class _SheetParser:
         )
 
     def _fill_merged(self, name: str) -> None:
-        """Give each merged range's value (or error) to every cell it covers, as openpyxl does.
+        """Give each merged range's value (or error) to the cells it covers that the sheet holds.
+
+        openpyxl fills every cell a range covers, and `H1:XFD1048576` covers 17 billion. Here a
+        covered cell is filled only in a row where the sheet holds a cell (with a value or not),
+        and no further right than the sheet's rightmost cell. LibreOffice and openpyxl write a
+        range's covered cells (empty), so what they save reads as openpyxl reads it, while a
+        range reaching past the sheet's cells fills nothing there. The cells filled are counted
+        before any is made, and more than MAX_MERGED_CELLS of them are refused.
 
         A covered cell loses what it held; a range whose top-left cell is itself covered by
         another range gives nothing but that cell's formula check.
         """
-        ranges = []
-        area = 0
+        rows = self.rows
+        held = sorted(rows.keys() | self.blank_rows)
+        letters = {letter for cells in rows.values() for letter in cells}
+        width = max([self.blank_width, *(column_of(letter)[1] for letter in letters)])
+        # Each range as (top, left, the held rows it covers, its right edge within the sheet).
+        ranges: list[tuple[int, int, list[int], int]] = []
+        filled = 0
         for ref in self.merges:
             match = RANGE.fullmatch(ref)
             if match is None:
@@ -1057,27 +1079,33 @@ class _SheetParser:
             top, left = int(first_row), column_of(first_letter)[1]
             bottom = int(last_row) if last_row else top
             right = column_of(last_letter)[1] if last_letter else left
-            bottom, right = max(top, bottom), max(left, right)
-            area += (bottom - top + 1) * (right - left + 1)
-            if area > MAX_MERGED_CELLS:
+            bottom, right = max(top, bottom), min(max(left, right), width)
+            covered = held[bisect_left(held, top) : bisect_right(held, bottom)]
+            filled += len(covered) * max(0, right - left + 1)
+            if filled > MAX_MERGED_CELLS:
                 raise WorkbookUnreadable(
                     f"{self.reader.path}: the sheet '{name}' merges more than "
-                    f"{MAX_MERGED_CELLS:,} cells ({ref}); unmerge them in Excel or LibreOffice "
-                    "and save it again"
+                    f"{MAX_MERGED_CELLS:,} of the cells it holds ({ref}); unmerge them in Excel "
+                    "or LibreOffice and save it again"
                 )
-            ranges.append((top, left, bottom, right))
-        covered = {
-            (row, col)
-            for top, left, bottom, right in ranges
-            for row in range(top, bottom + 1)
-            for col in range(left, right + 1)
-            if (row, col) != (top, left)
-        }
-        rows = self.rows
+            ranges.append((top, left, covered, right))
+        # Which top-left cells another range covers: looked up by row, then by column.
+        tops: dict[int, list[int]] = {}
+        for top, left, _, _ in ranges:
+            tops.setdefault(top, []).append(left)
+        for lefts in tops.values():
+            lefts.sort()
+        covered_tops: set[tuple[int, int]] = set()
+        for top, left, covered, right in ranges:
+            for row in covered:
+                columns = tops.get(row, [])
+                for column in columns[bisect_left(columns, left) : bisect_right(columns, right)]:
+                    if (row, column) != (top, left):
+                        covered_tops.add((row, column))
         origins: dict[tuple[int, int], RawCell | None] = {}
         for top, left, _, _ in ranges:
             letter = letters_of(left)
-            if (top, left) in covered:
+            if (top, left) in covered_tops:
                 origin = (
                     RawCell(f"{letter}{top}", None, error=NO_SAVED_VALUE)
                     if (top, left) in self.formulas
@@ -1086,20 +1114,18 @@ class _SheetParser:
             else:
                 origin = rows.get(top, {}).get(letter)
             origins[(top, left)] = origin
-        filled: dict[tuple[int, int], RawCell | None] = {}
-        for top, left, bottom, right in ranges:
+        # In the ranges' order, so that where ranges overlap the last one's value stays.
+        for top, left, covered, right in ranges:
             origin = origins[(top, left)]
-            for row in range(top, bottom + 1):
-                for col in range(left, right + 1):
-                    filled[(row, col)] = origin
-        for (row, col), origin in filled.items():
-            letter = letters_of(col)
-            if origin is None:
-                found = rows.get(row)
-                if found is not None:
-                    found.pop(letter, None)
-            else:
-                rows.setdefault(row, {})[letter] = RawCell(
-                    f"{letter}{row}", origin.value, origin.error
-                )
+            spanned = [letters_of(column) for column in range(left, right + 1)]
+            for row in covered:
+                if origin is None:
+                    found = rows.get(row)
+                    if found is not None:
+                        for letter in spanned:
+                            found.pop(letter, None)
+                    continue
+                cells = rows.setdefault(row, {})
+                for letter in spanned:
+                    cells[letter] = RawCell(f"{letter}{row}", origin.value, origin.error)
         self.ordered = False

@@ -27,6 +27,7 @@ from briefing.archive import (
     dropped_parts,
     formula_cells,
     is_strict_ooxml,
+    largest_merges,
 )
 from briefing.errors import WorkbookNotAppendable, WorkbookUnreadable
 from briefing.model import CellValue, RawWorkbook
@@ -57,6 +58,9 @@ WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 DATE_FORMAT = "yyyy-mm-dd"
 VALIDATED_ROWS = 5000  # dropdowns and input messages reach this far down each sheet
 LINE_HEIGHT = 15  # points per line of 11-point text
+# Cells merged ranges may cover in a workbook `extract` adds to: openpyxl makes and writes an
+# object for each one (a whole column, a million, takes it seconds and hundreds of megabytes).
+MAX_REWRITTEN_MERGED_CELLS = 100_000
 
 
 # ---------------------------------------------------------------------------- reading
@@ -127,7 +131,8 @@ def appended_workbook_bytes(
     Everything already in the workbook is kept as openpyxl reads it; columns the new rows
     need and the sheet lacks are added at the right, inside the sheet's table. `briefing`
     fills Briefing fields that are still empty, never one the analyst wrote. A workbook with
-    formulas is refused: openpyxl would save them without their calculated values.
+    formulas is refused: openpyxl would save them without their calculated values; so is one
+    whose merged ranges cover more than MAX_REWRITTEN_MERGED_CELLS cells.
     """
     if is_strict_ooxml(path):  # openpyxl would find no sheets in it, and save none of them
         raise WorkbookNotAppendable(
@@ -146,6 +151,14 @@ def appended_workbook_bytes(
             f"{path}: the workbook has formulas ({shown}), whose saved values would be lost; "
             "extract into a new workbook (-o new.xlsx) and copy the rows across"
         )
+    for name, (cells, largest) in largest_merges(path).items():
+        if cells > MAX_REWRITTEN_MERGED_CELLS:
+            raise WorkbookNotAppendable(
+                f"{path}: the sheet '{name}' merges {cells:,} cells ({largest}), more than "
+                f"{MAX_REWRITTEN_MERGED_CELLS:,} that adding rows would write again one by one; "
+                "unmerge them in Excel or LibreOffice, or extract into a new workbook "
+                "(-o new.xlsx) and copy the rows across"
+            )
     book = _load(path, data_only=False)
     for name, rows in records.items():
         if not rows:

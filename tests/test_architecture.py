@@ -33,6 +33,7 @@ FLOW = (
     "render.chart",
     "render.sandbox",
     "output",
+    "lock",
 )
 # Read by every stage; among themselves, each may import only those after it.
 SHARED = ("model", "schema", "text", "errors")

@@ -338,3 +338,11 @@ def test_only_parts_that_hold_something_count_as_dropped(
         for name, data in parts.items():
             package.writestr(name, data)
     assert archive.dropped_parts(path, rewritten) == dropped
+
+
+def test_largest_merges_counts_what_each_sheet_s_ranges_declare(tmp_path: Path) -> None:
+    path = write_example(tmp_path / "desk.xlsx")
+    ranges = '<mergeCell ref="B2:C3"/><mergeCell ref="$A$9:$A$1048576"/><mergeCell ref="D4"/>'
+    merges = f'</sheetData><mergeCells count="3">{ranges}</mergeCells>'
+    patch_sheet_xml(path, "Figures", lambda xml: xml.replace("</sheetData>", merges, 1))
+    assert archive.largest_merges(path) == {"Figures": (4 + 1048568 + 1, "$A$9:$A$1048576")}

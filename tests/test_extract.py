@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.errors import ExtractError, OutputError, UnreadableText, WorkbookNotAppendable
-from briefing.extract import extract_article, sentences
+from briefing.extract import extract_article, fresh_ids, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
 from briefing.schema import SCHEMA, FigureRow
 from briefing.workbook import read_workbook, workbook_bytes
@@ -595,3 +595,10 @@ def test_a_figure_the_headline_and_body_both_tell_is_proposed_once() -> None:
 def test_speakers_as_news_names_them(sentences: str, speakers: list[tuple[str, str]]) -> None:
     found = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentences}").reactions
     assert [(row["Actor"], row["Role"]) for row in found] == speakers
+
+
+def test_fresh_ids_number_on_from_the_highest_taken() -> None:
+    taken = {"F1", "F7", "F07", "F7a", "S9", "F", "D12"}
+    ids = fresh_ids("F", taken)
+    assert [next(ids) for _ in range(3)] == ["F8", "F9", "F10"]
+    assert next(fresh_ids("R", taken)) == "R1"

@@ -18,7 +18,7 @@ from openpyxl.styles import numbers as openpyxl_numbers
 
 from briefing import archive, sheetxml
 from briefing.errors import WorkbookUnreadable
-from briefing.model import RawCell, RawWorkbook
+from briefing.model import CellValue, RawCell, RawWorkbook
 from briefing.sheetxml import TerminalProgress, read_workbook
 from tests.conftest import SEED_WORKBOOK, needs_office, raw_cell, write_example
 from tests.openpyxl_reader import read_with_openpyxl
@@ -291,21 +291,32 @@ def test_row_and_cell_order_as_openpyxl_gives_it(tmp_path: Path, rows: str) -> N
     assert all(row.cells for row in sheet.rows)  # empty rows are not rows
 
 
+# LibreOffice and openpyxl write the cells a merged range covers, empty, as these rows do.
 MERGES = {
     "vertical": (
         '<row r="2"><c r="A2" t="inlineStr"><is><t>MoD</t></is></c><c r="B2"><v>1</v></c></row>'
-        '<row r="3"><c r="A3" t="inlineStr"><is><t>lost</t></is></c><c r="B3"><v>2</v></c></row>',
+        '<row r="3"><c r="A3" t="inlineStr"><is><t>lost</t></is></c><c r="B3"><v>2</v></c></row>'
+        '<row r="4"><c r="A4" s="1"/></row>',
         "A2:A4",
         {"A2": "MoD", "A3": "MoD", "A4": "MoD"},
     ),
     "horizontal": (
-        '<row r="2"><c r="B2" t="inlineStr"><is><t>Sumy</t></is></c></row>',
+        '<row r="2"><c r="B2" t="inlineStr"><is><t>Sumy</t></is></c><c r="C2"/><c r="D2"/></row>',
         "B2:D2",
         {"B2": "Sumy", "C2": "Sumy", "D2": "Sumy"},
     ),
-    "error": ('<row r="2"><c r="A2" t="e"><v>#REF!</v></c></row>', "A2:B3", {}),
+    "error": (
+        '<row r="2"><c r="A2" t="e"><v>#REF!</v></c><c r="B2"/></row>'
+        '<row r="3"><c r="A3"/><c r="B3"/></row>',
+        "A2:B3",
+        {},
+    ),
     "blank top-left": ('<row r="2"><c r="B2"><v>5</v></c></row>', "A2:B2", {}),
-    "formula never calculated": ('<row r="2"><c r="A2"><f>1+1</f></c></row>', "A2:A3", {}),
+    "formula never calculated": (
+        '<row r="2"><c r="A2"><f>1+1</f></c></row><row r="3"><c r="A3"/></row>',
+        "A2:A3",
+        {},
+    ),
 }
 
 
@@ -322,14 +333,74 @@ def test_a_merged_range_gives_every_cell_its_value_as_openpyxl_does(
 
 def test_overlapping_merged_ranges_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
     rows = (
-        '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>'
-        '<row r="3"><c r="B3" t="e"><v>#N/A</v></c></row>'
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c><c r="C2"/></row>'
+        '<row r="3"><c r="B3" t="e"><v>#N/A</v></c><c r="C3"/></row>'
     )
     after = '<mergeCells count="2"><mergeCell ref="A2:B2"/><mergeCell ref="B2:C3"/></mergeCells>'
     path = xlsx(tmp_path / "overlap.xlsx", {"Data": data(HEADER + rows, after)})
     raw = read_workbook(path)
     assert raw == read_with_openpyxl(path)
     assert cells(raw)["A2"] == RawCell("A2", 1)
+
+
+# A range reaching past the sheet's cells: (its rows, the range, the cells it fills). openpyxl
+# fills all it covers, which for these takes minutes and gigabytes, so it is not asked.
+MERGES_PAST_THE_CELLS = {
+    "below the last row": (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>MoD</t></is></c><c r="B2"><v>1</v></c></row>',
+        "A2:A5",
+        {"A2": "MoD", "B2": 1},
+    ),
+    "a whole column": (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>MoD</t></is></c></row>'
+        '<row r="3"><c r="B3"><v>2</v></c></row><row r="9"><c r="B9" s="1"/></row>',
+        "A2:A1048576",
+        {"A2": "MoD", "A3": "MoD", "B3": 2, "A9": "MoD"},
+    ),
+    "to the last row and column": (
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>'
+        '<row r="3"><c r="C3"><v>3</v></c></row>',
+        "B1:XFD1048576",
+        {"A2": 1},
+    ),
+    "from the last column": (
+        '<row r="2"><c r="A2"><v>1</v></c></row>',
+        "XFD1:XFD1048576",
+        {"A2": 1},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("rows", "ref", "expected"),
+    MERGES_PAST_THE_CELLS.values(),
+    ids=MERGES_PAST_THE_CELLS.keys(),
+)
+def test_a_merged_range_fills_only_the_rows_and_columns_the_sheet_holds(
+    tmp_path: Path, rows: str, ref: str, expected: dict[str, CellValue]
+) -> None:
+    after = f'<mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'
+    path = xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)})
+    found = cells(read_workbook(path))
+    found.pop("A1", None)  # the header
+    assert found == {
+        coordinate: RawCell(coordinate, value) for coordinate, value in expected.items()
+    }
+
+
+def test_openpyxl_fills_a_merged_range_below_the_sheet_s_rows_and_briefing_does_not(
+    tmp_path: Path,
+) -> None:
+    rows, ref, _ = MERGES_PAST_THE_CELLS["below the last row"]
+    after = f'<mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'
+    path = xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)})
+    ours, theirs = cells(read_workbook(path)), cells(read_with_openpyxl(path))
+    assert {key: value for key, value in theirs.items() if key not in ours} == {
+        "A3": RawCell("A3", "MoD"),
+        "A4": RawCell("A4", "MoD"),
+        "A5": RawCell("A5", "MoD"),
+    }
+    assert {key: theirs[key] for key in ours} == ours
 
 
 def test_the_1904_calendar_moves_every_date(tmp_path: Path) -> None:
@@ -539,16 +610,19 @@ def test_more_cells_than_the_limit_are_refused_in_one_line(
     assert "\n" not in str(caught.value)
 
 
-def test_a_merged_range_past_the_limit_is_refused_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_merged_ranges_filling_more_than_the_limit_are_refused_in_one_line(
+    tmp_path: Path,
 ) -> None:
-    after = '<mergeCells count="1"><mergeCell ref="A2:XFD1048576"/></mergeCells>'
-    path = xlsx(tmp_path / "huge.xlsx", {"Data": data(HEADER, after)})
+    # One stray cell in the last column widens the sheet: the range would fill 70 rows of it.
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(2, 71))
+    rows += '<row r="71"><c r="XFD71"><v>1</v></c></row>'
+    after = '<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>'
+    path = xlsx(tmp_path / "huge.xlsx", {"Data": data(HEADER + rows, after)})
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
     assert str(caught.value) == (
-        f"{path}: the sheet 'Data' merges more than 1,048,576 cells (A2:XFD1048576); unmerge "
-        "them in Excel or LibreOffice and save it again"
+        f"{path}: the sheet 'Data' merges more than 1,048,576 of the cells it holds "
+        "(A1:XFD1048576); unmerge them in Excel or LibreOffice and save it again"
     )
 
 
