@@ -30,6 +30,7 @@ FLOW = (
     "render.word",
     "render.chart",
     "render.sandbox",
+    "render.child",
     "output",
 )
 # Read by every stage; among themselves, each may import only those after it.

@@ -64,6 +64,11 @@ APPLICATION_XML = (
 THUMBNAIL_RELATION = re.compile(rb"<Relationship [^>]*docProps/thumbnail[^>]*/>")
 THUMBNAIL_TYPE = re.compile(rb'<Override [^>]*PartName="/docProps/thumbnail[^>]*/>')
 CHART_WIDTH_INCHES = 6.3
+# What a template may unpack to, checked in the zip's directory before any part is read: a
+# memo template's document.xml is tens of KB, a logo or letterhead picture a few MB; python-docx
+# holds every part in memory, and the render's child process has RENDER_MEGABYTES in all.
+MAX_PART_MEGABYTES = 64
+MAX_TEMPLATE_MEGABYTES = 64  # all parts together
 
 
 def _default_template() -> bytes:
@@ -93,6 +98,7 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
         raise BriefingTemplateError(f"{name}: the template {what}; give a .docx file")
     try:
         with zipfile.ZipFile(template) as archive:
+            _ensure_small_parts(name, archive.infolist())
             names = set(archive.namelist())
             content_types = archive.read("[Content_Types].xml")
     except (zipfile.BadZipFile, KeyError, OSError) as err:
@@ -107,6 +113,27 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
             f"{name}: a Word template (.dotx); open it in Word and save it as a .docx document"
         )
     return DocxTemplate(template), name
+
+
+def _ensure_small_parts(name: str, parts: list[zipfile.ZipInfo]) -> None:
+    """Refuse a template that unpacks to more than a template holds, from its sizes alone.
+
+    zipfile stops each part at the size the directory gives, so these sizes bound the reads.
+    """
+    for part in parts:
+        if part.file_size > MAX_PART_MEGABYTES * 2**20:
+            raise BriefingTemplateError(
+                f"{name}: the part {part.filename} unpacks to {part.file_size / 2**20:,.0f} MB, "
+                f"more than the {MAX_PART_MEGABYTES} MB a template's part may hold; start from "
+                "'briefing template new', or compress the template's pictures in Word"
+            )
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > MAX_TEMPLATE_MEGABYTES * 2**20:
+        raise BriefingTemplateError(
+            f"{name}: the template unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_TEMPLATE_MEGABYTES} MB a template may hold; start from 'briefing template "
+            "new', or compress the template's pictures in Word"
+        )
 
 
 def _render(
