@@ -12,8 +12,8 @@ from typing import IO, Any
 
 import openpyxl
 import pytest
-from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from docx import Document
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from typer.testing import CliRunner
 
 from briefing.cli import app
@@ -252,7 +252,7 @@ def with_padded_parts(source: Path, target: Path, padding: dict[str, int]) -> Pa
 
 
 MEMORY_ADVICE = (
-    "rendering the template needed more than 384 MB of memory; look for tags that build long "
+    "rendering the template needed more than 448 MB of memory; look for tags that build long "
     "texts or lists (~, *, append) again and again, or build a shorter edition (--days)"
 )
 DOUBLINGS = ["{% set s = 'x' * 10000000 %}", *["{% set s = s ~ s %}"] * 7, "{{ s|length }}"]
