@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -16,16 +17,17 @@ from briefing.errors import BriefingError, TemplateError
 RENDER_SECONDS = 20  # 2,333 table rows render in 2 s, 10,000 in 11 s
 # The child's address space (all it maps, not only what it touches), measured for the default
 # template: a week's edition of the desk's workbook at 100,000 rows (2,333 figure rows) peaks at
-# 267 MB, 10,000 figure rows at 491 MB (in 11 s), so up to about 8,000 rows render; charts add
-# about 130 MB (matplotlib and numpy). The hostile templates in the tests stop below it, and the
-# whole process tree (with the CLI's 40-50 MB on the seed workbook) stays under 512 MB.
+# 267 MB, 10,000 figure rows at 491 MB (in 11 s), so up to about 8,000 rows render; both with
+# three charts, matplotlib and numpy mapping about 125 MB of it. The hostile templates in the
+# tests stop below it, and the whole tree (with the CLI's 40-50 MB on the seed) under 512 MB.
 RENDER_MEGABYTES = 448
 HARD_STOP_SECONDS = 3  # past RENDER_SECONDS: the child's own alarm did not stop it in time
 # Where the platform has no address-space limit (Windows), the render runs in this process
 # with the sandbox's own guards alone, and no time limit.
 ISOLATED = sys.platform != "win32"
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
-# -I leaves out the current folder, PYTHONPATH and the user's site: only briefing's own modules.
+# -I leaves out the current folder, PYTHONPATH and the user's site (no file beside a template
+# can stand in for a module); briefing itself is imported from where this process found it.
 CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import briefing.render.child as c; c.serve()"
 DONE, FAILED, OUT_OF_MEMORY, OUT_OF_TIME = b"D", b"F", b"M", b"T"
 
@@ -140,7 +142,6 @@ def _limit_address_space(limit: int) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
-    try:
+    # A system that refuses the limit still has the time limit.
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):  # a system that refuses it: the time limit still holds
-        pass
