@@ -27,8 +27,9 @@ HARD_STOP_SECONDS = 3  # past RENDER_SECONDS: the child's own alarm did not stop
 ISOLATED = sys.platform != "win32"
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 # -I leaves out the current folder, PYTHONPATH and the user's site (no file beside a template
-# can stand in for a module); briefing itself is imported from where this process found it.
-CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import briefing.render.child as c; c.serve()"
+# can stand in for a module); the child then looks where this process looks: briefing's own
+# folder first, then this process's path but for its current folder ("").
+CHILD = "import sys; sys.path[:0] = sys.argv[1:]; import briefing.render.child as c; c.serve()"
 DONE, FAILED, OUT_OF_MEMORY, OUT_OF_TIME = b"D", b"F", b"M", b"T"
 
 
@@ -71,7 +72,7 @@ def render_bounded(function: Callable[..., bytes], args: tuple[Any, ...], name: 
     request = pickle.dumps((function, args, seconds, megabytes), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         finished = subprocess.run(
-            [sys.executable, "-I", "-c", CHILD, PACKAGE_ROOT],
+            [sys.executable, "-I", "-c", CHILD, PACKAGE_ROOT, *filter(None, sys.path)],
             input=request,
             capture_output=True,
             timeout=seconds + HARD_STOP_SECONDS,
