@@ -32,6 +32,7 @@ FLOW = (
     "render.remote",
     "render.chart",
     "render.sandbox",
+    "render.child",
     "output",
     "lock",
 )

@@ -7,9 +7,12 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +20,7 @@ from typing import IO, Any
 
 import openpyxl
 import pytest
+from docx import Document
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from typer.testing import CliRunner
@@ -1225,3 +1229,161 @@ def test_an_article_past_2_mb_is_refused_before_it_is_read(
         "alone\n"
     )
     assert not workbook.exists()
+
+
+# ------------------------------------------------------------------------ templates after memory
+# Issue 11, item 1: a template cannot use gigabytes; each case ends in one line.
+
+
+def word_template(path: Path, *paragraphs: str) -> Path:
+    """A .docx whose body is the given paragraphs, tags and all."""
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    document.save(str(path))
+    return path
+
+
+def with_padded_parts(source: Path, target: Path, padding: dict[str, int]) -> Path:
+    """`source` with spaces after the XML of some parts (bytes by part), packed as Word packs.
+
+    The padding is deflated once, a megabyte at a time after a full flush (which makes each
+    megabyte's blocks the same), so a 2 GB part is written in a second: a zip bomb that is
+    still well-formed XML.
+    """
+    megabyte = 2**20
+    entries = []
+    with zipfile.ZipFile(source) as original:
+        members = [(item.filename, original.read(item)) for item in original.infolist()]
+    with target.open("wb") as out:
+        for name, data in members:
+            offset = out.tell()
+            extra = padding.get(name, 0)
+            if extra:
+                packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+                head = packer.compress(data) + packer.flush(zlib.Z_FULL_FLUSH)
+                spaces = b" " * megabyte
+                block = packer.compress(spaces) + packer.flush(zlib.Z_FULL_FLUSH)
+                crc = zlib.crc32(data)
+                for _ in range(extra // megabyte):
+                    crc = zlib.crc32(spaces, crc)
+                chunks = [head, *[block] * (extra // megabyte), packer.flush()]
+                size = len(data) + extra
+            else:
+                packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+                chunks = [packer.compress(data) + packer.flush()]
+                crc, size = zlib.crc32(data), len(data)
+            packed = sum(len(chunk) for chunk in chunks)
+            encoded = name.encode()
+            fields = (20, 0, zipfile.ZIP_DEFLATED, 0, 0x21, crc, packed, size, len(encoded), 0)
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields) + encoded)
+            for chunk in chunks:
+                out.write(chunk)
+            entries.append((fields, encoded, offset))
+        directory = out.tell()
+        for fields, encoded, offset in entries:
+            out.write(
+                struct.pack("<IH", 0x02014B50, 20)
+                + struct.pack("<HHHHHIIIHH", *fields)
+                + struct.pack("<HHHII", 0, 0, 0, 0, offset)
+                + encoded
+            )
+        end = out.tell()
+        out.write(
+            struct.pack(
+                "<IHHHHIIH",
+                0x06054B50,
+                0,
+                0,
+                len(entries),
+                len(entries),
+                end - directory,
+                directory,
+                0,
+            )
+        )
+    return target
+
+
+MEMORY_ADVICE = (
+    "rendering the template needed more than 448 MB of memory; look for tags that build long "
+    "texts or lists (~, *, append) again and again, or build a shorter edition (--days)"
+)
+
+
+DOUBLINGS = ["{% set s = 'x' * 10000000 %}", *["{% set s = s ~ s %}"] * 7, "{{ s|length }}"]
+
+
+COPIES = [
+    "{% set a = ('x' * 10000000)|list %}{% set ns = namespace(l=[]) %}",
+    "{% for i in range(40) %}{% set n = ns.l.append(a * 1) %}{% endfor %}{{ ns.l|length }}",
+]
+
+
+@pytest.mark.parametrize("command", ["build", "template check"])
+@pytest.mark.parametrize(
+    ("paragraphs", "expected"),
+    [
+        pytest.param(DOUBLINGS, MEMORY_ADVICE, id="seven-doublings-of-ten-million"),
+        pytest.param(COPIES, MEMORY_ADVICE, id="forty-copies-of-a-ten-million-list"),
+    ],
+)
+def test_templates_cannot_use_gigabytes(
+    runner: CliRunner,
+    example_workbook: Path,
+    tmp_path: Path,
+    command: str,
+    paragraphs: list[str],
+    expected: str,
+) -> None:
+    template = word_template(tmp_path / "greedy.docx", *paragraphs)
+    out = tmp_path / "memo.docx"
+    arguments = (
+        ["build", str(example_workbook), "-t", str(template), "-o", str(out)]
+        if command == "build"
+        else ["template", "check", str(template)]
+    )
+    result = runner.invoke(app, arguments)
+    assert (result.exit_code, result.stderr) == (1, f"Error: {template}: {expected}\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["build", "template check"])
+@pytest.mark.parametrize(
+    ("padding", "expected"),
+    [
+        pytest.param(
+            {"word/document.xml": 2 * 1024**3},
+            "the part word/document.xml unpacks to 2,048 MB, more than the 64 MB a template's "
+            "part may hold; start from 'briefing template new', or compress the template's "
+            "pictures in Word",
+            id="document-xml-unpacking-to-2-GB",
+        ),
+        pytest.param(
+            {"word/document.xml": 40 * 2**20, "word/styles.xml": 39 * 2**20},
+            "the template unpacks to 80 MB, more than the 64 MB a template may hold; start "
+            "from 'briefing template new', or compress the template's pictures in Word",
+            id="parts-together-over-64-MB",
+        ),
+    ],
+)
+def test_templates_unpacking_too_far_are_refused_before_parsing(
+    runner: CliRunner,
+    example_workbook: Path,
+    tmp_path: Path,
+    command: str,
+    padding: dict[str, int],
+    expected: str,
+) -> None:
+    plain = word_template(tmp_path / "plain.docx", "{{ title }}")
+    template = with_padded_parts(plain, tmp_path / "bomb.docx", padding)
+    assert template.stat().st_size < 3 * 2**20
+    out = tmp_path / "memo.docx"
+    arguments = (
+        ["build", str(example_workbook), "-t", str(template), "-o", str(out)]
+        if command == "build"
+        else ["template", "check", str(template)]
+    )
+    result = runner.invoke(app, arguments)
+    assert (result.exit_code, result.stderr) == (1, f"Error: {template}: {expected}\n")
+    assert not out.exists()

@@ -381,7 +381,7 @@ def test_a_damaged_template_is_one_line(example_workbook: Path, tmp_path: Path) 
 def test_a_template_that_runs_too_long_is_stopped(
     example_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("briefing.render.sandbox.RENDER_SECONDS", 1)
+    monkeypatch.setattr("briefing.render.child.RENDER_SECONDS", 1)
     template = make_template(
         tmp_path / "slow.docx",
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",

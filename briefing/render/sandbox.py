@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from jinja2 import (
@@ -23,10 +20,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from briefing.errors import TemplateError as BriefingTemplateError
+from briefing.render.child import out_of_memory
 from briefing.text import describe
 
 TAG = re.compile(r"\{[{%].*?[%}]\}", re.DOTALL)
-RENDER_SECONDS = 20  # a 5,000-row table renders in well under a second
 MAX_EXPONENT = 1000
 MAX_VALUE_CHARACTERS = 10_000_000  # characters one expression may build
 MAX_MEMO_CHARACTERS = 50_000_000  # characters a whole rendered document may print
@@ -137,49 +134,14 @@ def _ensure_small(value: Any) -> Any:
     return value
 
 
-class RenderTimeout(Exception):
-    """Raised inside a render that has run past its time limit."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    """Stop a render that runs too long: Jinja loops have no limit of their own.
-
-    It needs a POSIX alarm and the main thread (the command line runs there); elsewhere the
-    render runs unlimited.
-    """
-    if (
-        not hasattr(signal, "setitimer")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise RenderTimeout
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def run_template(name: str, render: Callable[[], None], texts: Callable[[], list[str]]) -> None:
-    """Run `render` within the time limit; whatever the template breaks is one line naming it.
+    """Run `render`; whatever the template breaks is one line naming it.
 
     `texts` gives the template's paragraphs or lines, to show the tag at fault in context.
+    Time and memory are bounded around it, by the child process it runs in (child.py).
     """
     try:
-        with _time_limit(RENDER_SECONDS):
-            render()
-    except RenderTimeout as err:
-        raise BriefingTemplateError(
-            f"{name}: the template ran for more than {RENDER_SECONDS} s; look for loops inside "
-            "loops"
-        ) from err
+        render()
     except SecurityError as err:
         unsafe = UNSAFE_ATTRIBUTE.search(str(err))
         tag, text = _tag_naming(texts(), unsafe[1] if unsafe else "")
@@ -189,7 +151,9 @@ def run_template(name: str, render: Callable[[], None], texts: Callable[[], list
         ) from err
     except TemplateError as err:
         raise BriefingTemplateError(_describe(name, err, texts)) from err
-    except (OverflowError, MemoryError, RecursionError) as err:
+    except MemoryError as err:
+        raise BriefingTemplateError(out_of_memory(name)) from err
+    except (OverflowError, RecursionError) as err:
         raise BriefingTemplateError(
             f"{name}: the template asks for too much ({err}); simplify its loops"
         ) from err

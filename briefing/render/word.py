@@ -75,6 +75,13 @@ LINK_REMEDIES = {
 }
 
 
+# What a template may unpack to, checked in the zip's directory before any part is read: a
+# memo template's document.xml is tens of KB, a logo or letterhead picture a few MB; python-docx
+# holds every part in memory, and the render's child process has RENDER_MEGABYTES in all.
+MAX_PART_MEGABYTES = 64
+MAX_TEMPLATE_MEGABYTES = 64  # all parts together
+
+
 def _default_template() -> bytes:
     return resources.files("briefing.templates").joinpath(DEFAULT_TEMPLATE).read_bytes()
 
@@ -103,6 +110,7 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
         )
     try:
         with zipfile.ZipFile(template) as archive:
+            _ensure_small_parts(name, archive.infolist())
             names = set(archive.namelist())
             content_types = archive.read("[Content_Types].xml")
     except (zipfile.BadZipFile, KeyError, OSError) as err:
@@ -185,6 +193,27 @@ def _damaged(name: str) -> str:
         f"{name}: the template is damaged (a part cannot be unpacked); open it in Word, which "
         "offers to repair it, or use a backup"
     )
+
+
+def _ensure_small_parts(name: str, parts: list[zipfile.ZipInfo]) -> None:
+    """Refuse a template that unpacks to more than a template holds, from its sizes alone.
+
+    zipfile stops each part at the size the directory gives, so these sizes bound the reads.
+    """
+    for part in parts:
+        if part.file_size > MAX_PART_MEGABYTES * 2**20:
+            raise BriefingTemplateError(
+                f"{name}: the part {part.filename} unpacks to {part.file_size / 2**20:,.0f} MB, "
+                f"more than the {MAX_PART_MEGABYTES} MB a template's part may hold; start from "
+                "'briefing template new', or compress the template's pictures in Word"
+            )
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > MAX_TEMPLATE_MEGABYTES * 2**20:
+        raise BriefingTemplateError(
+            f"{name}: the template unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_TEMPLATE_MEGABYTES} MB a template may hold; start from 'briefing template "
+            "new', or compress the template's pictures in Word"
+        )
 
 
 def _render(

@@ -1,0 +1,148 @@
+"""Render in a child process held to an address-space limit and a wall-clock limit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from briefing.errors import BriefingError, TemplateError
+
+RENDER_SECONDS = 20  # 2,333 table rows render in 2 s, 10,000 in 11 s
+# The child's address space (all it maps, not only what it touches), measured for the default
+# template: a week's edition of the desk's workbook at 100,000 rows (2,333 figure rows) peaks at
+# 267 MB, 10,000 figure rows at 491 MB (in 11 s), so up to about 8,000 rows render; both with
+# three charts, matplotlib and numpy mapping about 125 MB of it. The hostile templates in the
+# tests stop below it, and the whole tree (with the CLI's 40-50 MB on the seed) under 512 MB.
+RENDER_MEGABYTES = 448
+HARD_STOP_SECONDS = 3  # past RENDER_SECONDS: the child's own alarm did not stop it in time
+# Where the platform has no address-space limit (Windows), the render runs in this process
+# with the sandbox's own guards alone, and no time limit.
+ISOLATED = sys.platform != "win32"
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
+# -I leaves out the current folder, PYTHONPATH and the user's site (no file beside a template
+# can stand in for a module); the child then looks where this process looks: briefing's own
+# folder first, then this process's path but for its current folder ("").
+CHILD = "import sys; sys.path[:0] = sys.argv[1:]; import briefing.render.child as c; c.serve()"
+DONE, FAILED, OUT_OF_MEMORY, OUT_OF_TIME = b"D", b"F", b"M", b"T"
+
+
+class RenderTimeout(BaseException):
+    """Raised inside a render that has run past its time limit.
+
+    A BaseException, as KeyboardInterrupt is, so that no `except Exception` in Jinja, docxtpl
+    or the format's own code can take it for a template mistake.
+    """
+
+
+def too_slow(name: str, seconds: int) -> str:
+    """The one line that stops a render past its time limit."""
+    return f"{name}: the template ran for more than {seconds} s; look for loops inside loops"
+
+
+def out_of_memory(name: str, megabytes: int = RENDER_MEGABYTES) -> str:
+    """The one line that stops a render past its memory limit."""
+    return (
+        f"{name}: rendering the template needed more than {megabytes} MB of memory; look for "
+        "tags that build long texts or lists (~, *, append) again and again, or build a "
+        "shorter edition (--days)"
+    )
+
+
+def render_bounded(function: Callable[..., bytes], args: tuple[Any, ...], name: str) -> bytes:
+    """`function(*args)` run in a child process within RENDER_MEGABYTES and RENDER_SECONDS.
+
+    `function` must be importable by name (it is pickled by reference); `name` is the
+    template as errors call it. A BriefingError in the child is re-raised here as a
+    TemplateError with its message; running out of memory or time, or a child killed, is one
+    TemplateError line too.
+    """
+    seconds, megabytes = RENDER_SECONDS, RENDER_MEGABYTES
+    if not ISOLATED:
+        try:
+            return function(*args)
+        except MemoryError as err:
+            raise TemplateError(out_of_memory(name, megabytes)) from err
+    request = pickle.dumps((function, args, seconds, megabytes), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-I", "-c", CHILD, PACKAGE_ROOT, *filter(None, sys.path)],
+            input=request,
+            capture_output=True,
+            timeout=seconds + HARD_STOP_SECONDS,
+            check=False,
+            env=_child_environment(),
+        )
+    except subprocess.TimeoutExpired as err:  # run() has killed the child
+        raise TemplateError(too_slow(name, seconds)) from err
+    kind, body = finished.stdout[:1], finished.stdout[1:]
+    if kind == DONE and finished.returncode == 0:
+        return body
+    if kind == FAILED:
+        raise TemplateError(body.decode("utf-8", "replace"))
+    if kind == OUT_OF_TIME:
+        raise TemplateError(too_slow(name, seconds))
+    if kind == OUT_OF_MEMORY or b"MemoryError" in finished.stderr:
+        raise TemplateError(out_of_memory(name, megabytes))
+    if finished.returncode < 0:
+        # Killed: a C library that aborts when memory runs out, or the system's OOM killer.
+        stopped_by = signal.Signals(-finished.returncode).name
+        raise TemplateError(
+            f"{name}: rendering the template was stopped ({stopped_by}), most likely for "
+            f"using more than {megabytes} MB of memory; look for tags that build long texts or "
+            "lists (~, *, append) again and again"
+        )
+    last = (finished.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+    raise RuntimeError(f"the render's process failed (exit {finished.returncode}: {last})")
+
+
+def _child_environment() -> dict[str, str]:
+    # One thread for numpy's BLAS: each thread it starts maps its own buffers, counted against
+    # the address-space limit though the charts never use them.
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def serve() -> None:
+    """The child's side: read the request on stdin, limit itself, run it, answer on stdout.
+
+    The answer is one byte saying how it ended, then the document or the error's line.
+    """
+    answer = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but the answer goes to the parent's pipe
+    function, args, seconds, megabytes = pickle.load(sys.stdin.buffer)
+    _limit_address_space(megabytes * 2**20)
+
+    def stop(signum: int, frame: object) -> None:
+        raise RenderTimeout
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        reply = DONE + function(*args)
+    except BriefingError as err:
+        reply = FAILED + str(err).encode("utf-8")
+    except MemoryError:
+        reply = OUT_OF_MEMORY
+    except RenderTimeout:
+        reply = OUT_OF_TIME
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    answer.write(reply)
+    answer.flush()
+
+
+def _limit_address_space(limit: int) -> None:
+    import resource  # POSIX only: serve() never runs where ISOLATED is false
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    # A system that refuses the limit still has the time limit.
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -1,0 +1,102 @@
+"""The render's child process: its answer, its memory and time limits, and how it can end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from briefing.errors import TemplateError
+from briefing.render import child
+from briefing.render.child import out_of_memory, render_bounded, too_slow
+
+
+def doubled(text: str) -> bytes:
+    return (text * 2).encode()
+
+
+def refused(text: str) -> bytes:
+    raise TemplateError(f"t.docx: {text}; fix it")
+
+
+def greedy(megabytes: int) -> bytes:
+    return bytes(bytearray(megabytes * 2**20))
+
+
+def deaf_to_the_alarm(seconds: int) -> bytes:
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    time.sleep(seconds)
+    return b"woke"
+
+
+def killed(signum: int) -> bytes:
+    os.kill(os.getpid(), signum)
+    return b"alive"
+
+
+def crashed(status: int) -> bytes:
+    os._exit(status)
+
+
+def out_of_memory_here(size: int) -> bytes:
+    raise MemoryError
+
+
+def test_the_child_answers_with_the_document() -> None:
+    assert render_bounded(doubled, ("ab",), "t.docx") == b"abab"
+
+
+def test_a_template_error_in_the_child_is_the_same_line_here() -> None:
+    with pytest.raises(TemplateError) as caught:
+        render_bounded(refused, ("bad tag",), "t.docx")
+    assert str(caught.value) == "t.docx: bad tag; fix it"
+
+
+@pytest.mark.parametrize(
+    ("function", "argument", "expected"),
+    [
+        pytest.param(greedy, 1024, out_of_memory("t.docx"), id="a-gigabyte-in-one-piece"),
+        pytest.param(
+            killed,
+            signal.SIGKILL,
+            "t.docx: rendering the template was stopped (SIGKILL), most likely for using more "
+            "than 448 MB of memory; look for tags that build long texts or lists (~, *, append) "
+            "again and again",
+            id="killed",
+        ),
+    ],
+)
+def test_a_child_out_of_memory_or_killed_is_one_line(
+    function: object, argument: int, expected: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        render_bounded(function, (argument,), "t.docx")  # type: ignore[arg-type]
+    assert str(caught.value) == expected
+
+
+def test_a_child_deaf_to_its_alarm_is_killed_past_the_hard_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(child, "RENDER_SECONDS", 1)
+    monkeypatch.setattr(child, "HARD_STOP_SECONDS", 1)
+    with pytest.raises(TemplateError) as caught:
+        render_bounded(deaf_to_the_alarm, (60,), "t.docx")
+    assert str(caught.value) == too_slow("t.docx", 1)
+
+
+def test_a_child_that_crashes_is_an_unexpected_failure() -> None:
+    with pytest.raises(RuntimeError) as caught:
+        render_bounded(crashed, (3,), "t.docx")
+    assert str(caught.value) == "the render's process failed (exit 3: no output)"
+
+
+def test_without_an_address_space_limit_the_render_runs_in_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(child, "ISOLATED", False)
+    assert render_bounded(doubled, ("ab",), "t.docx") == b"abab"
+    with pytest.raises(TemplateError) as caught:
+        render_bounded(out_of_memory_here, (1,), "t.docx")
+    assert str(caught.value) == out_of_memory("t.docx")
