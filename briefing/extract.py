@@ -121,9 +121,16 @@ GROUP_SPEAKERS = frozenset({"officials", "authorities", "source", "sources", "wi
 PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+\Z")
 # "according to a statement by the British government": the speaker is who made it.
 MADE_BY = re.compile(r"^(?:an?|the)\s+(?:statement|report|post|release)\s+(?:by|from)\s+(.+)$")
+# A condition one party sets another, as news writes it: "demanded that", "on condition that",
+# "must", "urged … to", "calls for", "wants to see", "conditions … include", "only if Kyiv …".
 DEMAND = re.compile(
-    r"\b(demands?|demanded|demanding|conditions?|must|should|insists?|insisted|calls? for|"
-    r"seeks?|sought|requires?|required|wants?)\b",
+    r"\b(?:demand(?:s|ed|ing)?\s+(?:that|for)\b|demanded|"
+    r"demand(?:s|ed|ing)?\s+[\w’']+(?:\s+[\w’']+){0,3}\s+to\b|(?:a|the|its|his|their)\s+demands?\b|"
+    r"on (?:the )?condition that|conditions?\b[^.]{0,80}?\binclud(?:e|es|ing)\b|"
+    r"must|should|insist(?:s|ed)?\s+(?:that|on)|call(?:s|ed|ing)?\s+(?:for|on)\b|"
+    r"urg(?:e|es|ed|ing)\s+[\w’']+(?:\s+[\w’']+){0,4}\s+to\b|wants?\s+(?:to\s+see|\w+\s+to)\b|"
+    r"(?:only|even)\s+if\b|provided\s+that|as\s+long\s+as(?!\s+it\s+takes)|requires?|"
+    r"required|seeks?|sought)",
     re.IGNORECASE,
 )
 CLAIM = re.compile(

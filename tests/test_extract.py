@@ -260,14 +260,14 @@ def test_extract_cli(runner: CliRunner, article: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(article), "-o", str(target)])
     assert result.exit_code == 0
     assert result.stdout == (
-        f"Wrote {target}: 8 figures, 18 reactions and 12 demands from source S1, each "
+        f"Wrote {target}: 8 figures, 18 reactions and 10 demands from source S1, each "
         "marked unreviewed\n"
     )
     second = Path(shutil.copy(article, tmp_path / "second.txt"))
     again = runner.invoke(app, ["extract", str(second), "-o", str(target)])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[0] == (
-        f"Wrote {target}: 8 figures, 18 reactions and 12 demands from source S2, each "
+        f"Wrote {target}: 8 figures, 18 reactions and 10 demands from source S2, each "
         "marked unreviewed"
     )
     assert again.stdout.splitlines()[1].startswith(f"Kept the earlier workbook as {tmp_path}/")
@@ -602,3 +602,48 @@ def test_fresh_ids_number_on_from_the_highest_taken() -> None:
     ids = fresh_ids("F", taken)
     assert [next(ids) for _ in range(3)] == ["F8", "F9", "F10"]
     assert next(fresh_ids("R", taken)) == "R1"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "party"),
+    [
+        pytest.param(
+            "Moscow demanded that Kyiv withdraw its troops.", "Russia", id="demanded-that"
+        ),
+        pytest.param("Kyiv demands Russia to pull out of Crimea.", "Ukraine", id="demands-x-to"),
+        pytest.param(
+            "Russia will stop on condition that Ukraine drops its NATO bid.",
+            "Russia",
+            id="on-condition-that",
+        ),
+        pytest.param(
+            "Putin's conditions for a truce include a pledge on NATO.",
+            "Russia",
+            id="conditions-include",
+        ),
+        pytest.param(
+            "Zelenskyy urged Ukraine’s partners to send more air defence.",
+            "Ukraine",
+            id="urged-to",
+        ),
+        pytest.param(
+            "Kyiv wants to see Moscow's proposals before the talks.", "Ukraine", id="wants-to-see"
+        ),
+    ],
+)
+def test_conditions_as_news_writes_them(sentence: str, party: str) -> None:
+    (demand,) = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").demands
+    assert demand["Party"] == party
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        pytest.param(
+            "Both sides will discuss the conditions for a truce.", id="conditions-talked-of"
+        ),
+        pytest.param("Aid will flow for as long as it takes.", id="as-long-as-it-takes"),
+    ],
+)
+def test_what_is_no_condition(sentence: str) -> None:
+    assert extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").demands == []
