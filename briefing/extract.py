@@ -93,7 +93,8 @@ ATTRIBUTION = re.compile(
     r"\b(said|says|saying|stated|states|stating|called|calls|commented|insisted|insists|"
     r"warned|warns|accused|accuses|dismissed|denounced|criticized|criticised|asserted|"
     r"emphasized|emphasised|stressed|pointed out|declared|weighed in|mentioned|urged|urge|"
-    r"argued|noted|described|claimed|announced|announcing|deemed|reported|reports|told|"
+    r"argued|noted|described|claimed|claiming|claims|announced|announcing|deemed|reported|"
+    r"reporting|reports|told|"
     r"tells|added|adds|wrote|writes|posted|confirmed|asked|explained|[Aa]ccording to|read)\b"
 )
 # "…, says Commander-in-Chief Syrskyi": the verb before its speaker.
@@ -133,11 +134,6 @@ DEMAND = re.compile(
     r"required|seeks?|sought)",
     re.IGNORECASE,
 )
-CLAIM = re.compile(
-    r"(?:with\s+)?(?P<who>(?:[A-Z][\w'’-]*|the|of|for|and)(?:\s+(?:[A-Z][\w'’-]*|[a-z'’-]+)){0,5}?)"
-    r"\s+(?:reported|reports|claimed|claiming|claims|said|says|announced|stated)\b"
-)
-ACCORDING_TO = re.compile(r"according to (?P<who>[^,.;]+)")
 REGION = re.compile(
     r"\b(?:[Ii]n|[Nn]ear|[Aa]cross)\s+the\s+(?P<region>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+region)"
     r"(?:\s+of\s+(?P<country>[A-Z][\w'-]*))?"
@@ -145,11 +141,6 @@ REGION = re.compile(
 VILLAGE = re.compile(r"\b(?:village|town|city) of (?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)")
 PRONOUNS = frozenset({"he", "she", "they", "it", "these", "this"})
 QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
-LEAD_INS = re.compile(
-    r"^(?:(?:however|but|lastly|meanwhile|also|in response|on \w+|in (?:his|her|their|a) "
-    r"[\w\s]+?|on the same day)\s*,\s*)+",
-    re.IGNORECASE,
-)
 PARTY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Russia", re.compile(r"\b(Putin|Kremlin|Moscow|Russia|Russian)\b")),
     ("Ukraine", re.compile(r"\b(Kyiv|Ukraine|Ukrainian|Zelenskyy?)\b")),
@@ -219,7 +210,8 @@ def extract_article(text: str, path: Path | None = None) -> Article:
                 continue
             seen.add(sentence)
             place = find_place(sentence) or place
-            article.figures.extend(_figures(sentence, article.published, place))
+            claimant = _speaker(sentence, speaker)[0]
+            article.figures.extend(_figures(sentence, article.published, place, claimant))
             speaker, party = _statements(article, sentence, speaker, party, dated, stated)
     article.figures = _told_once(article.figures, article.title)
     # A headline's "…, Air Force says" is told again in the body, with the speaker's words.
@@ -322,7 +314,9 @@ def _day_of(sentence: str, published: dt.date | None) -> dt.date | None:
     return published
 
 
-def _figures(sentence: str, published: dt.date | None, place: Place | None) -> Iterator[Row]:
+def _figures(
+    sentence: str, published: dt.date | None, place: Place | None, claimant: str
+) -> Iterator[Row]:
     """A candidate for each number the sentence reports; years and days of months are not."""
     digits = _in_digits(sentence)
     dates = [match.span() for match in DAY_OF_MONTH.finditer(digits)]
@@ -375,9 +369,8 @@ def _figures(sentence: str, published: dt.date | None, place: Place | None) -> I
                 )
                 if value
             )
-        claimant = ACCORDING_TO.search(sentence) or CLAIM.search(sentence)
-        if claimant:
-            row["Claimed by"] = LEAD_INS.sub("", claimant["who"].strip()).strip()
+        if claimant:  # who the sentence says reported it
+            row["Claimed by"] = claimant
         yield row
 
 

@@ -260,14 +260,14 @@ def test_extract_cli(runner: CliRunner, article: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(article), "-o", str(target)])
     assert result.exit_code == 0
     assert result.stdout == (
-        f"Wrote {target}: 8 figures, 18 reactions and 10 demands from source S1, each "
+        f"Wrote {target}: 8 figures, 19 reactions and 10 demands from source S1, each "
         "marked unreviewed\n"
     )
     second = Path(shutil.copy(article, tmp_path / "second.txt"))
     again = runner.invoke(app, ["extract", str(second), "-o", str(target)])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[0] == (
-        f"Wrote {target}: 8 figures, 18 reactions and 10 demands from source S2, each "
+        f"Wrote {target}: 8 figures, 19 reactions and 10 demands from source S2, each "
         "marked unreviewed"
     )
     assert again.stdout.splitlines()[1].startswith(f"Kept the earlier workbook as {tmp_path}/")
@@ -647,3 +647,17 @@ def test_conditions_as_news_writes_them(sentence: str, party: str) -> None:
 )
 def test_what_is_no_condition(sentence: str) -> None:
     assert extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").demands == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "claimed_by"),
+    [
+        pytest.param("Ukraine's air force said 12 drones were downed.", "Ukraine's air force"),
+        pytest.param("According to Reuters, 12 drones were downed.", "Reuters"),
+        pytest.param("12 drones were downed, says Gen. Ivan Petrenko.", "Gen. Ivan Petrenko"),
+        pytest.param("Fighting went on, with Russia claiming 12 drones downed.", "Russia"),
+    ],
+)
+def test_a_figure_is_claimed_by_whom_the_sentence_names(sentence: str, claimed_by: str) -> None:
+    (figure,) = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").figures
+    assert figure["Claimed by"] == claimed_by
