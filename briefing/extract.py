@@ -75,6 +75,19 @@ PLACE_FOLLOWS = re.compile(r"\s*(?:in|near|at|on)\b")
 HEADER_LINE = 120  # characters: a headline or date line is shorter than this
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
+MONTH_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+# "in early June", "since January 2024": a month, with no day after it.
+MONTH_NAMED = re.compile(
+    r"\b(?:[Ii]n|[Ss]ince|[Dd]uring|[Bb]y|[Uu]ntil|[Oo]f)\s+(?:(?:early|late|mid)[- ])?"
+    r"(?P<month>January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\b(?!\s+\d{1,2}\b)(?:\s+(?P<year>\d{4}))?"
+)
+LAST_MONTH = re.compile(r"\blast month\b", re.IGNORECASE)
 YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 # fmt: off
 STOP_WORDS = frozenset({
@@ -200,8 +213,14 @@ def extract_article(text: str, path: Path | None = None) -> Article:
     # What an article reports was said, and demanded, by the day it was published.
     dated: Row = {"Date": article.published.isoformat()} if article.published else {}
     stated: Row = {"Stated": article.published.isoformat()} if article.published else {}
+    # Where the headline puts the story holds where a paragraph names no place of its own.
+    headline_place = find_place(f"in {article.title}")
+    # Where the headline puts the story holds where a paragraph names no place of its own.
+    headline_place = find_place(f"in {article.title}")
     for paragraph in text.split("\n"):
-        place = None  # a place named earlier in the paragraph holds for what follows
+        # A place or a time named earlier in the paragraph holds for what follows.
+        place: Place | None = headline_place
+        when: str | None = None
         for sentence in sentences(paragraph):
             if len(sentence) > LONGEST_SENTENCE:
                 article.skipped += 1
@@ -210,8 +229,10 @@ def extract_article(text: str, path: Path | None = None) -> Article:
                 continue
             seen.add(sentence)
             place = find_place(sentence) or place
+            when = _time_named(sentence, article.published) or when
+            day = when or (article.published.isoformat() if article.published else None)
             claimant = _speaker(sentence, speaker)[0]
-            article.figures.extend(_figures(sentence, article.published, place, claimant))
+            article.figures.extend(_figures(sentence, day, place, claimant))
             speaker, party = _statements(article, sentence, speaker, party, dated, stated)
     article.figures = _told_once(article.figures, article.title)
     # A headline's "…, Air Force says" is told again in the body, with the speaker's words.
@@ -289,34 +310,44 @@ def _article_date(lines: Iterable[str]) -> dt.date | None:
     return None
 
 
-def _day_of(sentence: str, published: dt.date | None) -> dt.date | None:
-    """The day a sentence's events fall on, read against the article's date.
+def _time_named(sentence: str, published: dt.date | None) -> str | None:
+    """The day or month a sentence puts its events on, read against the article's date, as
+    the workbook writes it ("2024-06-14", "2024-06"); None when it names none.
 
     "on Saturday" is the last Saturday up to the article's day, "on Aug. 25" that day of the
     article's year (or the year before, if it would come after the article), "yesterday" the
-    day before. "Overnight" is the article's day: a morning report counts the night it ends.
+    day before, "in early June" or "last month" a month. "Overnight" names no other day: a
+    morning report counts the night it ends.
     """
     if published is None:
         return None
     weekday = WEEKDAY.search(sentence)
     if weekday:
         back = (published.weekday() - WEEKDAYS.index(weekday[1].capitalize())) % 7
-        return published - dt.timedelta(days=back)
+        return (published - dt.timedelta(days=back)).isoformat()
     for match in DAY_OF_MONTH.finditer(sentence):
         written = match[0].replace(".", "").replace("Sept", "Sep")
         day = parse_date_text(f"{written} {published.year}")
         if day is not None:
             if day > published:
                 day = day.replace(year=day.year - 1)
-            return day
+            return day.isoformat()
     if YESTERDAY.search(sentence):
-        return published - dt.timedelta(days=1)
-    return published
+        return (published - dt.timedelta(days=1)).isoformat()
+    month = MONTH_NAMED.search(sentence)
+    if month:
+        number = MONTH_NUMBERS[month["month"][:3].casefold()]
+        year = int(month["year"]) if month["year"] else published.year
+        if not month["year"] and (year, number) > (published.year, published.month):
+            year -= 1
+        return f"{year:04d}-{number:02d}"
+    if LAST_MONTH.search(sentence):
+        earlier = published.replace(day=1) - dt.timedelta(days=1)
+        return f"{earlier.year:04d}-{earlier.month:02d}"
+    return None
 
 
-def _figures(
-    sentence: str, published: dt.date | None, place: Place | None, claimant: str
-) -> Iterator[Row]:
+def _figures(sentence: str, when: str | None, place: Place | None, claimant: str) -> Iterator[Row]:
     """A candidate for each number the sentence reports; years and days of months are not."""
     digits = _in_digits(sentence)
     dates = [match.span() for match in DAY_OF_MONTH.finditer(digits)]
@@ -351,9 +382,8 @@ def _figures(
             "Quote": sentence,
             "Review": UNREVIEWED,
         }
-        day = _day_of(sentence, published)
-        if day is not None:
-            row["Date"] = day.isoformat()
+        if when is not None:
+            row["Date"] = when
         # The place named after a number, before the next one, belongs to it; else the
         # place named before it, since the last number; else the paragraph's last place.
         after = digits[end : matches[index + 1].start() if index + 1 < len(matches) else None]

@@ -77,9 +77,14 @@ CITIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # fmt: on
 REGION_WORDS = r"(?:[Oo]blast|[Rr]egion|[Pp]rovince|[Kk]rai|[Rr]epublic)"
 # A bare city counts as a place after words that put something there.
-AT_PLACE = r"(?:in|near|on|over|at|outside|around|across|from|of|into|hit|struck|targeted)"
+AT_PLACE = (
+    r"(?:in|near|on|over|at|outside|around|across|from|of|into|hit|hits|struck|strike|strikes|"
+    r"targeted|targets|shelled|shells|bombed|bombs|attacked|attacks)"
+)
 
-COUNTRY = re.compile(rf"\b(?:{AT_PLACE})\s+(?P<name>{UKRAINE}|{RUSSIA})\b(?!['’]s)")
+# A country is a place after the words that put something there, and after "to" or "against"
+# ("sent to Ukraine", "launched against Ukraine"), never as the one who acts ("by Russia").
+COUNTRY = re.compile(rf"\b(?:{AT_PLACE}|to|against)\s+(?P<name>{UKRAINE}|{RUSSIA})\b(?!['’]s)")
 
 
 @dataclass(frozen=True)

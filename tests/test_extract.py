@@ -661,3 +661,28 @@ def test_what_is_no_condition(sentence: str) -> None:
 def test_a_figure_is_claimed_by_whom_the_sentence_names(sentence: str, claimed_by: str) -> None:
     (figure,) = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").figures
     assert figure["Claimed by"] == claimed_by
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        pytest.param("In early June, officials said 12 drones fell.", "2024-06", id="early-month"),
+        pytest.param("Officials said 12 drones fell in January.", "2024-01", id="month"),
+        pytest.param("Officials said 12 drones fell in December.", "2023-12", id="month-last-year"),
+        pytest.param("Officials said 12 drones fell last month.", "2024-05", id="last-month"),
+        pytest.param(
+            "Shelling began on Saturday. Officials said 12 people were hurt.",
+            "2024-06-15",
+            id="day-held-in-the-paragraph",
+        ),
+    ],
+)
+def test_a_month_is_a_month_and_a_day_holds_for_its_paragraph(text: str, date: str) -> None:
+    (figure,) = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{text}").figures
+    assert figure["Date"] == date
+
+
+def test_the_headline_s_place_holds_where_a_paragraph_names_none() -> None:
+    text = "Drones strike Odesa\nThe Desk Wire, 16 June 2024\n\nOfficials said 12 people were hurt."
+    (figure,) = extract_article(text).figures
+    assert (figure["Location"], figure["Region"]) == ("Odesa", "Odesa region")
