@@ -72,6 +72,7 @@ EVENT_BEFORE = re.compile(
     rf"\b(?P<event>{EVENTS})\s+(?:at least\s+|more than\s+|nearly\s+|about\s+|some\s+)?\Z"
 )
 PLACE_FOLLOWS = re.compile(r"\s*(?:in|near|at|on)\b")
+ADDRESS = re.compile(r"https?://\S+")
 HEADER_LINE = 120  # characters: a headline or date line is shorter than this
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
@@ -172,6 +173,8 @@ class Article:
     title: str
     published: dt.date | None
     ai_generated: bool
+    publisher: str = ""  # from the date line: "The Desk Wire, 14 June 2024"
+    url: str = ""  # an address among the header lines
     figures: list[Row] = field(default_factory=list)
     reactions: list[Row] = field(default_factory=list)
     demands: list[Row] = field(default_factory=list)
@@ -202,10 +205,13 @@ def extract_article(text: str, path: Path | None = None) -> Article:
     if not lines:
         name = path or "the article"
         raise ExtractError(f"{name}: the article has no text; give the article's text")
+    published, publisher = _date_line(lines)
     article = Article(
         title=lines[0][:300] if lines else "",
-        published=_article_date(lines),
+        published=published,
         ai_generated=bool(AI_MARKERS.search(text)),
+        publisher=publisher,
+        url=next((line for line in lines[:10] if ADDRESS.fullmatch(line)), ""),
     )
     speaker = ""
     party = ""
@@ -293,11 +299,13 @@ def _statements(
     return speaker, party
 
 
-def _article_date(lines: Iterable[str]) -> dt.date | None:
-    """The date of the first opening line that is a date, or ends with one after a comma.
+def _date_line(lines: Iterable[str]) -> tuple[dt.date | None, str]:
+    """The article's date and publisher, from the first opening line that is a date or ends
+    with one after a comma; (None, "") when none does.
 
     A date line may stand alone ("14 June 2024") or follow the publisher ("Reuters, June 14,
-    2024"); a body sentence is longer than a header line and is never read as one.
+    2024"; "The Desk Wire (A. Writer), via Some Site, 14 June 2024" names The Desk Wire); a
+    body sentence is longer than a header line and is never read as one.
     """
     for line in list(lines)[:10]:
         if len(line) > HEADER_LINE:
@@ -306,8 +314,10 @@ def _article_date(lines: Iterable[str]) -> dt.date | None:
         for start in range(len(parts) - 1, max(len(parts) - 4, -1), -1):
             found = parse_date_text(",".join(parts[start:]))
             if found is not None:
-                return found
-    return None
+                publisher = ",".join(parts[:start])
+                publisher = re.split(r"\s*\(|,\s*via\b", publisher)[0].strip(" ,-—")
+                return found, publisher[:200]
+    return None, ""
 
 
 def _time_named(sentence: str, published: dt.date | None) -> str | None:
@@ -665,7 +675,9 @@ def candidate_records(found: Article, source_id: str, taken: set[str], file: str
             {
                 "ID": source_id,
                 "Title": found.title,
+                "Publisher": found.publisher,
                 "Published": found.published.isoformat() if found.published else "",
+                "URL": found.url,
                 "File": file,
                 # Ungraded until an analyst grades it: "cannot be judged" on both scales.
                 "Reliability": "F",

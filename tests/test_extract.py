@@ -686,3 +686,34 @@ def test_the_headline_s_place_holds_where_a_paragraph_names_none() -> None:
     text = "Drones strike Odesa\nThe Desk Wire, 16 June 2024\n\nOfficials said 12 people were hurt."
     (figure,) = extract_article(text).figures
     assert (figure["Location"], figure["Region"]) == ("Odesa", "Odesa region")
+
+
+@pytest.mark.parametrize(
+    ("date_line", "publisher"),
+    [
+        pytest.param("The Desk Wire, 14 June 2024", "The Desk Wire", id="publisher-and-date"),
+        pytest.param(
+            "The Desk Wire, via Some Portal, 14 June 2024", "The Desk Wire", id="found-via"
+        ),
+        pytest.param("The Desk Wire (A. Writer), 14 June 2024", "The Desk Wire", id="byline"),
+        pytest.param("14 June 2024", "", id="date-alone"),
+    ],
+)
+def test_the_sources_row_takes_publisher_and_address_from_the_header(
+    date_line: str, publisher: str, tmp_path: Path
+) -> None:
+    article = tmp_path / "story.txt"
+    header = f"Drones hit a depot\n{date_line}\nhttps://example.org/story\n\n"
+    article.write_text(f"{header}The army said 12 drones fell.", encoding="utf-8")
+    extract_candidates(article, tmp_path / "desk.xlsx", now=NOW)
+    sheet = read_workbook(tmp_path / "desk.xlsx").sheet("Sources")
+    assert sheet is not None
+    headers = dict(sheet.headers)
+    (row,) = sheet.rows
+    source = {headers[letter]: cell.value for letter, cell in row.cells.items()}
+    assert (source["Title"], source.get("Publisher", ""), source["URL"]) == (
+        "Drones hit a depot",
+        publisher,
+        "https://example.org/story",
+    )
+    assert source["Published"] == dt.datetime(2024, 6, 14)  # noqa: DTZ001 - a date cell, no zone
