@@ -54,7 +54,7 @@ SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(thousand|million|billion|trillion|
 CURRENCIES = {"£": "GBP", "$": "USD", "US$": "USD", "€": "EUR", "USD": "USD", "EUR": "EUR",
               "GBP": "GBP", "UAH": "UAH", "RUB": "RUB", "₴": "UAH", "₽": "RUB"}  # fmt: skip
 CURRENCY_BEFORE = re.compile(r"(US\$|[£$€₴₽]|\b(?:USD|EUR|GBP|UAH|RUB))\s?\Z")
-RATE = re.compile(r"(?:a|per|each|every)\s+(?:day|week|month|year)\b|annually|daily|monthly")
+RATE = re.compile(r"(?:a|per|each|every)\s+(?:day|week|month|year)\b|annually|daily|monthly|weekly")
 # Numbers that are part of a name: "F-16", "Kh-59", "Su-34"; "Group of Seven".
 NAMED_BEFORE = re.compile(r"(?:\b[A-Z][A-Za-z]*-|Group of\s)\Z")
 NAMED_NUMBER = re.compile(r"\bGroup of (?:Seven|Eight|Twenty)\b")
@@ -73,6 +73,14 @@ EVENT_BEFORE = re.compile(
 )
 PLACE_FOLLOWS = re.compile(r"\s*(?:in|near|at|on)\b")
 ADDRESS = re.compile(r"https?://\S+")
+RATES = {"annually": "a year", "daily": "a day", "monthly": "a month", "weekly": "a week"}
+RATES |= {f"per {span}": f"a {span}" for span in ("day", "week", "month", "year")}
+MONEY_FOR = re.compile(r"\s*(?:in|of|for|on)\s+(?P<what>(?:[\w'’-]+\s+){0,2}[\w'’-]+)")
+NUMBER_OF = re.compile(r"\bnumber of (?P<what>[\w'’-]+)")
+# "3 dead" counts people killed.
+CASUALTY = re.compile(r"^(dead|killed|injured|wounded|hurt)\b")
+CASUALTY_WORDS = {"dead": "killed"}
+UNITS = {"kilometers": "km", "kilometres": "km", "metres": "m", "meters": "m"}
 HEADER_LINE = 120  # characters: a headline or date line is shorter than this
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
@@ -373,17 +381,27 @@ def _figures(sentence: str, when: str | None, place: Place | None, claimant: str
         if NAMED_BEFORE.search(digits, 0, start) or digits.startswith("-", end):
             continue  # a number in a name: an F-16, the Group of 7, a 15-16 June summit
         metric = _counted(digits, start, end) or _elided(digits, start, end, previous)
-        previous = metric or previous
-        currency = CURRENCY_BEFORE.search(digits, 0, start)
-        nouns = [word for word in metric.split() if not EVENT.fullmatch(word)]
-        unit = nouns[-1] if nouns else ""
-        if currency is not None:
-            unit = CURRENCIES[currency[1]]
-        rate = RATE.match(digits, end + len(digits[end:]) - len(digits[end:].lstrip()))
+        after = end + len(digits[end:]) - len(digits[end:].lstrip())
+        rate = RATE.match(digits, after)
         if rate is None and metric:
             rate = RATE.match(digits, digits.find(metric, end) + len(metric) + 1)
-        if rate is not None and rate[0] not in metric:
-            metric = f"{metric} {rate[0]}".strip()  # a rate stays a rate: "drones a day"
+        if rate is not None:  # said once, as a rate: "annually" is "a year"
+            metric = metric.removeprefix(rate[0]).strip()
+        currency = CURRENCY_BEFORE.search(digits, 0, start)
+        if currency is not None and not metric:  # "£3 billion a year in military aid"
+            spent_on = MONEY_FOR.match(digits, rate.end() if rate is not None else after)
+            metric = spent_on["what"] if spent_on else ""
+        if not metric:  # "bring the number of prisoners swapped … to 1,400"
+            number_of = NUMBER_OF.search(digits, 0, start)
+            metric = number_of["what"] if number_of else ""
+        metric = CASUALTY.sub(lambda m: f"people {CASUALTY_WORDS.get(m[1], m[1])}", metric)
+        previous = metric or previous
+        nouns = [word for word in metric.split() if not EVENT.fullmatch(word)]
+        unit = UNITS.get(nouns[-1].casefold(), nouns[-1]) if nouns else ""
+        if currency is not None:
+            unit = CURRENCIES[currency[1]]
+        if rate is not None:
+            metric = f"{metric} {RATES.get(rate[0].casefold(), rate[0])}".strip()
         row: Row = {
             "Value": int(value) if value.is_integer() else value,
             "Metric": metric,
