@@ -381,15 +381,15 @@ def _figures(sentence: str, when: str | None, place: Place | None, claimant: str
         if NAMED_BEFORE.search(digits, 0, start) or digits.startswith("-", end):
             continue  # a number in a name: an F-16, the Group of 7, a 15-16 June summit
         metric = _counted(digits, start, end) or _elided(digits, start, end, previous)
-        after = end + len(digits[end:]) - len(digits[end:].lstrip())
-        rate = RATE.match(digits, after)
+        next_word = end + len(digits[end:]) - len(digits[end:].lstrip())
+        rate = RATE.match(digits, next_word)
         if rate is None and metric:
             rate = RATE.match(digits, digits.find(metric, end) + len(metric) + 1)
         if rate is not None:  # said once, as a rate: "annually" is "a year"
             metric = metric.removeprefix(rate[0]).strip()
         currency = CURRENCY_BEFORE.search(digits, 0, start)
         if currency is not None and not metric:  # "£3 billion a year in military aid"
-            spent_on = MONEY_FOR.match(digits, rate.end() if rate is not None else after)
+            spent_on = MONEY_FOR.match(digits, rate.end() if rate is not None else next_word)
             metric = spent_on["what"] if spent_on else ""
         if not metric:  # "bring the number of prisoners swapped … to 1,400"
             number_of = NUMBER_OF.search(digits, 0, start)
