@@ -1051,20 +1051,26 @@ def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
     patch_sheet_xml(path, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
     before = sorted(tmp_path.iterdir())
     command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(path)]
-    process = subprocess.Popen(
-        [*command, "-o", str(tmp_path / "memo.docx")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        while not _has_open(process.pid, path) and process.poll() is None:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
+    # On a loaded machine the signal may land only after the build ended (exit 0, a memo
+    # written): that run proves nothing, so the memo goes and the build runs again.
+    for _ in range(3):
+        process = subprocess.Popen(
+            [*command, "-o", str(tmp_path / "memo.docx")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        try:
+            while not _has_open(process.pid, path) and process.poll() is None:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        if process.returncode != 0:
+            break
+        (tmp_path / "memo.docx").unlink()
     assert (process.returncode, out, err) == (
         130,
         "",
