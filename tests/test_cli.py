@@ -19,7 +19,16 @@ from typer.testing import CliRunner
 from briefing import cli
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
-from tests.conftest import SEED_WORKBOOK, cell, coordinate, extra_cell, field_cell
+from tests.conftest import (
+    SEED_WORKBOOK,
+    InstallOffice,
+    cell,
+    complete_pdf,
+    coordinate,
+    extra_cell,
+    field_cell,
+    write_fake_office,
+)
 
 MakeWorkbook = Callable[..., Path]
 
@@ -656,6 +665,25 @@ def test_check_and_build_show_the_reads_progress_on_a_terminal(
     assert [type(p) for p in given] == [TerminalProgress, TerminalProgress]
     # Not a terminal here: the progress writes nothing, and the output is only the results.
     assert all(isinstance(p, TerminalProgress) and not p.interactive for p in given)
+
+
+def test_build_pdf_with_the_libreoffice_briefing_soffice_names(
+    runner: CliRunner,
+    example_workbook: Path,
+    fake_office: InstallOffice,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    fake_office(None)  # none on the PATH, none where LibreOffice installs
+    office = write_fake_office(tmp_path / "soffice-7.6", "converts")
+    monkeypatch.setenv("BRIEFING_SOFFICE", str(office))
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out), "--pdf"])
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"Wrote {out}\nWrote {out.with_suffix('.pdf')}\n",
+    )
+    assert out.with_suffix(".pdf").read_bytes() == complete_pdf(2)
 
 
 # ------------------------------------------------------------------ the help, as a user reads it
