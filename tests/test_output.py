@@ -347,6 +347,23 @@ def test_libreoffice_off_the_path_is_found_where_it_installs(
     assert office_program(tmp_path / "memo.docx") == str(flatpak)
 
 
+def test_a_place_in_a_home_folder_is_passed_over_without_a_home(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office(None)
+    expand = Path.expanduser
+
+    def no_home(path: Path) -> Path:
+        if str(path).startswith("~"):
+            raise RuntimeError("Could not determine home directory.")
+        return expand(path)
+
+    monkeypatch.setattr(Path, "expanduser", no_home)
+    snap = write_fake_office(tmp_path / "libreoffice", "converts")
+    monkeypatch.setattr("briefing.output.OFFICE_PLACES", ("~/soffice", str(snap)))
+    assert office_program(tmp_path / "memo.docx") == str(snap)
+
+
 def test_the_path_comes_before_the_places_libreoffice_installs(
     tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
