@@ -5,26 +5,83 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer._click import Context, HelpFormatter
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from briefing.errors import BriefingError, InvalidWorkbook
-from briefing.model import Problem
 from briefing.text import count, describe, parse_date_text, terminal_safe
 
 # Each command imports the pipeline when it runs, so that `--help` loads neither openpyxl nor
-# python-docx (half the start-up time).
+# python-docx (half the start-up time), nor the schema behind Problem.
 if TYPE_CHECKING:
+    from briefing.model import Problem
     from briefing.pipeline import CheckReport
     from briefing.sheetxml import Progress
 
-app = typer.Typer(
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+class BriefingCommand(TyperCommand):
+    """A command whose help reads as Unix manuals do: `build [OPTIONS] WORKBOOK`.
+
+    Typer names an argument by its parameter, in braces when it is required (`{workbook}`);
+    here it is named in capitals, bare when required, in brackets when not.
+    """
+
+    def __init__(self, name: str | None, **settings: Any) -> None:
+        super().__init__(name, **settings)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.display_name_raw + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+class BriefingGroup(TyperGroup):
+    """A group whose list of commands gives each command's whole first line, wrapped."""
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class BriefingTyper(typer.Typer):
+    """Typer, its commands made as BriefingCommand and its groups as BriefingGroup."""
+
+    def __init__(self, **settings: Any) -> None:
+        # Plain help, not Rich's panels: Rich gives every flag a type (`--pdf <bool>`, though
+        # `--pdf true` is an error), and importing it doubles the time `--help` takes.
+        super().__init__(cls=BriefingGroup, rich_markup_mode=None, **settings)
+
+    def command(self, *args: Any, **settings: Any) -> Callable[[Function], Function]:
+        settings.setdefault("cls", BriefingCommand)
+        decorator: Callable[[Function], Function] = super().command(*args, **settings)
+        return decorator
+
+
+app = BriefingTyper(
     help="Turn an analyst's Excel workbook into a Word briefing memo.",
+    epilog="Example: briefing build desk.xlsx --date 2024-06-14 --pdf",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 _debug = {"on": False}
@@ -79,19 +136,47 @@ def _user_errors(workbook: Path | None = None, *, as_json: bool = False) -> Iter
         raise typer.Exit(1) from err
 
 
+def _print_version(wanted: bool) -> None:
+    """`--version`: the installed package's version, then exit."""
+    if not wanted:
+        return
+    # Imported here: importlib.metadata adds a hundredth of a second to every `--help`.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        _echo(f"briefing {version('briefing')}")
+    except PackageNotFoundError as err:
+        _echo(
+            "Error: briefing is not installed, so it has no version; install it with "
+            "pip install . from its folder",
+            err=True,
+        )
+        raise typer.Exit(1) from err
+    raise typer.Exit()
+
+
 @app.callback()
 def main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback behind an error.")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print briefing's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
     ] = False,
 ) -> None:
     """Turn an analyst's Excel workbook into a Word briefing memo."""
     _debug["on"] = debug
 
 
-@app.command()
+@app.command(epilog="Example: briefing init desk.xlsx --example")
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the new workbook (.xlsx).")],
+    workbook: Annotated[Path, typer.Argument(help="Where to write the new workbook (.xlsx).")],
     example: Annotated[
         bool, typer.Option("--example", help="Fill it with the seed article's records.")
     ] = False,
@@ -101,11 +186,11 @@ def init(
     from briefing import pipeline
 
     with _user_errors():
-        written = pipeline.init_workbook(path, example=example, force=force)
+        written = pipeline.init_workbook(workbook, example=example, force=force)
     _echo(f"Wrote {written}")
 
 
-@app.command()
+@app.command(epilog="Example: briefing check desk.xlsx --strict")
 def check(
     workbook: Annotated[Path, typer.Argument(help="The workbook to check (.xlsx).")],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
@@ -157,7 +242,7 @@ def _summary(report: CheckReport) -> str:
     return f"{report.path}: {count(report.errors, 'error')}, {count(report.warnings, 'warning')}"
 
 
-@app.command()
+@app.command(epilog="Example: briefing build desk.xlsx --date 2024-06-14 --pdf")
 def build(
     workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx).")],
     output: Annotated[
@@ -228,7 +313,7 @@ def build(
             _echo(f"Wrote {written}")
 
 
-@app.command()
+@app.command(epilog="Example: briefing extract article.txt -o desk.xlsx")
 def extract(
     article: Annotated[Path, typer.Argument(help="The article's text (UTF-8 .txt).")],
     output: Annotated[
@@ -258,24 +343,28 @@ def extract(
         _echo(f"Passed over {count(result.skipped, 'line')} too long to be a sentence")
 
 
-template_app = typer.Typer(help="Make and lint memo templates.", no_args_is_help=True)
+template_app = BriefingTyper(
+    help="Make and lint memo templates.",
+    epilog="Example: briefing template new house.docx",
+    no_args_is_help=True,
+)
 app.add_typer(template_app, name="template")
 
 
-@template_app.command("new")
+@template_app.command("new", epilog="Example: briefing template new house.docx")
 def template_new(
-    path: Annotated[Path, typer.Argument(help="Where to write the template copy (.docx).")],
+    template: Annotated[Path, typer.Argument(help="Where to write the template copy (.docx).")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a copy of the default memo template to restyle in Word."""
     from briefing import pipeline
 
     with _user_errors():
-        written = pipeline.new_template(path, force=force)
+        written = pipeline.new_template(template, force=force)
     _echo(f"Wrote {written}")
 
 
-@template_app.command("check")
+@template_app.command("check", epilog="Example: briefing template check house.docx")
 def template_check(
     template: Annotated[Path, typer.Argument(help="The template to lint (.docx).")],
 ) -> None:

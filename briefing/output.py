@@ -33,6 +33,18 @@ MAX_NAME_TITLE = 72  # characters of the memo's title in an attachment's name
 DANGLING_WORDS = frozenset(
     ("a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to")
 )
+OFFICE_VARIABLE = "BRIEFING_SOFFICE"  # the environment variable naming LibreOffice's program
+# Where LibreOffice's installers put its program when the PATH does not lead there: Windows
+# (64 and 32 bits), macOS, and the launchers Flatpak (for all users, then for one) and Snap make,
+# which take soffice's arguments.
+OFFICE_PLACES: tuple[str, ...] = (
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+    r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    "/var/lib/flatpak/exports/bin/org.libreoffice.LibreOffice",
+    "~/.local/share/flatpak/exports/bin/org.libreoffice.LibreOffice",
+    "/snap/bin/libreoffice",
+)
 # LibreOffice's settings for converting a memo without reaching any host: linked images and
 # other outside resources of a document not in a trusted location are never loaded (and no
 # location is trusted), links to other files are never updated, and no active content runs
@@ -252,13 +264,34 @@ def _mode_for(path: Path) -> int:
 
 
 def office_program(memo: Path) -> str:
-    """LibreOffice's program, found on the PATH; raises OutputError, naming `memo`, without it."""
+    """LibreOffice's program; raises OutputError, naming `memo`, without it.
+
+    The program BRIEFING_SOFFICE names (a path, or a name on the PATH) comes first, then soffice
+    on the PATH, then the first of OFFICE_PLACES there is.
+    """
+    chosen = os.environ.get(OFFICE_VARIABLE, "")
+    if chosen:
+        office = shutil.which(chosen)
+        if office is None:
+            raise OutputError(
+                f"{memo}: {OFFICE_VARIABLE} names {chosen}, which is not a program that can run; "
+                "set it to LibreOffice's soffice program, or unset it"
+            )
+        return office
     office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        raise OutputError(
-            f"{memo}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
-        )
-    return office
+    if office is not None:
+        return office
+    for place in OFFICE_PLACES:
+        try:
+            candidate = Path(place).expanduser()
+        except RuntimeError:  # no home folder to expand ~ to
+            continue
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise OutputError(
+        f"{memo}: --pdf needs LibreOffice, found neither on the PATH nor where its installers "
+        f"put it; install it, set {OFFICE_VARIABLE} to its soffice program, or leave out --pdf"
+    )
 
 
 def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:

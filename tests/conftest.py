@@ -411,23 +411,33 @@ sys.exit({code})
 InstallOffice = Callable[[str | None], None]
 
 
+def write_fake_office(path: Path, run: str) -> Path:
+    """Write at `path` a stand-in for LibreOffice's program that runs as OFFICE_RUNS names.
+
+    It writes the PDF where LibreOffice would, named after the document, into --outdir.
+    """
+    code, pdf = OFFICE_RUNS[run]
+    path.write_text(FAKE_OFFICE.format(python=sys.executable, pdf=pdf, code=code))
+    path.chmod(0o755)
+    return path
+
+
 @pytest.fixture
 def fake_office(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> InstallOffice:
     """Put a stand-in `soffice` that runs as OFFICE_RUNS names alone on the PATH; None: none.
 
-    It writes the PDF where LibreOffice would, named after the document, into --outdir.
+    Neither BRIEFING_SOFFICE nor a LibreOffice installed off the PATH is looked at.
     """
 
     def install(run: str | None) -> None:
         folder = tmp_path_factory.mktemp("bin")
         if run is not None:
-            code, pdf = OFFICE_RUNS[run]
-            script = folder / "soffice"
-            script.write_text(FAKE_OFFICE.format(python=sys.executable, pdf=pdf, code=code))
-            script.chmod(0o755)
+            write_fake_office(folder / "soffice", run)
         monkeypatch.setenv("PATH", str(folder))
+        monkeypatch.delenv("BRIEFING_SOFFICE", raising=False)
+        monkeypatch.setattr("briefing.output.OFFICE_PLACES", ())
 
     return install
 

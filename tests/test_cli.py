@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import re
+import shlex
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import openpyxl
 import pytest
+import typer.main
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from briefing import cli
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
-from tests.conftest import SEED_WORKBOOK, cell, coordinate, extra_cell, field_cell
+from tests.conftest import (
+    SEED_WORKBOOK,
+    InstallOffice,
+    cell,
+    complete_pdf,
+    coordinate,
+    extra_cell,
+    field_cell,
+    write_fake_office,
+)
 
 MakeWorkbook = Callable[..., Path]
 
@@ -651,3 +665,148 @@ def test_check_and_build_show_the_reads_progress_on_a_terminal(
     assert [type(p) for p in given] == [TerminalProgress, TerminalProgress]
     # Not a terminal here: the progress writes nothing, and the output is only the results.
     assert all(isinstance(p, TerminalProgress) and not p.interactive for p in given)
+
+
+def test_build_pdf_with_the_libreoffice_briefing_soffice_names(
+    runner: CliRunner,
+    example_workbook: Path,
+    fake_office: InstallOffice,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    fake_office(None)  # none on the PATH, none where LibreOffice installs
+    office = write_fake_office(tmp_path / "soffice-7.6", "converts")
+    monkeypatch.setenv("BRIEFING_SOFFICE", str(office))
+    out = tmp_path / "memo.docx"
+    result = runner.invoke(app, ["build", str(example_workbook), "-o", str(out), "--pdf"])
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"Wrote {out}\nWrote {out.with_suffix('.pdf')}\n",
+    )
+    assert out.with_suffix(".pdf").read_bytes() == complete_pdf(2)
+
+
+# ------------------------------------------------------------------ the help, as a user reads it
+
+
+def every_command() -> list[tuple[str, ...]]:
+    """Each command as the words after `briefing`, groups included: (), ("template", "new")."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: object, words: tuple[str, ...]) -> None:
+        found.append(words)
+        if isinstance(command, TyperGroup):
+            for name, subcommand in command.commands.items():
+                walk(subcommand, (*words, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+def help_of(runner: CliRunner, words: Sequence[str]) -> str:
+    result = runner.invoke(app, [*words, "--help"], prog_name="briefing")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("words", every_command(), ids=lambda words: " ".join(words) or "briefing")
+def test_every_help_has_an_example_that_runs_and_no_types_on_flags(
+    runner: CliRunner, words: tuple[str, ...]
+) -> None:
+    text = help_of(runner, words)
+    for leftover in ("<bool>", "BOOLEAN", "{", "}"):
+        assert leftover not in text
+    examples = re.findall(r"^  Example: (.+)$", text, re.MULTILINE)
+    assert len(examples) == 1, text
+    example = shlex.split(examples[0])
+    assert example[: len(words) + 1] == ["briefing", *words]
+    # The example parses: its command exists and takes every option and argument it gives.
+    command, rest = typer.main.get_command(app), example[1:]
+    while isinstance(command, TyperGroup) and rest and rest[0] in command.commands:
+        command, rest = command.commands[rest[0]], rest[1:]
+    assert not isinstance(command, TyperGroup), example
+    command.make_context(command.name, rest)
+
+
+@pytest.mark.parametrize(
+    ("words", "usage", "argument"),
+    [
+        pytest.param((), "briefing [OPTIONS] COMMAND [ARGS]...", None, id="briefing"),
+        pytest.param(("init",), "briefing init [OPTIONS] WORKBOOK", "WORKBOOK", id="init"),
+        pytest.param(("check",), "briefing check [OPTIONS] WORKBOOK", "WORKBOOK", id="check"),
+        pytest.param(("build",), "briefing build [OPTIONS] WORKBOOK", "WORKBOOK", id="build"),
+        pytest.param(("extract",), "briefing extract [OPTIONS] ARTICLE", "ARTICLE", id="extract"),
+        pytest.param(
+            ("template", "new"),
+            "briefing template new [OPTIONS] TEMPLATE",
+            "TEMPLATE",
+            id="template new",
+        ),
+        pytest.param(
+            ("template", "check"),
+            "briefing template check [OPTIONS] TEMPLATE",
+            "TEMPLATE",
+            id="template check",
+        ),
+    ],
+)
+def test_usage_lines_name_arguments_in_capitals(
+    runner: CliRunner, words: tuple[str, ...], usage: str, argument: str | None
+) -> None:
+    text = help_of(runner, words)
+    assert text.splitlines()[0] == f"Usage: {usage}"
+    if argument is not None:
+        assert re.search(rf"^Arguments:\n  {argument} <path>  ", text, re.MULTILINE), text
+
+
+def test_flags_show_no_type(runner: CliRunner) -> None:
+    text = help_of(runner, ["build"])
+    assert "\n  --pdf                  Also write a PDF beside the memo" in text
+    assert "\n  --email                Also write an email draft" in text
+
+
+def test_a_missing_argument_is_named_in_capitals(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["build"], prog_name="briefing")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "Usage: briefing build [OPTIONS] WORKBOOK"
+    assert result.stderr.splitlines()[-1] == "Error: Missing argument 'WORKBOOK'."
+
+
+def test_the_command_list_gives_each_first_line_whole(runner: CliRunner) -> None:
+    text = help_of(runner, [])
+    assert (
+        "  build     Check the workbook, then render the memo; errors stop it, warnings\n"
+        "            do not.\n"
+    ) in text
+
+
+@pytest.mark.parametrize("words", [["--version"], ["--version", "build"]], ids=["alone", "first"])
+def test_version_prints_the_installed_version(runner: CliRunner, words: list[str]) -> None:
+    result = runner.invoke(app, words)
+    assert (result.exit_code, result.stdout) == (0, f"briefing {version('briefing')}\n")
+    assert re.fullmatch(r"briefing \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_version_of_a_briefing_not_installed_is_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_installed(name: str) -> str:
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr("importlib.metadata.version", not_installed)
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: briefing is not installed, so it has no version; install it with pip install . "
+        "from its folder\n"
+    )
+
+
+def test_shell_completion_is_offered_and_completes_commands(runner: CliRunner) -> None:
+    text = help_of(runner, [])
+    assert "\n  --install-completion  Install completion for the current shell.\n" in text
+    assert "\n  --show-completion     Show completion for the current shell" in text
+    # What the installed script asks when the user presses Tab after `briefing bu`.
+    asked = {"_BRIEFING_COMPLETE": "complete_bash", "COMP_WORDS": "briefing bu", "COMP_CWORD": "1"}
+    result = runner.invoke(app, [], env=asked, prog_name="briefing")
+    assert (result.exit_code, result.stdout) == (0, "build\n")

@@ -277,6 +277,10 @@ def disk_full_at_the_third_file(monkeypatch: pytest.MonkeyPatch, folder: Path) -
     monkeypatch.setattr("briefing.output.os.fsync", full)
 
 
+def office_variable_names_no_program(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    monkeypatch.setenv("BRIEFING_SOFFICE", str(folder / "notes.txt"))
+
+
 def email_cannot_replace_its_file(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     replace = Path.replace
 
@@ -288,7 +292,10 @@ def email_cannot_replace_its_file(monkeypatch: pytest.MonkeyPatch, folder: Path)
     monkeypatch.setattr(Path, "replace", refuse)
 
 
-NEEDS_LIBREOFFICE = "--pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
+NEEDS_LIBREOFFICE = (
+    "--pdf needs LibreOffice, found neither on the PATH nor where its installers put it; install "
+    "it, set BRIEFING_SOFFICE to its soffice program, or leave out --pdf"
+)
 FREE_SPACE = "nothing was changed; check the free space in {tmp}, then try again"
 TRY_AGAIN = f"{FREE_SPACE}, or leave out --pdf"
 
@@ -297,6 +304,15 @@ TRY_AGAIN = f"{FREE_SPACE}, or leave out --pdf"
     ("office", "edits", "output", "unlucky", "error"),
     [
         pytest.param(None, {}, "memo.docx", None, f"{{out}}: {NEEDS_LIBREOFFICE}", id="no-soffice"),
+        pytest.param(
+            "converts",
+            {},
+            "memo.docx",
+            office_variable_names_no_program,
+            "{out}: BRIEFING_SOFFICE names {tmp}/notes.txt, which is not a program that can run; "
+            "set it to LibreOffice's soffice program, or unset it",
+            id="briefing-soffice-names-no-program",
+        ),
         pytest.param(
             "fails",
             {},

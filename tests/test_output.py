@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import os
+import shutil
 from email import policy
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,12 +19,13 @@ from briefing.output import (
     backup_path,
     email_draft,
     ensure_output,
+    office_program,
     pdf_defect,
     pdf_from_docx,
     recipients,
     write_atomically,
 )
-from tests.conftest import InstallOffice, complete_pdf
+from tests.conftest import InstallOffice, complete_pdf, write_fake_office
 
 
 @pytest.mark.parametrize(
@@ -254,16 +256,123 @@ def test_an_address_no_header_can_hold_is_refused(to: str, message: str) -> None
     assert str(caught.value) == message
 
 
-def test_pdf_needs_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+NO_OFFICE = (
+    "--pdf needs LibreOffice, found neither on the PATH nor where its installers put it; install "
+    "it, set BRIEFING_SOFFICE to its soffice program, or leave out --pdf"
+)
+
+
+def test_pdf_needs_libreoffice(tmp_path: Path, fake_office: InstallOffice) -> None:
+    fake_office(None)
     memo = tmp_path / "memo.docx"
     memo.write_bytes(b"PK")
-    monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(OutputError) as raised:
         pdf_from_docx(memo, tmp_path / "memo.pdf")
-    assert str(raised.value) == (
-        f"{memo}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
-    )
+    assert str(raised.value) == f"{memo}: {NO_OFFICE}"
     assert not (tmp_path / "memo.pdf").exists()
+
+
+def test_briefing_soffice_comes_before_the_path(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office("fails")  # the soffice on the PATH would fail
+    chosen = write_fake_office(tmp_path / "my office", "converts")
+    monkeypatch.setenv("BRIEFING_SOFFICE", str(chosen))
+    assert office_program(tmp_path / "memo.docx") == str(chosen)
+    memo = tmp_path / ".memo.k3x9.tmp.docx"
+    memo.write_bytes(b"PK memo")
+    assert pdf_from_docx(memo, tmp_path / "memo.pdf") == complete_pdf(2)
+
+
+def test_briefing_soffice_may_name_a_program_on_the_path(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office(None)
+    write_fake_office(tmp_path / "lowriter", "converts")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("BRIEFING_SOFFICE", "lowriter")
+    assert office_program(tmp_path / "memo.docx") == str(tmp_path / "lowriter")
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param("{tmp}/nowhere/soffice", id="no-such-file"),
+        pytest.param("{tmp}", id="a-folder"),
+        pytest.param("{tmp}/soffice.txt", id="not-executable"),
+        pytest.param("soffice-not-on-the-path", id="no-such-program"),
+    ],
+)
+def test_a_bad_briefing_soffice_is_one_line_and_never_passed_over(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    fake_office("converts")  # a working soffice on the PATH is not tried in its stead
+    (tmp_path / "soffice.txt").write_text("not a program")
+    value = given.format(tmp=tmp_path)
+    monkeypatch.setenv("BRIEFING_SOFFICE", value)
+    memo = tmp_path / "memo.docx"
+    with pytest.raises(OutputError) as raised:
+        office_program(memo)
+    assert str(raised.value) == (
+        f"{memo}: BRIEFING_SOFFICE names {value}, which is not a program that can run; set it "
+        "to LibreOffice's soffice program, or unset it"
+    )
+
+
+def test_an_empty_briefing_soffice_counts_as_unset(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office("converts")
+    monkeypatch.setenv("BRIEFING_SOFFICE", "")
+    assert Path(office_program(tmp_path / "memo.docx")).name == "soffice"
+
+
+def test_libreoffice_off_the_path_is_found_where_it_installs(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office(None)
+    home = tmp_path / "home"
+    home.mkdir()
+    flatpak = write_fake_office(home / "flatpak-libreoffice", "converts")
+    (tmp_path / "not-executable").write_text("not a program")
+    places = (
+        str(tmp_path / "missing" / "soffice.exe"),
+        str(tmp_path / "not-executable"),
+        str(tmp_path),  # a folder
+        "~/flatpak-libreoffice",
+        str(write_fake_office(tmp_path / "later", "converts")),
+    )
+    monkeypatch.setattr("briefing.output.OFFICE_PLACES", places)
+    monkeypatch.setenv("HOME", str(home))
+    assert office_program(tmp_path / "memo.docx") == str(flatpak)
+
+
+def test_a_place_in_a_home_folder_is_passed_over_without_a_home(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office(None)
+    expand = Path.expanduser
+
+    def no_home(path: Path) -> Path:
+        if str(path).startswith("~"):
+            raise RuntimeError("Could not determine home directory.")
+        return expand(path)
+
+    monkeypatch.setattr(Path, "expanduser", no_home)
+    snap = write_fake_office(tmp_path / "libreoffice", "converts")
+    monkeypatch.setattr("briefing.output.OFFICE_PLACES", ("~/soffice", str(snap)))
+    assert office_program(tmp_path / "memo.docx") == str(snap)
+
+
+def test_the_path_comes_before_the_places_libreoffice_installs(
+    tmp_path: Path, fake_office: InstallOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_office("converts")
+    elsewhere = write_fake_office(tmp_path / "soffice.exe", "converts")
+    monkeypatch.setattr("briefing.output.OFFICE_PLACES", (str(elsewhere),))
+    on_the_path = shutil.which("soffice")
+    assert on_the_path is not None
+    assert office_program(tmp_path / "memo.docx") == on_the_path
 
 
 EARLIER = {"memo.docx": b"earlier memo", "memo.pdf": b"earlier pdf"}  # memo.eml: none before

@@ -84,7 +84,8 @@ def test_build_looks_for_libreoffice_before_reading_the_workbook(
     with pytest.raises(OutputError) as raised:
         build_memo(example_workbook, out, pdf=True, now=NOW)
     assert str(raised.value) == (
-        f"{out}: --pdf needs LibreOffice (soffice) installed; install it or leave out --pdf"
+        f"{out}: --pdf needs LibreOffice, found neither on the PATH nor where its installers put "
+        "it; install it, set BRIEFING_SOFFICE to its soffice program, or leave out --pdf"
     )
 
 
