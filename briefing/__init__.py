@@ -1,3 +1,3 @@
 """Turn an analyst's Excel workbook into a Word briefing memo."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
