@@ -651,3 +651,156 @@ def test_check_and_build_show_the_reads_progress_on_a_terminal(
     assert [type(p) for p in given] == [TerminalProgress, TerminalProgress]
     # Not a terminal here: the progress writes nothing, and the output is only the results.
     assert all(isinstance(p, TerminalProgress) and not p.interactive for p in given)
+
+
+# ---------------------------------------------------------------------------- many workbooks
+
+BROKEN_VALUE = cell("Figures", "Value", 7)
+
+
+def desk_folder(make_workbook: MakeWorkbook, tmp_path: Path) -> Path:
+    """A folder of two workbooks, one broken, and the owner files Excel and LibreOffice leave
+    beside a workbook open in them."""
+    folder = tmp_path / "desks"
+    folder.mkdir()
+    make_workbook(name="desks/good.xlsx")
+    make_workbook({BROKEN_VALUE: "eighty-seven"}, name="desks/broken.xlsx")
+    (folder / "~$good.xlsx").write_bytes(b"\x0bAnalyst" + bytes(150))
+    (folder / ".~lock.good.xlsx#").write_text(",analyst,host,24.06.2024 09:00,file:///C:/\n")
+    (folder / "notes.txt").write_text("not a workbook, and not in a workbook's name\n")
+    return folder
+
+
+def test_build_a_folder_past_a_broken_workbook_into_an_output_folder(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    folder = desk_folder(make_workbook, tmp_path)
+    out = tmp_path / "memos"
+    out.mkdir()
+    result = runner.invoke(app, ["build", str(folder), "-o", str(out)])
+    broken = folder / "broken.xlsx"
+    assert result.exit_code == 1
+    assert result.stdout == f"Wrote {out / 'good.docx'}\n"
+    assert result.stderr == (
+        f"{broken}: {BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+        f"Error: {broken}: the workbook has 1 error; nothing was written\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["good.docx"]
+
+
+def test_build_many_workbooks_lists_every_failure_at_the_end(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = desk_folder(make_workbook, tmp_path)
+    text = tmp_path / "figures.xlsx"
+    text.write_text("ID,Value\nF1,87\n")
+    monkeypatch.chdir(tmp_path)
+    # As a shell expands desks/*.xlsx: Excel's owner file is among the names.
+    named = [text, folder / "broken.xlsx", folder / "~$good.xlsx", folder / "good.xlsx"]
+    result = runner.invoke(app, ["build", *map(str, named)])
+    assert result.exit_code == 1
+    assert result.stdout == "Wrote good.docx\n"
+    broken = folder / "broken.xlsx"
+    assert result.stderr.splitlines() == [
+        f"{broken}: {BROKEN_VALUE}: expected a number, got 'eighty-seven'",
+        f"Error: {text}: not an Excel workbook (it looks like a text or CSV file); open it in "
+        "Excel or LibreOffice and save it as an .xlsx workbook",
+        f"Error: {broken}: the workbook has 1 error; nothing was written",
+    ]
+    assert sorted(p.name for p in tmp_path.glob("*.docx")) == ["good.docx"]
+
+
+def test_check_a_folder_and_a_workbook(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    folder = desk_folder(make_workbook, tmp_path)
+    analyst = extra_cell("Figures", 1)
+    other = make_workbook({analyst: "Analyst"}, name="other.xlsx")
+    broken, good = folder / "broken.xlsx", folder / "good.xlsx"
+    result = runner.invoke(app, ["check", str(folder), str(other)])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{broken}: {BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+        f"{broken}: 1 error, 0 warnings\n"
+        f"{good}: no problems found\n"
+        f"{other}: {analyst}: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        f"{other}: 0 errors, 1 warning\n"
+    )
+    assert result.stderr == f"Error: {broken}: the workbook has 1 error\n"
+    strict = runner.invoke(app, ["check", str(other), str(good), "--strict"])
+    assert strict.exit_code == 1
+    assert strict.stderr == (
+        f"Error: {other}: the workbook has 1 warning, and --strict fails on warnings\n"
+    )
+    clean = runner.invoke(app, ["check", str(good), str(good)])
+    assert (clean.exit_code, clean.stderr) == (0, "")
+
+
+def test_check_many_as_json(runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path) -> None:
+    good = make_workbook()
+    missing = tmp_path / "missing.xlsx"
+    result = runner.invoke(app, ["check", str(good), str(missing), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [
+        {"file": str(good), "errors": 0, "warnings": 0, "problems": []},
+        {"file": str(missing), "error": f"{missing}: no such file; check the path and try again"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        pytest.param(
+            "missing-output-folder",
+            "Error: {out}: does not exist; with several workbooks, -o names the folder to write "
+            "their memos in, so create it or choose another\n",
+            id="missing-output-folder",
+        ),
+        pytest.param(
+            "output-is-a-file",
+            "Error: {out}: is a file; with several workbooks, -o names the folder to write their "
+            "memos in, so create it or choose another\n",
+            id="output-is-a-file",
+        ),
+        pytest.param(
+            "same-names",
+            "Error: {first} and {second}: both would write {out}/desk.docx; rename one, or "
+            "build them separately with -o\n",
+            id="two-workbooks-one-memo",
+        ),
+        pytest.param(
+            "empty-folder",
+            "Error: {empty}: the folder holds no workbook (.xlsx); name another folder\n",
+            id="empty-folder",
+        ),
+    ],
+)
+def test_a_batch_that_cannot_be_written_is_one_line_before_any_build(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path, setup: str, expected: str
+) -> None:
+    first = make_workbook(name="desk.xlsx")
+    (tmp_path / "b").mkdir()
+    second = make_workbook(name="b/desk.xlsx")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "memos"
+    if setup == "output-is-a-file":
+        out.write_text("")
+    elif setup != "missing-output-folder":
+        out.mkdir()
+    inputs = [empty] if setup == "empty-folder" else [first, second]
+    result = runner.invoke(app, ["build", *map(str, inputs), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == expected.format(out=out, first=first, second=second, empty=empty)
+    assert result.stdout == ""
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_since_takes_one_workbook(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
+    first, second = make_workbook(name="a.xlsx"), make_workbook(name="b.xlsx")
+    result = runner.invoke(app, ["build", str(first), str(second), "--since", str(first)])
+    assert result.exit_code == 2
+    assert "--since compares one workbook with its earlier copy" in result.output

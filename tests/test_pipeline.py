@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+from collections.abc import Callable
 from email import policy
 from pathlib import Path
 
@@ -12,13 +13,17 @@ import pytest
 from briefing.context import build_context
 from briefing.errors import InvalidWorkbook, OutputError
 from briefing.pipeline import (
+    build_many,
     build_memo,
     check_workbook,
     default_output,
     example_dossier,
     example_records,
     extract_candidates,
+    is_owner_file,
     located_sheets,
+    parallel_workers,
+    workbooks_in,
 )
 from briefing.schema import SourceRow
 from briefing.workbook import read_workbook
@@ -153,3 +158,58 @@ def test_extract_into_an_existing_workbook_keeps_a_backup(
     sheets = located_sheets(read_workbook(example_workbook))
     assert set(sheets) >= {"Sources", "Figures", "Reactions", "Demands"}
     assert len(sheets["Sources"].rows) == 2
+
+
+# ---------------------------------------------------------------------------- many workbooks
+
+
+@pytest.mark.parametrize(
+    ("name", "owner"),
+    [
+        pytest.param("desk.xlsx", False, id="workbook"),
+        pytest.param("~$desk.xlsx", True, id="excel-owner-file"),
+        pytest.param(".~lock.desk.xlsx#", True, id="libreoffice-lock-file"),
+        pytest.param("~desk.xlsx", False, id="a-tilde-is-a-name"),
+    ],
+)
+def test_owner_files_are_told_from_workbooks(name: str, owner: bool) -> None:
+    assert is_owner_file(Path("desks") / name) is owner
+
+
+def test_a_folder_gives_its_workbooks_by_name_and_no_owner_file(tmp_path: Path) -> None:
+    for name in ("b.xlsx", "A.XLSX", "~$b.xlsx", ".~lock.b.xlsx#", "notes.txt", "old.xls"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "inner.xlsx").mkdir()
+    found, failures = workbooks_in([tmp_path, tmp_path / "notes.txt"])
+    assert found == [tmp_path / "A.XLSX", tmp_path / "b.xlsx", tmp_path / "notes.txt"]
+    assert failures == []
+
+
+def test_builds_in_worker_processes_give_what_serial_builds_give(
+    make_workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    names = ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx"]
+    workbooks = [make_workbook(name=name) for name in names]
+    workbooks[2] = make_workbook({cell("Figures", "Value", 7): "eighty-seven"}, name="c.xlsx")
+    results = {}
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}"
+        out.mkdir()
+        outcomes = list(build_many(workbooks, out, workers=workers))
+        results[workers] = (
+            [(o.workbook, o.problems, o.error) for o in outcomes],
+            {p.name: memo_text(p) for p in sorted(out.iterdir())},
+        )
+    assert results[1] == results[2]
+    assert sorted(results[2][1]) == ["a.docx", "b.docx", "d.docx"]
+    assert [error for _, _, error in results[2][0]] == [
+        None,
+        None,
+        f"{workbooks[2]}: the workbook has 1 error; nothing was written",
+        None,
+    ]
+
+
+def test_many_workbooks_use_every_core_and_few_use_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert [parallel_workers(jobs) for jobs in (0, 1, 3, 4, 50)] == [1, 1, 1, 3, 3]
