@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,7 +19,7 @@ from briefing.text import count, describe, parse_date_text, terminal_safe
 # Each command imports the pipeline when it runs, so that `--help` loads neither openpyxl nor
 # python-docx (half the start-up time).
 if TYPE_CHECKING:
-    from briefing.pipeline import BuildOptions, BuildResult, CheckReport
+    from briefing.pipeline import BuildOptions, BuildResult, CheckReport, Outcome
     from briefing.sheetxml import Progress
 
 app = typer.Typer(
@@ -314,6 +315,49 @@ def _build_many(inputs: Sequence[Path], output: Path | None, options: BuildOptio
             _echo(f"warning: {notice}", err=True)
         _print_written(outcome.result)
     _fail_if_any(failures)
+
+
+@app.command()
+def watch(
+    workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the memo (default: WORKBOOK.docx here)."
+        ),
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", "-t", help="A Word template with Jinja tags (.docx)."),
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write a PDF beside the memo (needs LibreOffice).")
+    ] = False,
+    sources_dir: SourcesDirOption = None,
+) -> None:
+    """Build the memo, then again each time the workbook, its template or sources are saved."""
+    from briefing import pipeline
+
+    with _user_errors(workbook):
+        rebuilds = pipeline.watch_memo(workbook, output, template, pdf=pdf, sources_dir=sources_dir)
+    _echo(f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops")
+    try:
+        for outcome in rebuilds:
+            _print_problems(outcome.problems, hint=BUILD_HINT)
+            _echo(f"{time.strftime('%H:%M:%S')} {_rebuilt(outcome)}")
+    except KeyboardInterrupt:
+        _echo(f"Stopped watching {workbook}")
+
+
+def _rebuilt(outcome: Outcome[BuildResult]) -> str:
+    """One line for one build of `watch`: what it wrote, or why the last memo is kept."""
+    result = outcome.result
+    if result is None:
+        return f"Error: {outcome.error}, and the last good memo stays"
+    written = " and ".join(str(path) for path in (result.path, result.pdf) if path is not None)
+    found = count(len(result.warnings), "warning") if result.warnings else "no problems"
+    notices = "".join(f"; warning: {notice}" for notice in result.notices)
+    return f"Wrote {written}: {found}{notices}"
 
 
 @app.command()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from briefing import sheetxml
 from briefing.archive import document_fonts
@@ -28,6 +28,7 @@ from briefing.errors import (
     OutputError,
     TargetExists,
     TemplateError,
+    WorkbookUnreadable,
 )
 from briefing.extract import (
     candidate_records,
@@ -54,11 +55,14 @@ from briefing.output import (
     pdf_from_docx,
     write_atomically,
 )
-from briefing.provenance import verify_provenance
-from briefing.schema import SCHEMA, BriefingFields, Schema
+from briefing.provenance import source_folders, verify_provenance
+from briefing.schema import SCHEMA, BriefingFields, Schema, SourceRow
 from briefing.sheetxml import Progress
 from briefing.text import count, describe
 from briefing.validate import locate_header, sort_problems, validate_workbook
+
+if TYPE_CHECKING:
+    from briefing.watch import StopSignal
 
 # openpyxl (with numpy) and python-docx cost a quarter of a second to import: the commands
 # that write a workbook or render a document import `briefing.workbook` or `briefing.render`
@@ -180,6 +184,7 @@ class BuildResult:
     pdf: Path | None = None
     email: Path | None = None
     notices: tuple[str, ...] = ()  # one line each, such as a font the PDF had to replace
+    cited: tuple[Path, ...] = ()  # the source files the workbook cites (that it may read)
 
 
 def default_output(source: Path, suffix: str = ".docx") -> Path:
@@ -263,7 +268,20 @@ def build_memo(
             )
             staged.write(email_target, draft)
         staged.commit()
-    return BuildResult(target, dossier.problems, pdf_target, email_target, tuple(notices))
+    cited = cited_files(dossier, sources_dir)
+    return BuildResult(target, dossier.problems, pdf_target, email_target, tuple(notices), cited)
+
+
+def cited_files(dossier: Dossier, sources_dir: Path | None = None) -> tuple[Path, ...]:
+    """The text copies the Sources sheet names, symlinks resolved, that provenance may read."""
+    folders = source_folders(dossier.path, sources_dir)
+    found = []
+    for source in dossier.rows(SourceRow):
+        if source.file:
+            path = Path(os.path.realpath(dossier.path.parent / source.file))
+            if any(path.is_relative_to(folder) for folder in folders):
+                found.append(path)
+    return tuple(found)
 
 
 def email_context(context: Mapping[str, Any], attachments: Sequence[Attachment]) -> dict[str, Any]:
@@ -593,3 +611,82 @@ def _unexpected(workbook: Path, command: str, err: Exception) -> str:
         f"{workbook}: unexpected failure ({describe(err)}); run 'briefing --debug {command} "
         f"{workbook}' and report what it shows"
     )
+
+
+# ---------------------------------------------------------------------------- live preview
+
+
+def watch_memo(
+    workbook: Path,
+    output: Path | None = None,
+    template: Path | None = None,
+    *,
+    pdf: bool = False,
+    sources_dir: Path | None = None,
+    stop: StopSignal | None = None,
+) -> Iterator[Outcome[BuildResult]]:
+    """Build the memo now, then again each time the workbook, the template or a source file
+    the workbook cites is saved: each build's outcome, until `stop` is set.
+
+    A build that fails leaves the last good memo as it was. What cannot change between saves
+    is checked first, in one line: the workbook is missing, the memo cannot be written there.
+    """
+    if not os.path.isfile(workbook):
+        raise WorkbookUnreadable(
+            f"{workbook}: no such file; name the workbook to watch, as saved by Excel"
+        )
+    target = output or default_output(workbook)
+    ensure_output(target, ".docx", workbook, template)
+    if pdf:
+        ensure_output(target.with_suffix(".pdf"), ".pdf", workbook, template)
+        office_program(target)
+    options = BuildOptions(template, pdf=pdf, sources_dir=sources_dir)
+    return _rebuilds(Job(workbook, target, options), stop)
+
+
+def _rebuilds(job: Job, stop: StopSignal | None) -> Iterator[Outcome[BuildResult]]:
+    from briefing.watch import saves  # watchfiles (and anyio) only for `watch`
+
+    inputs = {_resolved(job.workbook)}
+    if job.options.template is not None:
+        inputs.add(_resolved(job.options.template))
+    watched = set(inputs)  # changed in place: the watch asks it about each change
+    outcome: Outcome[BuildResult] | None = None
+    waiting = False  # a build's outcome is held back until a new watch has begun
+    while True:
+        folders = _folders(watched)
+        # One watch for as long as the folders stay the same; it begins with no change, and
+        # the first memo is built then, so that no save made during a build is missed.
+        for changed in saves(folders, watched.__contains__, stop):
+            if outcome is not None and not changed:
+                if waiting:
+                    waiting = False
+                    yield outcome
+                continue
+            # Between an office program's renames the workbook is briefly missing.
+            if not os.path.isfile(job.workbook):
+                continue
+            outcome = _build_one(job)
+            _follow_sources(watched, inputs, outcome)
+            if _folders(watched) != folders:
+                waiting = True
+                break  # a source in another folder: watch it too, then say what was built
+            yield outcome
+        else:
+            return  # stopped
+
+
+def _folders(files: set[Path]) -> set[Path]:
+    return {path.parent for path in files if os.path.isdir(path.parent)}
+
+
+def _follow_sources(watched: set[Path], inputs: set[Path], outcome: Outcome[BuildResult]) -> None:
+    """Watch the inputs and the source files a good build cited; a save with errors may not
+    say which files it cites, so the last good list stays."""
+    if outcome.result is not None:
+        watched.clear()
+        watched.update(inputs, outcome.result.cited)
+
+
+def _resolved(path: Path) -> Path:
+    return Path(os.path.realpath(path))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +18,19 @@ from typer.testing import CliRunner
 from briefing import cli
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
-from tests.conftest import SEED_WORKBOOK, cell, coordinate, extra_cell, field_cell
+from tests.conftest import (
+    ROOT,
+    SEED_WORKBOOK,
+    WAIT,
+    cell,
+    coordinate,
+    extra_cell,
+    field_cell,
+    in_thread,
+    next_save,
+    save_as_excel_does,
+    saving,
+)
 
 MakeWorkbook = Callable[..., Path]
 
@@ -804,3 +820,56 @@ def test_since_takes_one_workbook(runner: CliRunner, make_workbook: MakeWorkbook
     result = runner.invoke(app, ["build", str(first), str(second), "--since", str(first)])
     assert result.exit_code == 2
     assert "--since compares one workbook with its earlier copy" in result.output
+
+
+# ---------------------------------------------------------------------------- watch
+
+CLOCK = r"\d\d:\d\d:\d\d"
+
+
+def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    workbook = make_workbook()
+    broken = make_workbook({BROKEN_VALUE: "eighty-seven"}, name="broken.xlsx").read_bytes()
+    out = tmp_path / "memo.docx"
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "watch"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [*command, str(workbook), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as watching:
+        assert watching.stdout is not None
+        lines, _ = in_thread(iter(watching.stdout.readline, ""))
+        assert lines.get(timeout=WAIT) == (
+            f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops\n"
+        )
+        assert re.fullmatch(rf"{CLOCK} Wrote {out}: no problems\n", str(lines.get(timeout=WAIT)))
+        good = out.read_bytes()
+        saves = saving(lambda: save_as_excel_does(workbook, broken), times=3)
+        assert next_save(lines, saves, seconds=WAIT / 2) == (
+            f"{BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+        )
+        assert re.fullmatch(
+            rf"{CLOCK} Error: {workbook}: the workbook has 1 error; nothing was written, "
+            r"and the last good memo stays\n",
+            str(lines.get(timeout=WAIT)),
+        )
+        assert out.read_bytes() == good
+        watching.send_signal(signal.SIGINT)
+        assert watching.wait(WAIT) == 0
+        assert lines.get(timeout=WAIT) == f"Stopped watching {workbook}\n"
+        assert watching.stderr is not None
+        assert watching.stderr.read() == ""
+
+
+def test_watch_refuses_a_missing_workbook_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "desk.xlsx"
+    result = runner.invoke(app, ["watch", str(missing)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {missing}: no such file; name the workbook to watch, as saved by Excel\n"
+    )
