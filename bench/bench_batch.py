@@ -3,9 +3,10 @@
 Run: python bench/bench_batch.py [--copies N] [--runs N] [--small]. Each run builds every copy's
 memo in a fresh process through `pipeline.build_many`, once serially (workers=1) and once with
 the workers a batch of that size gets (one a core); the medians of the runs are printed, with
-the speed-up. --small builds 4 copies once, as tests/test_bench_batch.py does. Machines are
-noisy, and a shared one more so: compare medians, and read "CPU s" (what the processes used,
-which a busy machine does not inflate) beside the wall time.
+the speed-up, and how many cores the machine gave a CPU-bound control at the time (a
+speed-up cannot pass it). --small builds 4 copies once, as tests/test_bench_batch.py does.
+Machines are noisy, and a shared one more so: compare medians, and read "CPU s" (what the
+processes used, which a busy machine does not inflate) beside the wall time.
 """
 
 from __future__ import annotations
@@ -37,6 +38,24 @@ seconds = time.perf_counter() - start
 used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
 print(seconds, sum(u.ru_utime + u.ru_stime for u in used), chosen, len(outcomes))
 """
+
+
+SPIN = "import time; t = time.perf_counter(); sum(range(2 * 10**7)); print(time.perf_counter() - t)"
+
+
+def free_cores(workers: int) -> float:
+    """How many cores the machine gives now: `workers` CPU-bound processes at once, against
+    one alone (2.0 for two processes on two idle cores; 1.0 on a machine busy elsewhere)."""
+
+    def spin(count: int) -> float:
+        started = [
+            subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True)
+            for _ in range(count)
+        ]
+        return statistics.mean(float(p.communicate()[0]) for p in started)
+
+    alone = spin(1)
+    return workers * alone / spin(workers)
 
 
 def measure(folder: Path, out: Path, workers: str, runs: int) -> tuple[float, float, int]:
@@ -77,11 +96,13 @@ def main() -> None:
         out = Path(temporary) / "memos"
         serial = measure(folder, out, "1", runs)
         parallel = measure(folder, out, "cores", runs)
+        cores = free_cores(parallel[2])
     print(f"briefing batch benchmark: {copies} seed copies, median of {runs} fresh process(es)")
     print(f"{'workers':<14}{'seconds':>10}{'CPU s':>10}{'s a memo':>10}")
     for label, (seconds, cpu, _) in (("serial", serial), (f"parallel ({parallel[2]})", parallel)):
         print(f"{label:<14}{seconds:>10.2f}{cpu:>10.2f}{seconds / copies:>10.3f}")
     print(f"speed-up      {serial[0] / parallel[0]:.2f}x")
+    print(f"cores free    {cores:.2f} of {parallel[2]} (CPU-bound processes, as a control)")
 
 
 if __name__ == "__main__":

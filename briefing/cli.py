@@ -159,7 +159,8 @@ def _check_many(
     """`check` on many workbooks: each one's problems and summary, then every failure."""
     from briefing import pipeline
 
-    workbooks, failures = pipeline.workbooks_in(inputs)
+    with _user_errors(inputs[0], as_json=as_json):
+        workbooks, failures = pipeline.workbooks_in(inputs)
     listed: list[dict[str, object]] = []
     for outcome in pipeline.check_many(workbooks, sources_dir):
         report = outcome.result
@@ -303,8 +304,8 @@ def _build_many(inputs: Sequence[Path], output: Path | None, options: BuildOptio
     """`build` on many workbooks: what each one wrote and its warnings, then every failure."""
     from briefing import pipeline
 
-    workbooks, failures = pipeline.workbooks_in(inputs)
     with _user_errors():
+        workbooks, failures = pipeline.workbooks_in(inputs)
         outcomes = pipeline.build_many(workbooks, output, options)
     for outcome in outcomes:
         _print_problems(outcome.problems, hint=BUILD_HINT, err=True, source=outcome.workbook)

@@ -152,6 +152,11 @@ def load_dossier(
     `sources_dir` is a folder the sources' text copies may be in besides the workbook's own
     and the one above it.
     """
+    if is_owner_file(path):
+        raise WorkbookUnreadable(
+            f"{path}: is the note an office program keeps beside a workbook open in it, not a "
+            "workbook; give the workbook's own name"
+        )
     with cyclic_gc_paused():
         dossier = validate_workbook(sheetxml.read_workbook(path, progress), schema)
         provenance = verify_provenance(dossier, sources_dir)
@@ -472,7 +477,8 @@ class Job:
 
 
 def workbooks_in(inputs: Sequence[Path]) -> tuple[list[Path], list[str]]:
-    """The workbooks the inputs name, in order, and one line for each folder holding none.
+    """The workbooks the inputs name, in order, and one line for each folder holding none;
+    raises WorkbookUnreadable when they name no workbook at all.
 
     A folder gives the workbooks directly in it, by name; an owner file is passed over
     wherever it comes from (a shell's `*.xlsx` matches Excel's `~$desk.xlsx`); any other
@@ -492,6 +498,14 @@ def workbooks_in(inputs: Sequence[Path]) -> tuple[list[Path], list[str]]:
             kinds = ", ".join(WORKBOOK_SUFFIXES)
             empty.append(f"{given}: the folder holds no workbook ({kinds}); name another folder")
         found.extend(inside)
+    if not found:
+        named = ", ".join(str(path) for path in inputs)
+        raise WorkbookUnreadable(
+            empty[0]
+            if len(empty) == 1
+            else f"{named}: no workbook ({', '.join(WORKBOOK_SUFFIXES)}) among them; name "
+            "workbooks, or folders that hold them"
+        )
     return found, empty
 
 

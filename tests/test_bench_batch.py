@@ -28,4 +28,7 @@ def test_the_batch_benchmark_prints_serial_and_parallel_at_its_smallest_size() -
     assert re.fullmatch(rf"serial\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}", lines[2])
     assert re.fullmatch(rf"parallel \(\d+\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}", lines[3])
     assert re.fullmatch(rf"speed-up\s+{NUMBER}x", lines[4])
-    assert len(lines) == 5
+    assert re.fullmatch(
+        rf"cores free\s+{NUMBER} of \d+ \(CPU-bound processes, as a control\)", lines[5]
+    )
+    assert len(lines) == 6
