@@ -496,7 +496,10 @@ def workbooks_in(inputs: Sequence[Path]) -> tuple[list[Path], list[str]]:
         )
         if not inside:
             kinds = ", ".join(WORKBOOK_SUFFIXES)
-            empty.append(f"{given}: the folder holds no workbook ({kinds}); name another folder")
+            empty.append(
+                f"{given}: the folder holds no workbook ({kinds}); give a workbook, or a "
+                "folder that holds them"
+            )
         found.extend(inside)
     if not found:
         named = ", ".join(str(path) for path in inputs)
