@@ -874,3 +874,41 @@ def test_watch_refuses_a_missing_workbook_in_one_line(runner: CliRunner, tmp_pat
     assert result.stderr == (
         f"Error: {missing}: no such file; name the workbook to watch, as saved by Excel\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("step", "command"),
+    [
+        pytest.param("check_workbook", "check", id="check"),
+        pytest.param("build_memo", "build", id="build"),
+    ],
+)
+def test_an_unforeseen_failure_in_a_batch_is_one_line_and_the_others_go_on(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    command: str,
+) -> None:
+    from briefing import pipeline
+
+    unlucky, fine = make_workbook(name="unlucky.xlsx"), make_workbook(name="fine.xlsx")
+    real = getattr(pipeline, step)
+
+    def broken(path: Path, *args: object, **options: object) -> object:
+        if path == unlucky:
+            raise RuntimeError("disk vanished")
+        return real(path, *args, **options)
+
+    monkeypatch.setattr(pipeline, step, broken)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [command, str(unlucky), str(fine)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {unlucky}: unexpected failure (RuntimeError: disk vanished); run 'briefing "
+        f"--debug {command} {unlucky}' and report what it shows\n"
+    )
+    assert result.stdout == (
+        f"{fine}: no problems found\n" if command == "check" else "Wrote fine.docx\n"
+    )
