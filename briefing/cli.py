@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -20,7 +21,7 @@ from briefing.text import count, describe, parse_date_text, terminal_safe
 # python-docx (half the start-up time), nor the schema behind Problem.
 if TYPE_CHECKING:
     from briefing.model import Problem
-    from briefing.pipeline import CheckReport
+    from briefing.pipeline import BuildOptions, BuildResult, CheckReport, Outcome
     from briefing.sheetxml import Progress
 
 Function = TypeVar("Function", bound=Callable[..., Any])
@@ -190,9 +191,14 @@ def init(
     _echo(f"Wrote {written}")
 
 
-@app.command(epilog="Example: briefing check desk.xlsx --strict")
+@app.command(
+    epilog="Example: briefing check desk.xlsx --strict  (or several: briefing check desks/)"
+)
 def check(
-    workbook: Annotated[Path, typer.Argument(help="The workbook to check (.xlsx).")],
+    workbooks: Annotated[
+        list[Path],
+        typer.Argument(help="The workbooks to check (.xlsx), or folders of them."),
+    ],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
     sources_dir: SourcesDirOption = None,
@@ -200,26 +206,16 @@ def check(
     """List every problem in a workbook, each with its Sheet!Cell."""
     from briefing import pipeline
 
+    if pipeline.is_batch(workbooks):
+        _check_many(workbooks, strict=strict, as_json=as_json, sources_dir=sources_dir)
+        return
+    [workbook] = workbooks
     with _user_errors(workbook, as_json=as_json):
         report = pipeline.check_workbook(
             workbook, progress=_progress(workbook), sources_dir=sources_dir
         )
     if as_json:
-        payload = {
-            "file": str(report.path),
-            "errors": report.errors,
-            "warnings": report.warnings,
-            "problems": [
-                {
-                    "sheet": p.sheet,
-                    "cell": p.cell,
-                    "severity": str(p.severity),
-                    "message": p.message,
-                }
-                for p in report.problems
-            ],
-        }
-        _echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
     else:
         _print_problems(report.problems, hint="--json lists them all")
         _echo(_summary(report))
@@ -227,13 +223,74 @@ def check(
         raise typer.Exit(1)
 
 
-def _print_problems(problems: Sequence[Problem], *, hint: str, err: bool = False) -> None:
-    """One line a problem, up to MAX_PROBLEMS_SHOWN, then how many more there are."""
+def _report_json(report: CheckReport) -> dict[str, object]:
+    return {
+        "file": str(report.path),
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "problems": [
+            {
+                "sheet": p.sheet,
+                "cell": p.cell,
+                "severity": str(p.severity),
+                "message": p.message,
+            }
+            for p in report.problems
+        ],
+    }
+
+
+def _check_many(
+    inputs: Sequence[Path], *, strict: bool, as_json: bool, sources_dir: Path | None
+) -> None:
+    """`check` on many workbooks: each one's problems and summary, then every failure."""
+    from briefing import pipeline
+
+    with _user_errors(inputs[0], as_json=as_json):
+        workbooks, failures = pipeline.workbooks_in(inputs)
+    listed: list[dict[str, object]] = []
+    for outcome in pipeline.check_many(workbooks, sources_dir):
+        report = outcome.result
+        if report is None:
+            failures.append(outcome.error or f"{outcome.workbook}: not checked")
+            listed.append({"file": str(outcome.workbook), "error": outcome.error})
+            continue
+        if as_json:
+            listed.append(_report_json(report))
+        else:
+            _print_problems(report.problems, hint="--json lists them all", source=report.path)
+            _echo(_summary(report))
+        if report.errors:
+            failures.append(f"{report.path}: the workbook has {count(report.errors, 'error')}")
+        elif strict and report.warnings:
+            failures.append(
+                f"{report.path}: the workbook has {count(report.warnings, 'warning')}, "
+                "and --strict fails on warnings"
+            )
+    if as_json:
+        _echo(json.dumps(listed, ensure_ascii=False, indent=2))
+    _fail_if_any(failures)
+
+
+def _fail_if_any(failures: Sequence[str]) -> None:
+    """Every failure of a batch, one `Error:` line each, and exit code 1 if there is one."""
+    for failure in failures:
+        _echo(f"Error: {failure}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_problems(
+    problems: Sequence[Problem], *, hint: str, err: bool = False, source: Path | None = None
+) -> None:
+    """One line a problem, up to MAX_PROBLEMS_SHOWN, then how many more there are; with
+    `source`, each line starts with the workbook it is in."""
+    prefix = "" if source is None else f"{source}: "
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
-        _echo(str(problem), err=err)
+        _echo(f"{prefix}{problem}", err=err)
     if len(problems) > MAX_PROBLEMS_SHOWN:
         hidden = count(len(problems) - MAX_PROBLEMS_SHOWN, "more problem")
-        _echo(f"… and {hidden} ({hint})", err=err)
+        _echo(f"{prefix}… and {hidden} ({hint})", err=err)
 
 
 def _summary(report: CheckReport) -> str:
@@ -244,11 +301,17 @@ def _summary(report: CheckReport) -> str:
 
 @app.command(epilog="Example: briefing build desk.xlsx --date 2024-06-14 --pdf")
 def build(
-    workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx).")],
+    workbooks: Annotated[
+        list[Path],
+        typer.Argument(help="The workbook to build from (.xlsx); or several, or folders of them."),
+    ],
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Where to write the memo (default: WORKBOOK.docx here)."
+            "--output",
+            "-o",
+            help="Where to write the memo (default: WORKBOOK.docx here); with several "
+            "workbooks, the folder to write their memos in.",
         ),
     ] = None,
     template: Annotated[
@@ -292,6 +355,13 @@ def build(
         memo_date = parse_date_text(date)
         if memo_date is None:
             raise typer.BadParameter(f"{date!r} is not a date; write it as 2024-06-14")
+    if pipeline.is_batch(workbooks):
+        if since is not None:
+            raise typer.BadParameter("--since compares one workbook with its earlier copy")
+        options = pipeline.BuildOptions(template, memo_date, days, pdf, email, sources_dir)
+        _build_many(workbooks, output, options)
+        return
+    [workbook] = workbooks
     with _user_errors(workbook):
         result = pipeline.build_memo(
             workbook,
@@ -308,9 +378,74 @@ def build(
     _print_problems(result.warnings, hint=BUILD_HINT, err=True)
     for notice in result.notices:
         _echo(f"warning: {notice}", err=True)
+    _print_written(result)
+
+
+def _print_written(result: BuildResult) -> None:
     for written in (result.path, result.pdf, result.email):
         if written is not None:
             _echo(f"Wrote {written}")
+
+
+def _build_many(inputs: Sequence[Path], output: Path | None, options: BuildOptions) -> None:
+    """`build` on many workbooks: what each one wrote and its warnings, then every failure."""
+    from briefing import pipeline
+
+    with _user_errors():
+        workbooks, failures = pipeline.workbooks_in(inputs)
+        outcomes = pipeline.build_many(workbooks, output, options)
+    for outcome in outcomes:
+        _print_problems(outcome.problems, hint=BUILD_HINT, err=True, source=outcome.workbook)
+        if outcome.result is None:
+            failures.append(outcome.error or f"{outcome.workbook}: not built")
+            continue
+        for notice in outcome.result.notices:
+            _echo(f"warning: {notice}", err=True)
+        _print_written(outcome.result)
+    _fail_if_any(failures)
+
+
+@app.command(epilog="Example: briefing watch desk.xlsx -o memo.docx --pdf")
+def watch(
+    workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the memo (default: WORKBOOK.docx here)."
+        ),
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", "-t", help="A Word template with Jinja tags (.docx)."),
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write a PDF beside the memo (needs LibreOffice).")
+    ] = False,
+    sources_dir: SourcesDirOption = None,
+) -> None:
+    """Build the memo, then again each time the workbook, its template or sources are saved."""
+    from briefing import pipeline
+
+    with _user_errors(workbook):
+        rebuilds = pipeline.watch_memo(workbook, output, template, pdf=pdf, sources_dir=sources_dir)
+    _echo(f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops")
+    try:
+        for outcome in rebuilds:
+            _print_problems(outcome.problems, hint=BUILD_HINT)
+            _echo(f"{time.strftime('%H:%M:%S')} {_rebuilt(outcome)}")
+    except KeyboardInterrupt:
+        _echo(f"Stopped watching {workbook}")
+
+
+def _rebuilt(outcome: Outcome[BuildResult]) -> str:
+    """One line for one build of `watch`: what it wrote, or why the last memo is kept."""
+    result = outcome.result
+    if result is None:
+        return f"Error: {outcome.error}, and the last good memo stays"
+    written = " and ".join(str(path) for path in (result.path, result.pdf) if path is not None)
+    found = count(len(result.warnings), "warning") if result.warnings else "no problems"
+    notices = "".join(f"; warning: {notice}" for notice in result.notices)
+    return f"Wrote {written}: {found}{notices}"
 
 
 @app.command(epilog="Example: briefing extract article.txt -o desk.xlsx")

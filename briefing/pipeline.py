@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from briefing import sheetxml
 from briefing.archive import document_fonts
@@ -20,11 +22,13 @@ from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.edition import select_edition, select_trends
 from briefing.errors import (
+    BriefingError,
     InvalidEarlierWorkbook,
     InvalidWorkbook,
     OutputError,
     TargetExists,
     TemplateError,
+    WorkbookUnreadable,
 )
 from briefing.extract import (
     candidate_records,
@@ -43,6 +47,7 @@ from briefing.output import (
     StagedFiles,
     backup_path,
     email_draft,
+    ensure_file_target,
     ensure_output,
     font_substitutions,
     memo_attachments,
@@ -50,11 +55,14 @@ from briefing.output import (
     pdf_from_docx,
     write_atomically,
 )
-from briefing.provenance import verify_provenance
-from briefing.schema import SCHEMA, BriefingFields, Schema
+from briefing.provenance import source_folders, verify_provenance
+from briefing.schema import SCHEMA, BriefingFields, Schema, SourceRow
 from briefing.sheetxml import Progress
-from briefing.text import count
+from briefing.text import count, describe
 from briefing.validate import locate_header, sort_problems, validate_workbook
+
+if TYPE_CHECKING:
+    from briefing.watch import StopSignal
 
 # openpyxl (with numpy) and python-docx cost a quarter of a second to import: the commands
 # that write a workbook or render a document import `briefing.workbook` or `briefing.render`
@@ -144,6 +152,11 @@ def load_dossier(
     `sources_dir` is a folder the sources' text copies may be in besides the workbook's own
     and the one above it.
     """
+    if is_owner_file(path):
+        raise WorkbookUnreadable(
+            f"{path}: is the note an office program keeps beside a workbook open in it, not a "
+            "workbook; give the workbook's own name"
+        )
     with cyclic_gc_paused():
         dossier = validate_workbook(sheetxml.read_workbook(path, progress), schema)
         provenance = verify_provenance(dossier, sources_dir)
@@ -176,6 +189,7 @@ class BuildResult:
     pdf: Path | None = None
     email: Path | None = None
     notices: tuple[str, ...] = ()  # one line each, such as a font the PDF had to replace
+    cited: tuple[Path, ...] = ()  # the source files the workbook cites (that it may read)
 
 
 def default_output(source: Path, suffix: str = ".docx") -> Path:
@@ -259,7 +273,20 @@ def build_memo(
             )
             staged.write(email_target, draft)
         staged.commit()
-    return BuildResult(target, dossier.problems, pdf_target, email_target, tuple(notices))
+    cited = cited_files(dossier, sources_dir)
+    return BuildResult(target, dossier.problems, pdf_target, email_target, tuple(notices), cited)
+
+
+def cited_files(dossier: Dossier, sources_dir: Path | None = None) -> tuple[Path, ...]:
+    """The text copies the Sources sheet names, symlinks resolved, that provenance may read."""
+    folders = source_folders(dossier.path, sources_dir)
+    found = []
+    for source in dossier.rows(SourceRow):
+        if source.file:
+            path = Path(os.path.realpath(dossier.path.parent / source.file))
+            if any(path.is_relative_to(folder) for folder in folders):
+                found.append(path)
+    return tuple(found)
 
 
 def email_context(context: Mapping[str, Any], attachments: Sequence[Attachment]) -> dict[str, Any]:
@@ -387,3 +414,296 @@ def located_sheets(raw: RawWorkbook, schema: Schema = SCHEMA) -> dict[str, RawSh
         for spec in schema.sheets
         if (sheet := raw.sheet(spec.name)) is not None
     }
+
+
+# ---------------------------------------------------------------------------- many workbooks
+
+# The suffixes of the files in a folder that `check` and `build` read as workbooks: those the
+# reader reads.
+WORKBOOK_SUFFIXES = (".xlsx",)
+# From this many workbooks on, they are read in worker processes, one a core.
+MIN_PARALLEL = 4
+ResultT = TypeVar("ResultT")
+
+
+def is_owner_file(path: Path) -> bool:
+    """Whether `path` is an office program's note that a workbook is open, not a workbook:
+    Excel's `~$desk.xlsx`, LibreOffice's `.~lock.desk.xlsx#`."""
+    name = path.name
+    return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+
+
+def is_workbook_file(path: Path) -> bool:
+    """Whether a file found in a folder given to `check` or `build` is one to read."""
+    return path.suffix.casefold() in WORKBOOK_SUFFIXES and not is_owner_file(path)
+
+
+def is_batch(inputs: Sequence[Path]) -> bool:
+    """Whether the inputs are many workbooks (or a folder of them) rather than one workbook."""
+    return len(inputs) != 1 or os.path.isdir(inputs[0])
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[ResultT]):
+    """What a command made of one workbook among many: its result, or the one line that says
+    why it failed; and the workbook's problems either way."""
+
+    workbook: Path
+    result: ResultT | None
+    problems: tuple[Problem, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """The options of `build` that apply to every workbook of a batch alike."""
+
+    template: Path | None = None
+    memo_date: dt.date | None = None
+    days: int = 1
+    pdf: bool = False
+    email: bool = False
+    sources_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One workbook's share of a batch: what a worker process needs, and nothing it cannot
+    be sent (a worker gets a pickled copy)."""
+
+    workbook: Path
+    output: Path | None = None
+    options: BuildOptions = BuildOptions()
+
+
+def workbooks_in(inputs: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The workbooks the inputs name, in order, and one line for each folder holding none;
+    raises WorkbookUnreadable when they name no workbook at all.
+
+    A folder gives the workbooks directly in it, by name; an owner file is passed over
+    wherever it comes from (a shell's `*.xlsx` matches Excel's `~$desk.xlsx`); any other
+    file is given to the reader, which says what is wrong with it.
+    """
+    found: list[Path] = []
+    empty: list[str] = []
+    for given in inputs:
+        if not os.path.isdir(given):
+            if not is_owner_file(given):
+                found.append(given)
+            continue
+        inside = sorted(
+            path for path in given.iterdir() if is_workbook_file(path) and path.is_file()
+        )
+        if not inside:
+            kinds = ", ".join(WORKBOOK_SUFFIXES)
+            empty.append(
+                f"{given}: the folder holds no workbook ({kinds}); give a workbook, or a "
+                "folder that holds them"
+            )
+        found.extend(inside)
+    if not found:
+        named = ", ".join(str(path) for path in inputs)
+        raise WorkbookUnreadable(
+            empty[0]
+            if len(empty) == 1
+            else f"{named}: no workbook ({', '.join(WORKBOOK_SUFFIXES)}) among them; name "
+            "workbooks, or folders that hold them"
+        )
+    return found, empty
+
+
+def check_many(
+    workbooks: Sequence[Path], sources_dir: Path | None = None, *, workers: int | None = None
+) -> Iterator[Outcome[CheckReport]]:
+    """`check` each workbook, past any that cannot be read, in the order given."""
+    jobs = [Job(path, options=BuildOptions(sources_dir=sources_dir)) for path in workbooks]
+    return _run_jobs(_check_one, jobs, workers)
+
+
+def build_many(
+    workbooks: Sequence[Path],
+    output_folder: Path | None = None,
+    options: BuildOptions = BuildOptions(),
+    *,
+    workers: int | None = None,
+) -> Iterator[Outcome[BuildResult]]:
+    """`build` each workbook's memo, past any that fails, in the order given.
+
+    Each memo is named for its workbook, in `output_folder` (by default the current folder).
+    Every target is checked before any memo is built: two workbooks that would write the
+    same memo, or a folder that cannot be written in, stop the whole batch in one line.
+    """
+    if output_folder is not None:
+        ensure_output_folder(output_folder)
+    jobs = []
+    claimed: dict[Path, Path] = {}
+    for workbook in workbooks:
+        target = default_output(workbook)
+        if output_folder is not None:
+            target = output_folder / target
+        key = Path(os.path.normcase(os.path.realpath(target)))
+        if key in claimed:
+            raise OutputError(
+                f"{claimed[key]} and {workbook}: both would write {target}; rename one, or "
+                "build them separately with -o"
+            )
+        claimed[key] = workbook
+        jobs.append(Job(workbook, target, options))
+    return _run_jobs(_build_one, jobs, workers)
+
+
+def ensure_output_folder(folder: Path) -> None:
+    """Raise OutputError unless `folder` is a folder that memos can be written in."""
+    if not os.path.isdir(folder):
+        found = "is a file" if os.path.exists(folder) else "does not exist"
+        raise OutputError(
+            f"{folder}: {found}; with several workbooks, -o names the folder to write their "
+            "memos in, so create it or choose another"
+        )
+    ensure_file_target(folder / "memo.docx")
+
+
+def parallel_workers(jobs: int) -> int:
+    """How many worker processes a batch of `jobs` workbooks uses: one a core, none for few."""
+    if jobs < MIN_PARALLEL:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(jobs, cores or 1))
+
+
+def _run_jobs(
+    work: Callable[[Job], Outcome[ResultT]], jobs: Sequence[Job], workers: int | None
+) -> Iterator[Outcome[ResultT]]:
+    """Each job's outcome in the jobs' order, from worker processes when there are many."""
+    count = parallel_workers(len(jobs)) if workers is None else workers
+    if count <= 1:
+        yield from map(work, jobs)
+        return
+    # A fresh interpreter a worker, not a fork: the parent may hold threads (a progress
+    # display, a file watcher) that a fork would copy half-way.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(count, mp_context=context) as pool:
+        try:
+            yield from pool.map(work, jobs)
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def _check_one(job: Job) -> Outcome[CheckReport]:
+    try:
+        report = check_workbook(job.workbook, sources_dir=job.options.sources_dir)
+    except BriefingError as err:
+        return Outcome(job.workbook, None, error=str(err))
+    except Exception as err:  # one workbook's surprise must not end the batch
+        return Outcome(job.workbook, None, error=_unexpected(job.workbook, "check", err))
+    return Outcome(job.workbook, report, report.problems)
+
+
+def _build_one(job: Job) -> Outcome[BuildResult]:
+    options = job.options
+    try:
+        result = build_memo(
+            job.workbook,
+            job.output,
+            options.template,
+            memo_date=options.memo_date,
+            days=options.days,
+            pdf=options.pdf,
+            email=options.email,
+            sources_dir=options.sources_dir,
+        )
+    except InvalidWorkbook as err:
+        return Outcome(
+            job.workbook, None, err.problems, f"{job.workbook}: {err}; nothing was written"
+        )
+    except BriefingError as err:
+        return Outcome(job.workbook, None, error=str(err))
+    except Exception as err:  # one workbook's surprise must not end the batch
+        return Outcome(job.workbook, None, error=_unexpected(job.workbook, "build", err))
+    return Outcome(job.workbook, result, result.warnings)
+
+
+def _unexpected(workbook: Path, command: str, err: Exception) -> str:
+    return (
+        f"{workbook}: unexpected failure ({describe(err)}); run 'briefing --debug {command} "
+        f"{workbook}' and report what it shows"
+    )
+
+
+# ---------------------------------------------------------------------------- live preview
+
+
+def watch_memo(
+    workbook: Path,
+    output: Path | None = None,
+    template: Path | None = None,
+    *,
+    pdf: bool = False,
+    sources_dir: Path | None = None,
+    stop: StopSignal | None = None,
+) -> Iterator[Outcome[BuildResult]]:
+    """Build the memo now, then again each time the workbook, the template or a source file
+    the workbook cites is saved: each build's outcome, until `stop` is set.
+
+    A build that fails leaves the last good memo as it was. What cannot change between saves
+    is checked first, in one line: the workbook is missing, the memo cannot be written there.
+    """
+    if not os.path.isfile(workbook):
+        raise WorkbookUnreadable(
+            f"{workbook}: no such file; name the workbook to watch, as saved by Excel"
+        )
+    target = output or default_output(workbook)
+    ensure_output(target, ".docx", workbook, template)
+    if pdf:
+        ensure_output(target.with_suffix(".pdf"), ".pdf", workbook, template)
+        office_program(target)
+    options = BuildOptions(template, pdf=pdf, sources_dir=sources_dir)
+    return _rebuilds(Job(workbook, target, options), stop)
+
+
+def _rebuilds(job: Job, stop: StopSignal | None) -> Iterator[Outcome[BuildResult]]:
+    from briefing.watch import saves  # watchfiles (and anyio) only for `watch`
+
+    inputs = {_resolved(job.workbook)}
+    if job.options.template is not None:
+        inputs.add(_resolved(job.options.template))
+    watched = set(inputs)  # changed in place: the watch asks it about each change
+    outcome: Outcome[BuildResult] | None = None
+    waiting = False  # a build's outcome is held back until a new watch has begun
+    while True:
+        folders = _folders(watched)
+        # One watch for as long as the folders stay the same; it begins with no change, and
+        # the first memo is built then, so that no save made during a build is missed.
+        for changed in saves(folders, watched.__contains__, stop):
+            if outcome is not None and not changed:
+                if waiting:
+                    waiting = False
+                    yield outcome
+                continue
+            # Between an office program's renames the workbook is briefly missing.
+            if not os.path.isfile(job.workbook):
+                continue
+            outcome = _build_one(job)
+            _follow_sources(watched, inputs, outcome)
+            if _folders(watched) != folders:
+                waiting = True
+                break  # a source in another folder: watch it too, then say what was built
+            yield outcome
+        else:
+            return  # stopped
+
+
+def _folders(files: set[Path]) -> set[Path]:
+    return {path.parent for path in files if os.path.isdir(path.parent)}
+
+
+def _follow_sources(watched: set[Path], inputs: set[Path], outcome: Outcome[BuildResult]) -> None:
+    """Watch the inputs and the source files a good build cited; a save with errors may not
+    say which files it cites, so the last good list stays."""
+    if outcome.result is not None:
+        watched.clear()
+        watched.update(inputs, outcome.result.cited)
+
+
+def _resolved(path: Path) -> Path:
+    return Path(os.path.realpath(path))

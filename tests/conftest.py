@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import queue
 import re
 import shutil
 import struct
 import sys
+import threading
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -540,3 +542,56 @@ def escape_attribute(text: str) -> str:
 
 def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---------------------------------------------------------------------------- watching saves
+
+WAIT = 30  # seconds a test waits for a save to be seen before it fails
+
+
+def save_as_excel_does(path: Path, data: bytes) -> None:
+    """Write `data` as Excel saves a workbook: to a temporary file, then renamed into place
+    while the old file is renamed away and deleted."""
+    fresh = path.parent / "A1B2C3D4"
+    fresh.write_bytes(data)
+    old = path.parent / "5E6F7A8B.tmp"
+    path.replace(old)
+    fresh.replace(path)
+    old.unlink()
+
+
+def in_thread(iterator: Iterator[object]) -> tuple[queue.Queue[object], threading.Thread]:
+    """Run the iterator in a thread: each item (or the exception it ends with) on a queue."""
+    items: queue.Queue[object] = queue.Queue()
+
+    def drain() -> None:
+        try:
+            for item in iterator:
+                items.put(item)
+        except Exception as err:  # the test sees it instead of waiting for ever
+            items.put(err)
+        items.put(StopIteration())
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    return items, thread
+
+
+def next_save(
+    items: queue.Queue[object], save: Iterator[None], seconds: float = WAIT / 5
+) -> object:
+    """Save again and again, `seconds` apart, until the watch sees it: a watch may start a
+    moment after its generator does."""
+    for _ in save:
+        try:
+            return items.get(timeout=seconds)
+        except queue.Empty:
+            continue
+    pytest.fail("the save was never seen")
+
+
+def saving(save: Callable[[], None], times: int = 5) -> Iterator[None]:
+    """`save`, up to `times` times, for `next_save`."""
+    for _ in range(times):
+        save()
+        yield

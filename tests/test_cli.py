@@ -6,6 +6,9 @@ import json
 import os
 import re
 import shlex
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,13 +23,19 @@ from briefing import cli
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
 from tests.conftest import (
+    ROOT,
     SEED_WORKBOOK,
+    WAIT,
     InstallOffice,
     cell,
     complete_pdf,
     coordinate,
     extra_cell,
     field_cell,
+    in_thread,
+    next_save,
+    save_as_excel_does,
+    saving,
     write_fake_office,
 )
 
@@ -733,8 +742,8 @@ def test_every_help_has_an_example_that_runs_and_no_types_on_flags(
     [
         pytest.param((), "briefing [OPTIONS] COMMAND [ARGS]...", None, id="briefing"),
         pytest.param(("init",), "briefing init [OPTIONS] WORKBOOK", "WORKBOOK", id="init"),
-        pytest.param(("check",), "briefing check [OPTIONS] WORKBOOK", "WORKBOOK", id="check"),
-        pytest.param(("build",), "briefing build [OPTIONS] WORKBOOK", "WORKBOOK", id="build"),
+        pytest.param(("check",), "briefing check [OPTIONS] WORKBOOKS...", "WORKBOOKS", id="check"),
+        pytest.param(("build",), "briefing build [OPTIONS] WORKBOOKS...", "WORKBOOKS", id="build"),
         pytest.param(("extract",), "briefing extract [OPTIONS] ARTICLE", "ARTICLE", id="extract"),
         pytest.param(
             ("template", "new"),
@@ -756,7 +765,7 @@ def test_usage_lines_name_arguments_in_capitals(
     text = help_of(runner, words)
     assert text.splitlines()[0] == f"Usage: {usage}"
     if argument is not None:
-        assert re.search(rf"^Arguments:\n  {argument} <path>  ", text, re.MULTILINE), text
+        assert re.search(rf"^Arguments:\n  {argument} <[^>]+>  ", text, re.MULTILINE), text
 
 
 def test_flags_show_no_type(runner: CliRunner) -> None:
@@ -768,8 +777,8 @@ def test_flags_show_no_type(runner: CliRunner) -> None:
 def test_a_missing_argument_is_named_in_capitals(runner: CliRunner) -> None:
     result = runner.invoke(app, ["build"], prog_name="briefing")
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == "Usage: briefing build [OPTIONS] WORKBOOK"
-    assert result.stderr.splitlines()[-1] == "Error: Missing argument 'WORKBOOK'."
+    assert result.stderr.splitlines()[0] == "Usage: briefing build [OPTIONS] WORKBOOKS..."
+    assert result.stderr.splitlines()[-1] == "Error: Missing argument 'WORKBOOKS'."
 
 
 def test_the_command_list_gives_each_first_line_whole(runner: CliRunner) -> None:
@@ -810,3 +819,248 @@ def test_shell_completion_is_offered_and_completes_commands(runner: CliRunner) -
     asked = {"_BRIEFING_COMPLETE": "complete_bash", "COMP_WORDS": "briefing bu", "COMP_CWORD": "1"}
     result = runner.invoke(app, [], env=asked, prog_name="briefing")
     assert (result.exit_code, result.stdout) == (0, "build\n")
+
+
+# ---------------------------------------------------------------------------- many workbooks
+
+BROKEN_VALUE = cell("Figures", "Value", 7)
+
+
+def desk_folder(make_workbook: MakeWorkbook, tmp_path: Path) -> Path:
+    """A folder of two workbooks, one broken, and the owner files Excel and LibreOffice leave
+    beside a workbook open in them."""
+    folder = tmp_path / "desks"
+    folder.mkdir()
+    make_workbook(name="desks/good.xlsx")
+    make_workbook({BROKEN_VALUE: "eighty-seven"}, name="desks/broken.xlsx")
+    (folder / "~$good.xlsx").write_bytes(b"\x0bAnalyst" + bytes(150))
+    (folder / ".~lock.good.xlsx#").write_text(",analyst,host,24.06.2024 09:00,file:///C:/\n")
+    (folder / "notes.txt").write_text("not a workbook, and not in a workbook's name\n")
+    return folder
+
+
+def test_build_a_folder_past_a_broken_workbook_into_an_output_folder(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    folder = desk_folder(make_workbook, tmp_path)
+    out = tmp_path / "memos"
+    out.mkdir()
+    result = runner.invoke(app, ["build", str(folder), "-o", str(out)])
+    broken = folder / "broken.xlsx"
+    assert result.exit_code == 1
+    assert result.stdout == f"Wrote {out / 'good.docx'}\n"
+    assert result.stderr == (
+        f"{broken}: {BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+        f"Error: {broken}: the workbook has 1 error; nothing was written\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["good.docx"]
+
+
+def test_build_many_workbooks_lists_every_failure_at_the_end(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = desk_folder(make_workbook, tmp_path)
+    text = tmp_path / "figures.xlsx"
+    text.write_text("ID,Value\nF1,87\n")
+    monkeypatch.chdir(tmp_path)
+    # As a shell expands desks/*.xlsx: Excel's owner file is among the names.
+    named = [text, folder / "broken.xlsx", folder / "~$good.xlsx", folder / "good.xlsx"]
+    result = runner.invoke(app, ["build", *map(str, named)])
+    assert result.exit_code == 1
+    assert result.stdout == "Wrote good.docx\n"
+    broken = folder / "broken.xlsx"
+    assert result.stderr.splitlines() == [
+        f"{broken}: {BROKEN_VALUE}: expected a number, got 'eighty-seven'",
+        f"Error: {text}: not an Excel workbook (it looks like a text or CSV file); open it in "
+        "Excel or LibreOffice and save it as an .xlsx workbook",
+        f"Error: {broken}: the workbook has 1 error; nothing was written",
+    ]
+    assert sorted(p.name for p in tmp_path.glob("*.docx")) == ["good.docx"]
+
+
+def test_check_a_folder_and_a_workbook(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    folder = desk_folder(make_workbook, tmp_path)
+    analyst = extra_cell("Figures", 1)
+    other = make_workbook({analyst: "Analyst"}, name="other.xlsx")
+    broken, good = folder / "broken.xlsx", folder / "good.xlsx"
+    result = runner.invoke(app, ["check", str(folder), str(other)])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{broken}: {BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+        f"{broken}: 1 error, 0 warnings\n"
+        f"{good}: no problems found\n"
+        f"{other}: {analyst}: warning: column 'Analyst' is not part of the schema and is ignored\n"
+        f"{other}: 0 errors, 1 warning\n"
+    )
+    assert result.stderr == f"Error: {broken}: the workbook has 1 error\n"
+    strict = runner.invoke(app, ["check", str(other), str(good), "--strict"])
+    assert strict.exit_code == 1
+    assert strict.stderr == (
+        f"Error: {other}: the workbook has 1 warning, and --strict fails on warnings\n"
+    )
+    clean = runner.invoke(app, ["check", str(good), str(good)])
+    assert (clean.exit_code, clean.stderr) == (0, "")
+
+
+def test_check_many_as_json(runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path) -> None:
+    good = make_workbook()
+    missing = tmp_path / "missing.xlsx"
+    result = runner.invoke(app, ["check", str(good), str(missing), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [
+        {"file": str(good), "errors": 0, "warnings": 0, "problems": []},
+        {"file": str(missing), "error": f"{missing}: no such file; check the path and try again"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        pytest.param(
+            "missing-output-folder",
+            "Error: {out}: does not exist; with several workbooks, -o names the folder to write "
+            "their memos in, so create it or choose another\n",
+            id="missing-output-folder",
+        ),
+        pytest.param(
+            "output-is-a-file",
+            "Error: {out}: is a file; with several workbooks, -o names the folder to write their "
+            "memos in, so create it or choose another\n",
+            id="output-is-a-file",
+        ),
+        pytest.param(
+            "same-names",
+            "Error: {first} and {second}: both would write {out}/desk.docx; rename one, or "
+            "build them separately with -o\n",
+            id="two-workbooks-one-memo",
+        ),
+        pytest.param(
+            "empty-folder",
+            "Error: {empty}: the folder holds no workbook (.xlsx); give a workbook, or a folder "
+            "that holds them\n",
+            id="empty-folder",
+        ),
+    ],
+)
+def test_a_batch_that_cannot_be_written_is_one_line_before_any_build(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path, setup: str, expected: str
+) -> None:
+    first = make_workbook(name="desk.xlsx")
+    (tmp_path / "b").mkdir()
+    second = make_workbook(name="b/desk.xlsx")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "memos"
+    if setup == "output-is-a-file":
+        out.write_text("")
+    elif setup != "missing-output-folder":
+        out.mkdir()
+    inputs = [empty] if setup == "empty-folder" else [first, second]
+    result = runner.invoke(app, ["build", *map(str, inputs), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == expected.format(out=out, first=first, second=second, empty=empty)
+    assert result.stdout == ""
+    assert not list(tmp_path.rglob("*.docx"))
+
+
+def test_since_takes_one_workbook(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
+    first, second = make_workbook(name="a.xlsx"), make_workbook(name="b.xlsx")
+    result = runner.invoke(app, ["build", str(first), str(second), "--since", str(first)])
+    assert result.exit_code == 2
+    assert "--since compares one workbook with its earlier copy" in result.output
+
+
+# ---------------------------------------------------------------------------- watch
+
+CLOCK = r"\d\d:\d\d:\d\d"
+
+
+def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    workbook = make_workbook()
+    broken = make_workbook({BROKEN_VALUE: "eighty-seven"}, name="broken.xlsx").read_bytes()
+    out = tmp_path / "memo.docx"
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "watch"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [*command, str(workbook), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as watching:
+        assert watching.stdout is not None
+        lines, _ = in_thread(iter(watching.stdout.readline, ""))
+        assert lines.get(timeout=WAIT) == (
+            f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops\n"
+        )
+        assert re.fullmatch(rf"{CLOCK} Wrote {out}: no problems\n", str(lines.get(timeout=WAIT)))
+        good = out.read_bytes()
+        saves = saving(lambda: save_as_excel_does(workbook, broken), times=3)
+        assert next_save(lines, saves, seconds=WAIT / 2) == (
+            f"{BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+        )
+        assert re.fullmatch(
+            rf"{CLOCK} Error: {workbook}: the workbook has 1 error; nothing was written, "
+            r"and the last good memo stays\n",
+            str(lines.get(timeout=WAIT)),
+        )
+        assert out.read_bytes() == good
+        watching.send_signal(signal.SIGINT)
+        assert watching.wait(WAIT) == 0
+        assert lines.get(timeout=WAIT) == f"Stopped watching {workbook}\n"
+        assert watching.stderr is not None
+        assert watching.stderr.read() == ""
+
+
+def test_watch_refuses_a_missing_workbook_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "desk.xlsx"
+    result = runner.invoke(app, ["watch", str(missing)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {missing}: no such file; name the workbook to watch, as saved by Excel\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "command"),
+    [
+        pytest.param("check_workbook", "check", id="check"),
+        pytest.param("build_memo", "build", id="build"),
+    ],
+)
+def test_an_unforeseen_failure_in_a_batch_is_one_line_and_the_others_go_on(
+    runner: CliRunner,
+    make_workbook: MakeWorkbook,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    command: str,
+) -> None:
+    from briefing import pipeline
+
+    unlucky, fine = make_workbook(name="unlucky.xlsx"), make_workbook(name="fine.xlsx")
+    real = getattr(pipeline, step)
+
+    def broken(path: Path, *args: object, **options: object) -> object:
+        if path == unlucky:
+            raise RuntimeError("disk vanished")
+        return real(path, *args, **options)
+
+    monkeypatch.setattr(pipeline, step, broken)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [command, str(unlucky), str(fine)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {unlucky}: unexpected failure (RuntimeError: disk vanished); run 'briefing "
+        f"--debug {command} {unlucky}' and report what it shows\n"
+    )
+    assert result.stdout == (
+        f"{fine}: no problems found\n" if command == "check" else "Wrote fine.docx\n"
+    )

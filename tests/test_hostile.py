@@ -1409,3 +1409,39 @@ def test_templates_unpacking_too_far_are_refused_before_parsing(
     result = runner.invoke(app, arguments)
     assert (result.exit_code, result.stderr) == (1, f"Error: {template}: {expected}\n")
     assert not out.exists()
+
+
+OWNER_FILES = {
+    "excel": ("~$desk.xlsx", b"\x0bAnalyst" + bytes(150)),
+    "libreoffice": (
+        ".~lock.desk.xlsx#",
+        b",Analyst,host,24.06.2024 09:00,file:///home/a/.config;\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("owner", list(OWNER_FILES), ids=list(OWNER_FILES))
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_owner_file_is_named_alone_and_passed_over_among_workbooks(
+    runner: CliRunner,
+    example_workbook: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    owner: str,
+    command: str,
+) -> None:
+    name, data = OWNER_FILES[owner]
+    path = tmp_path / name
+    path.write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    alone = runner.invoke(app, [command, str(path)])
+    assert alone.exit_code == 1
+    assert alone.stderr == (
+        f"Error: {path}: is the note an office program keeps beside a workbook open in it, "
+        "not a workbook; give the workbook's own name\n"
+    )
+    # As a shell's *.xlsx or a folder gives it: passed over.
+    among = runner.invoke(app, [command, str(path), str(example_workbook)])
+    assert (among.exit_code, among.stderr) == (0, "")
+    folder = runner.invoke(app, [command, str(tmp_path)])
+    assert (folder.exit_code, folder.stderr) == (0, "")

@@ -4,30 +4,45 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import threading
+from collections.abc import Callable, Iterator
 from email import policy
 from pathlib import Path
 
 import pytest
 
 from briefing.context import build_context
-from briefing.errors import InvalidWorkbook, OutputError
+from briefing.errors import InvalidWorkbook, OutputError, WorkbookUnreadable
 from briefing.pipeline import (
+    Outcome,
+    build_many,
     build_memo,
     check_workbook,
     default_output,
     example_dossier,
     example_records,
     extract_candidates,
+    is_owner_file,
     located_sheets,
+    parallel_workers,
+    watch_memo,
+    workbooks_in,
 )
 from briefing.schema import SourceRow
 from briefing.workbook import read_workbook
 from tests.conftest import (
     SEED_ARTICLE,
+    SEED_WORKBOOK,
+    WAIT,
     InstallOffice,
     cell,
     complete_pdf,
+    field_cell,
+    in_thread,
     memo_text,
+    next_save,
+    save_as_excel_does,
+    saving,
     set_cells,
 )
 
@@ -154,3 +169,131 @@ def test_extract_into_an_existing_workbook_keeps_a_backup(
     sheets = located_sheets(read_workbook(example_workbook))
     assert set(sheets) >= {"Sources", "Figures", "Reactions", "Demands"}
     assert len(sheets["Sources"].rows) == 2
+
+
+# ---------------------------------------------------------------------------- many workbooks
+
+
+@pytest.mark.parametrize(
+    ("name", "owner"),
+    [
+        pytest.param("desk.xlsx", False, id="workbook"),
+        pytest.param("~$desk.xlsx", True, id="excel-owner-file"),
+        pytest.param(".~lock.desk.xlsx#", True, id="libreoffice-lock-file"),
+        pytest.param("~desk.xlsx", False, id="a-tilde-is-a-name"),
+    ],
+)
+def test_owner_files_are_told_from_workbooks(name: str, owner: bool) -> None:
+    assert is_owner_file(Path("desks") / name) is owner
+
+
+def test_a_folder_gives_its_workbooks_by_name_and_no_owner_file(tmp_path: Path) -> None:
+    for name in ("b.xlsx", "A.XLSX", "~$b.xlsx", ".~lock.b.xlsx#", "notes.txt", "old.xls"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "inner.xlsx").mkdir()
+    found, failures = workbooks_in([tmp_path, tmp_path / "notes.txt"])
+    assert found == [tmp_path / "A.XLSX", tmp_path / "b.xlsx", tmp_path / "notes.txt"]
+    assert failures == []
+
+
+def test_builds_in_worker_processes_give_what_serial_builds_give(
+    make_workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    names = ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx"]
+    workbooks = [make_workbook(name=name) for name in names]
+    workbooks[2] = make_workbook({cell("Figures", "Value", 7): "eighty-seven"}, name="c.xlsx")
+    results = {}
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}"
+        out.mkdir()
+        outcomes = list(build_many(workbooks, out, workers=workers))
+        results[workers] = (
+            [(o.workbook, o.problems, o.error) for o in outcomes],
+            {p.name: memo_text(p) for p in sorted(out.iterdir())},
+        )
+    assert results[1] == results[2]
+    assert sorted(results[2][1]) == ["a.docx", "b.docx", "d.docx"]
+    assert [error for _, _, error in results[2][0]] == [
+        None,
+        None,
+        f"{workbooks[2]}: the workbook has 1 error; nothing was written",
+        None,
+    ]
+
+
+def test_many_workbooks_use_every_core_and_few_use_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert [parallel_workers(jobs) for jobs in (0, 1, 3, 4, 50)] == [1, 1, 1, 3, 3]
+
+
+# ---------------------------------------------------------------------------- live preview
+
+
+def test_watch_rebuilds_on_each_save_and_keeps_the_last_good_memo(
+    make_workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    workbook = make_workbook()
+    changed = make_workbook({field_cell("BLUF"): "Talks resume on Monday."}, name="changed.xlsx")
+    broken = make_workbook({cell("Figures", "Value", 7): "eighty-seven"}, name="broken.xlsx")
+    out = tmp_path / "memo.docx"
+    stop = threading.Event()
+    items, thread = in_thread(watch_memo(workbook, out, stop=stop))
+    first = items.get(timeout=WAIT)
+    assert isinstance(first, Outcome)
+    assert (first.error, first.result and first.result.path) == (None, out)
+    assert "Talks resume on Monday." not in memo_text(out)
+
+    def save(source: Path) -> Iterator[None]:
+        return saving(lambda: save_as_excel_does(workbook, source.read_bytes()), times=3)
+
+    second = next_save(items, save(changed), seconds=WAIT / 2)
+    assert isinstance(second, Outcome)
+    assert second.error is None
+    assert "Talks resume on Monday." in memo_text(out)
+    good = out.read_bytes()
+    third = next_save(items, save(broken), seconds=WAIT / 2)
+    assert isinstance(third, Outcome)
+    assert third.error == f"{workbook}: the workbook has 1 error; nothing was written"
+    assert [str(problem) for problem in third.problems] == [
+        f"{cell('Figures', 'Value', 7)}: expected a number, got 'eighty-seven'"
+    ]
+    assert out.read_bytes() == good
+    stop.set()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+
+
+def test_watch_follows_the_source_files_the_workbook_cites(tmp_path: Path) -> None:
+    folder = tmp_path / "workbooks"
+    folder.mkdir()
+    (tmp_path / "seeds").mkdir()
+    article = tmp_path / "seeds" / SEED_ARTICLE.name
+    article.write_bytes(SEED_ARTICLE.read_bytes())
+    workbook = folder / "desk.xlsx"
+    workbook.write_bytes(SEED_WORKBOOK.read_bytes())
+    stop = threading.Event()
+    items, thread = in_thread(watch_memo(workbook, tmp_path / "memo.docx", stop=stop))
+    first = items.get(timeout=WAIT)
+    assert isinstance(first, Outcome)
+    assert first.result is not None
+    assert first.result.cited == (article,)
+
+    def shorten() -> None:
+        article.write_text("Nothing was said.\n", encoding="utf-8")
+
+    # The quotes are no longer in the source: the save of the source is a failed build.
+    rebuilt = next_save(items, saving(shorten, times=3), seconds=WAIT / 2)
+    assert isinstance(rebuilt, Outcome)
+    assert rebuilt.error == f"{workbook}: the workbook has 42 errors; nothing was written"
+    stop.set()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+
+
+def test_watch_needs_the_workbook_to_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "desk.xlsx"
+    with pytest.raises(WorkbookUnreadable) as refused:
+        watch_memo(missing)
+    assert str(refused.value) == (
+        f"{missing}: no such file; name the workbook to watch, as saved by Excel"
+    )
