@@ -17,6 +17,7 @@ FLOW = (
     "extract",
     "places",
     "workbook",
+    "odsxml",
     "sheetxml",
     "archive",
     "validate",
