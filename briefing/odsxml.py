@@ -270,63 +270,68 @@ class _Handlers:
         self.row = 0  # rows before the current one
         self.row_repeat = 1
         self.row_hidden = False
-        self.row_cells: list[tuple[int, int, RawCell, int, int]] = []  # (column, repeat, …)
+        # The current row's cells holding something: (column, repeat, value, error, spans).
+        self.row_cells: list[tuple[int, int, CellValue, str, tuple[int, int] | None]] = []
         self.column = 0  # columns before the current cell
         self.depth = 0  # inside a table cell: 1 at the cell itself
         self.skip_depth = 0  # inside a comment or drawing within the cell: its depth
         self.cell_attrs: dict[str, str] = {}
-        self.paragraphs: list[list[str]] | None = None
+        self.parts: list[str] | None = None  # the cell's text, paragraphs parted by "\n"
         self.covered = False
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        if self.depth:
-            self.depth += 1
+        depth = self.depth
+        if depth:
+            self.depth = depth = depth + 1
             if self.skip_depth or self.covered:
                 return
-            if name in NOT_CELL_TEXT:
-                self.skip_depth = self.depth
-            elif name == PARAGRAPH:
-                if self.paragraphs is None:
-                    self.paragraphs = []
-                self.paragraphs.append([])
-            elif self.paragraphs:
+            if name == PARAGRAPH:
+                if self.parts is None:
+                    self.parts = []
+                else:
+                    self.parts.append("\n")
+            elif name in NOT_CELL_TEXT:
+                self.skip_depth = depth
+            elif self.parts is not None:
                 if name == SPACES:
-                    self.paragraphs[-1].append(" " * _count(attrs, SPACE_COUNT, 1 << 16))
+                    self.parts.append(" " * _count(attrs, SPACE_COUNT, 1 << 16))
                 elif name == TAB:
-                    self.paragraphs[-1].append("\t")
+                    self.parts.append("\t")
                 elif name == LINE_BREAK:
-                    self.paragraphs[-1].append("\n")
+                    self.parts.append("\n")
             return
-        if self.sheet_name is None:
+        if name == CELL or name == COVERED:
+            if self.sheet_name is None:
+                return
+            self.depth = 1
+            self.covered = name == COVERED
+            self.cell_attrs = attrs
+            self.parts = None
+        elif self.sheet_name is None:
             if name == SHEET and self.in_spreadsheet:
                 self.sheet_name = attrs.get(NAME, f"Sheet{len(self.sheets) + 1}")
                 self.rows, self.hidden, self.merges, self.row = {}, set(), [], 0
             elif name == SPREADSHEET:
                 self.in_spreadsheet = True
-            return
-        if name == ROW:
-            self.row_repeat = _count(attrs, ROWS_REPEATED, MAX_ROWS)
+        elif name == ROW:
+            self.row_repeat = _count(attrs, ROWS_REPEATED, MAX_ROWS) if attrs else 1
             self.row_hidden = attrs.get(VISIBILITY, "visible") in HIDDEN
             self.row_cells = []
             self.column = 0
-        elif name in (CELL, COVERED):
-            self.depth = 1
-            self.covered = name == COVERED
-            self.cell_attrs = attrs
-            self.paragraphs = None
         elif name == SHEET:
             raise ValueError("a sheet inside a sheet")
 
     def data(self, text: str) -> None:
-        if self.paragraphs and not self.skip_depth:
-            self.paragraphs[-1].append(text)
+        if self.parts is not None and not self.skip_depth:
+            self.parts.append(text)
 
     def end(self, name: str) -> None:
-        if self.depth:
-            if self.skip_depth == self.depth:
+        depth = self.depth
+        if depth:
+            if self.skip_depth == depth:
                 self.skip_depth = 0
-            self.depth -= 1
-            if not self.depth:
+            self.depth = depth - 1
+            if depth == 1:
                 self._cell_end()
             return
         if self.sheet_name is None:
@@ -341,23 +346,30 @@ class _Handlers:
 
     def _cell_end(self) -> None:
         attrs = self.cell_attrs
-        repeat = _count(attrs, COLUMNS_REPEATED, MAX_COLUMNS)
         column = self.column
-        self.column += repeat
-        if self.covered or self.column - repeat >= MAX_COLUMNS:
+        repeat = _count(attrs, COLUMNS_REPEATED, MAX_COLUMNS) if COLUMNS_REPEATED in attrs else 1
+        self.column = column + repeat
+        if self.covered or column >= MAX_COLUMNS:
             return
-        paragraphs = self.paragraphs
-        text = None if paragraphs is None else "\n".join("".join(p) for p in paragraphs)
-        value, error = cell_value(attrs, text)
-        if value is None and not error:
-            return
-        repeat = min(repeat, MAX_COLUMNS - column)
-        raw = RawCell("", value, error)
-        spanned = (
-            _count(attrs, ROWS_SPANNED, MAX_ROWS),
-            _count(attrs, COLUMNS_SPANNED, MAX_COLUMNS),
-        )
-        self.row_cells.append((column, repeat, raw, *spanned))
+        parts = self.parts
+        text = None if parts is None else parts[0] if len(parts) == 1 else "".join(parts)
+        if attrs.get(VALUE_TYPE) == "string" and FORMULA not in attrs:
+            # The common cell, read without cell_value's questions.
+            value: CellValue = attrs.get(STRING_VALUE, text)
+            if not value or not value.strip():  # type: ignore[union-attr]
+                return
+            error = ""
+        else:
+            value, error = cell_value(attrs, text)
+            if value is None and not error:
+                return
+        spans = None
+        if COLUMNS_SPANNED in attrs or ROWS_SPANNED in attrs:
+            spans = (
+                _count(attrs, ROWS_SPANNED, MAX_ROWS),
+                _count(attrs, COLUMNS_SPANNED, MAX_COLUMNS),
+            )
+        self.row_cells.append((column, min(repeat, MAX_COLUMNS - column), value, error, spans))
 
     def _row_end(self) -> None:
         first = self.row + 1
@@ -365,23 +377,24 @@ class _Handlers:
         self.row += self.row_repeat
         if self.row_hidden and repeat <= MAX_HIDDEN_RUN:
             self.hidden.update(range(first, first + repeat))  # a merged range may fill them
-        if not self.row_cells or repeat <= 0:
+        row_cells = self.row_cells
+        if not row_cells or repeat <= 0:
             return
-        self.reader.keep(repeat * sum(cells for _, cells, _, _, _ in self.row_cells))
+        self.reader.keep(repeat * sum(cell[1] for cell in row_cells))
+        letters = _letters
         for number in range(first, first + repeat):
             cells: dict[str, RawCell] = {}
-            for column, columns, raw, rows_spanned, columns_spanned in self.row_cells:
+            digits = str(number)
+            for column, columns, value, error, spans in row_cells:
                 for place in range(column + 1, column + columns + 1):
-                    letter = letters_of(place)
-                    cell = RawCell(f"{letter}{number}", raw.value, raw.error)
-                    cells[letter] = cell
-                    if rows_spanned > 1 or columns_spanned > 1:
-                        bottom = min(number + rows_spanned - 1, MAX_ROWS)
-                        right = min(place + columns_spanned - 1, MAX_COLUMNS)
-                        self.merges.append((number, place, bottom, right, cell))
+                    letter = letters[place] if place < len(letters) else _more_letters(place)
+                    raw = RawCell(letter + digits, value, error)
+                    cells[letter] = raw
+                    if spans is not None and (spans[0] > 1 or spans[1] > 1):
+                        bottom = min(number + spans[0] - 1, MAX_ROWS)
+                        right = min(place + spans[1] - 1, MAX_COLUMNS)
+                        self.merges.append((number, place, bottom, right, raw))
             self.rows[number] = cells
-            if self.row_hidden:
-                self.hidden.add(number)
 
     def _sheet_end(self, name: str) -> RawSheet:
         rows = self.rows
@@ -437,6 +450,13 @@ class _Handlers:
 
 
 _COLUMNS: dict[str, int] = {}
+_letters: list[str] = [""]  # a column's letters by its number, as far as met: _letters[1] == "A"
+
+
+def _more_letters(column: int) -> str:
+    """A column's letters, extending _letters up to it."""
+    _letters.extend(letters_of(number) for number in range(len(_letters), column + 1))
+    return _letters[column]
 
 
 def _column_number(letters: str) -> int:
