@@ -300,7 +300,7 @@ class _Handlers:
                 elif name == LINE_BREAK:
                     self.parts.append("\n")
             return
-        if name == CELL or name == COVERED:
+        if name in (CELL, COVERED):
             if self.sheet_name is None:
                 return
             self.depth = 1
@@ -351,7 +351,7 @@ class _Handlers:
         self.column = column + repeat
         if self.covered or column >= MAX_COLUMNS:
             return
-        parts = self.parts
+        parts, self.parts = self.parts, None
         text = None if parts is None else parts[0] if len(parts) == 1 else "".join(parts)
         if attrs.get(VALUE_TYPE) == "string" and FORMULA not in attrs:
             # The common cell, read without cell_value's questions.

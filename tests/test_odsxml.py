@@ -27,12 +27,8 @@ from briefing.pipeline import build_memo, check_workbook, read_raw_workbook
 from tests.conftest import (
     SEED_ARTICLE,
     SEED_WORKBOOK,
-    cell,
-    csv_file,
     memo_text,
     needs_office,
-    write_example,
-    write_zip,
 )
 from tests.test_seed import GOLDEN
 
@@ -465,87 +461,9 @@ def test_an_entity_declaration_is_refused(tmp_path: Path, head: str) -> None:
     )
 
 
-def _xlsx_named_ods(path: Path) -> None:
-    write_example(path)
-
-
-def _csv_named_ods(path: Path) -> None:
-    csv_file(path)
-
-
-def _text_document(path: Path) -> None:
-    write_ods(path, {}, mimetype="application/vnd.oasis.opendocument.text")
-
-
-def _plain_zip(path: Path) -> None:
-    write_zip(path, {"notes.txt": b"not a spreadsheet"})
-
-
-def _password_protected(path: Path) -> None:
-    manifest = (
-        '<manifest:manifest><manifest:file-entry manifest:full-path="content.xml">'
-        "<manifest:encryption-data/></manifest:file-entry></manifest:manifest>"
-    )
-    write_ods(path, {}, manifest=manifest)
-
-
-NOT_ODS = {
-    "xlsx-renamed-ods": (
-        _xlsx_named_ods,
-        "{path}: this is an Excel workbook (.xlsx) with an .ods name; rename it desk.xlsx and "
-        "give that name",
-    ),
-    "csv-renamed-ods": (
-        _csv_named_ods,
-        "{path}: not an OpenDocument spreadsheet (it looks like a text or CSV file); open it "
-        "in LibreOffice and save it as an .ods spreadsheet",
-    ),
-    "text-document": (
-        _text_document,
-        "{path}: this is an OpenDocument text file, not a spreadsheet; give the .ods spreadsheet",
-    ),
-    "zip-not-spreadsheet": (
-        _plain_zip,
-        "{path}: a zip archive, but not an OpenDocument spreadsheet; open it in LibreOffice "
-        "Calc and save it as an .ods spreadsheet",
-    ),
-    "password-protected": (
-        _password_protected,
-        "{path}: the spreadsheet is password-protected; in LibreOffice choose File > Save As, "
-        "clear 'Save with password' and save it again",
-    ),
-}
-
-
-@pytest.mark.parametrize(("make", "message"), NOT_ODS.values(), ids=NOT_ODS.keys())
-@pytest.mark.parametrize("command", ["check", "build"])
-def test_a_file_named_ods_that_is_not_one_is_one_line(
-    tmp_path: Path, runner: CliRunner, make: object, message: str, command: str
-) -> None:
-    path = tmp_path / "desk.ods"
-    make(path)  # type: ignore[operator]
-    result = runner.invoke(
-        app, [command, str(path), *(["-o", str(tmp_path / "m.docx")] if command == "build" else [])]
-    )
-    assert (result.exit_code, result.stderr) == (1, f"Error: {message.format(path=path)}\n")
-
-
 def test_an_ods_named_xlsx_is_read_for_what_it_is(tmp_path: Path) -> None:
     path = seed_ods(tmp_path / "workbooks" / "desk.xlsx")
     assert check_workbook(path).problems == ()
-
-
-def test_extract_into_an_ods_names_the_xlsx_it_could_write(
-    tmp_path: Path, runner: CliRunner
-) -> None:
-    target = tmp_path / "desk.ods"
-    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(target)])
-    assert (result.exit_code, result.stderr) == (
-        1,
-        f"Error: {target}: extract writes .xlsx workbooks only, not OpenDocument (.ods); give "
-        f"-o {tmp_path / 'desk.xlsx'} instead (LibreOffice opens and saves it)\n",
-    )
-    assert not target.exists()
 
 
 # ---------------------------------------------------------------------------- whole workbooks
@@ -558,18 +476,6 @@ def test_the_seed_as_ods_reads_as_the_seed(tmp_path: Path) -> None:
     assert [(s.name, s.header_row, s.headers) for s in raw.sheets] == [
         (s.name, s.header_row, s.headers) for s in expected.sheets
     ]
-
-
-def test_an_error_cell_in_an_ods_is_a_problem_at_its_cell(
-    tmp_path: Path, runner: CliRunner
-) -> None:
-    value = cell("Figures", "Value", 2)
-    path = seed_ods(tmp_path / "workbooks" / "desk.ods", {value: error("Err:502", "of:=SQRT(-1)")})
-    result = runner.invoke(app, ["check", str(path)])
-    assert (result.exit_code, result.stdout) == (
-        1,
-        f"{value}: the cell holds the error Err:502\n{path}: 1 error, 0 warnings\n",
-    )
 
 
 def test_the_seed_as_ods_builds_the_golden_memo(tmp_path: Path) -> None:
