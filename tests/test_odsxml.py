@@ -29,6 +29,7 @@ from tests.conftest import (
     SEED_WORKBOOK,
     memo_text,
     needs_office,
+    spoil_part,
 )
 from tests.test_seed import GOLDEN
 
@@ -244,6 +245,11 @@ CELLS = {
         '<table:table-cell office:value-type="time" office:time-value="PT09H30M00S">'
         "<text:p>09:30</text:p></table:table-cell>",
         RawCell("A2", dt.time(9, 30)),
+    ),
+    "negative duration": (
+        '<table:table-cell office:value-type="time" office:time-value="-PT01H30M00S">'
+        "<text:p>-01:30</text:p></table:table-cell>",
+        RawCell("A2", "-1 day, 22:30:00"),
     ),
     "duration past a day": (
         '<table:table-cell office:value-type="time" office:time-value="PT36H00M00S">'
@@ -590,3 +596,50 @@ def test_libreoffices_seed_ods_builds_the_golden_memo(
     assert result.exit_code == 0, result.output
     build_memo(seed, memo, now=dt.datetime(2024, 6, 15, 9, tzinfo=dt.UTC))
     assert memo_text(memo) == GOLDEN.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("rows", "why"),
+    [
+        pytest.param(
+            row('<table:table-cell table:number-columns-repeated="0"/>'),
+            "ValueError: number-columns-repeated=0 is not a count",
+            id="repeated-no-times",
+        ),
+        pytest.param(
+            '<table:table table:name="inner"/>',
+            "ValueError: a sheet inside a sheet",
+            id="sheet-in-a-sheet",
+        ),
+        pytest.param(
+            "<table:table-row>",
+            "ExpatError: mismatched tag: line 2, column 466",
+            id="broken-xml",
+        ),
+    ],
+)
+def test_content_no_writer_makes_is_one_line(tmp_path: Path, rows: str, why: str) -> None:
+    path = write_ods(tmp_path / "desk.ods", {"Figures": rows})
+    with pytest.raises(WorkbookUnreadable) as caught:
+        odsxml.read_workbook(path)
+    assert str(caught.value) == (
+        f"{path}: the spreadsheet cannot be read ({why}); open it in LibreOffice and save it again"
+    )
+
+
+def test_a_damaged_content_part_is_named(tmp_path: Path) -> None:
+    path = write_ods(tmp_path / "desk.ods", {"Figures": row(text("ID")) * 200})
+    spoil_part(path, "content.xml", stored=True)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        odsxml.read_workbook(path)
+    assert str(caught.value) == archive.damaged(path, "content.xml")
+
+
+def test_a_read_past_the_time_bound_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "MAX_READ_SECONDS", -1)
+    path = write_ods(tmp_path / "desk.ods", {"Figures": row(text("ID"))})
+    with pytest.raises(WorkbookUnreadable) as caught:
+        odsxml.read_workbook(path)
+    assert str(caught.value) == archive.read_too_slow(path)
