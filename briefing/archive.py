@@ -70,8 +70,9 @@ def ensure_workbook_archive(path: Path) -> None:
     if "xl/workbook.xml" not in names:
         if _opendocument_type(path) == ODS_MIMETYPE:
             raise WorkbookUnreadable(
-                f"{name}: this is an OpenDocument spreadsheet, not an .xlsx workbook; rename "
-                f"it {path.with_suffix('.ods').name}, or save it from LibreOffice as .xlsx"
+                f"{name}: this is an OpenDocument spreadsheet, not an .xlsx workbook; save it "
+                "from LibreOffice as Excel 2007-365 (.xlsx), or name it "
+                f"{path.with_suffix('.ods').name} for check and build"
             )
         raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
     _ensure_within_limits(path, members)

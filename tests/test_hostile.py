@@ -1501,3 +1501,15 @@ def test_extract_into_an_ods_names_the_xlsx_it_could_write(
         f"-o {tmp_path / 'desk.xlsx'} instead (LibreOffice opens and saves it)\n",
     )
     assert not target.exists()
+
+
+def test_extract_into_an_ods_named_xlsx_says_what_it_is(tmp_path: Path, runner: CliRunner) -> None:
+    target = ods.write_ods(tmp_path / "desk.xlsx", {"Figures": ods.row(ods.text("ID"))})
+    before = target.read_bytes()
+    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(target)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {target}: this is an OpenDocument spreadsheet, not an .xlsx workbook; save it "
+        "from LibreOffice as Excel 2007-365 (.xlsx), or name it desk.ods for check and build\n",
+    )
+    assert target.read_bytes() == before
