@@ -28,6 +28,9 @@ MAX_CELLS = 1 << 25  # twice a sheet of 16 columns filled down to Excel's last r
 MAX_READ_SECONDS = 300  # reading the largest honest workbook takes under a minute here
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+# An OpenDocument package names its kind in a first member called `mimetype`.
+OPENDOCUMENT_PREFIX = "application/vnd.oasis.opendocument."
+ODS_MIMETYPE = OPENDOCUMENT_PREFIX + "spreadsheet"
 # Parts of a workbook that openpyxl may not write back, by what an analyst would call them.
 KEPT_PARTS = (
     ("xl/drawings/", "drawings or text boxes"),
@@ -56,12 +59,111 @@ def ensure_workbook_archive(path: Path) -> None:
     one line, fast, whatever its size. (The streaming parse refuses a declaration found later.)
     """
     name = str(path)
+    members = _zip_members(path, ".xlsx", "an Excel workbook", "Excel")
+    names = {member.filename for member in members}
+    if "word/document.xml" in names:
+        raise WorkbookUnreadable(f"{name}: this is a Word document, not a workbook")
+    if "xl/workbook.bin" in names:
+        raise WorkbookUnreadable(
+            f"{name}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"
+        )
+    if "xl/workbook.xml" not in names:
+        if _opendocument_type(path) == ODS_MIMETYPE:
+            raise WorkbookUnreadable(
+                f"{name}: this is an OpenDocument spreadsheet, not an .xlsx workbook; save it "
+                "from LibreOffice as Excel 2007-365 (.xlsx), or name it "
+                f"{path.with_suffix('.ods').name} for check and build"
+            )
+        raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
+    _ensure_within_limits(path, members)
+
+
+def ensure_opendocument_archive(path: Path) -> None:
+    """Raise WorkbookUnreadable unless `path` is an .ods archive safe to hand to a parser.
+
+    The same guards as ensure_workbook_archive's, with the lines an .ods file needs: an .xlsx
+    named .ods, another OpenDocument file, a password-protected spreadsheet.
+    """
+    name = str(path)
+    members = _zip_members(path, ".ods", "an OpenDocument spreadsheet", "LibreOffice")
+    names = {member.filename for member in members}
+    kind = _opendocument_type(path)
+    if kind != ODS_MIMETYPE:
+        if "xl/workbook.xml" in names:
+            raise WorkbookUnreadable(
+                f"{name}: this is an Excel workbook (.xlsx) with an .ods name; rename it "
+                f"{path.with_suffix('.xlsx').name} and give that name"
+            )
+        if kind.startswith(OPENDOCUMENT_PREFIX):
+            what = kind.removeprefix(OPENDOCUMENT_PREFIX).split("-", 1)[0]
+            raise WorkbookUnreadable(
+                f"{name}: this is an OpenDocument {what} file, not a spreadsheet; give the "
+                ".ods spreadsheet"
+            )
+        raise WorkbookUnreadable(
+            f"{name}: a zip archive, but not an OpenDocument spreadsheet; open it in "
+            "LibreOffice Calc and save it as an .ods spreadsheet"
+        )
+    if "content.xml" not in names:
+        raise WorkbookUnreadable(
+            f"{name}: the spreadsheet has no content.xml part; save it again from LibreOffice "
+            "or use a backup"
+        )
+    if "META-INF/manifest.xml" in names and _manifest_encrypted(path):
+        raise WorkbookUnreadable(
+            f"{name}: the spreadsheet is password-protected; in LibreOffice choose File > Save "
+            "As, clear 'Save with password' and save it again"
+        )
+    _ensure_within_limits(path, members)
+
+
+def is_opendocument(path: Path) -> bool:
+    """Whether `path` is to be read as an OpenDocument spreadsheet: by its name or its content."""
+    if path.suffix.casefold() == ".ods":
+        return True
+    try:
+        with path.open("rb") as handle:
+            if handle.read(4) != ZIP_MAGIC:
+                return False
+    except OSError:
+        return False  # the .xlsx guards say what is wrong with it
+    return _opendocument_type(path) == ODS_MIMETYPE
+
+
+def _opendocument_type(path: Path) -> str:
+    """The media type an OpenDocument package's `mimetype` member names; "" for any other file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("mimetype")
+            if info.file_size > 256:
+                return ""
+            return archive.read(info).decode("ascii", "replace").strip()
+    except (KeyError, OSError, *DAMAGED_PART_ERRORS):
+        return ""
+
+
+def _manifest_encrypted(path: Path) -> bool:
+    """Whether the package's manifest says a part is encrypted (a password was set)."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("META-INF/manifest.xml") as part:
+            return b"encryption-data" in part.read(1 << 20)
+    except DAMAGED_PART_ERRORS as err:
+        raise WorkbookUnreadable(damaged(path, "META-INF/manifest.xml")) from err
+
+
+def _zip_members(path: Path, suffix: str, kind: str, program: str) -> list[zipfile.ZipInfo]:
+    """The zip directory of a workbook file, after the checks any workbook format shares.
+
+    `suffix`, `kind` and `program` name the format the file should be: ".xlsx", "an Excel
+    workbook", "Excel".
+    """
+    name = str(path)
     if not os.path.exists(path):
         raise WorkbookUnreadable(f"{name}: no such file; check the path and try again")
     if os.path.isdir(path):
-        raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the .xlsx file")
+        raise WorkbookUnreadable(f"{name}: is a folder, not a workbook; give the {suffix} file")
     if not os.path.isfile(path):  # a pipe or a device would block the read
-        raise WorkbookUnreadable(f"{name}: not a regular file; give the .xlsx file")
+        raise WorkbookUnreadable(f"{name}: not a regular file; give the {suffix} file")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -81,26 +183,23 @@ def ensure_workbook_archive(path: Path) -> None:
         )
     if not head.startswith(ZIP_MAGIC):
         raise WorkbookUnreadable(
-            f"{name}: not an Excel workbook (it looks like a text or CSV file); open it in "
-            "Excel or LibreOffice and save it as an .xlsx workbook"
+            f"{name}: not {kind} (it looks like a text or CSV file); open it in "
+            f"{'Excel or LibreOffice' if suffix == '.xlsx' else program} and save it as "
+            f"{'an .xlsx workbook' if suffix == '.xlsx' else 'an .ods spreadsheet'}"
         )
     try:
         with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
+            return archive.infolist()
     except (zipfile.BadZipFile, OSError) as err:
         raise WorkbookUnreadable(
-            f"{name}: the file is damaged (not a complete .xlsx archive); save it again "
-            "from Excel or use a backup"
+            f"{name}: the file is damaged (not a complete {suffix} archive); save it again "
+            f"from {program} or use a backup"
         ) from err
-    names = {member.filename for member in members}
-    if "word/document.xml" in names:
-        raise WorkbookUnreadable(f"{name}: this is a Word document, not a workbook")
-    if "xl/workbook.bin" in names:
-        raise WorkbookUnreadable(
-            f"{name}: this is a binary workbook (.xlsb); save it as an .xlsx workbook"
-        )
-    if "xl/workbook.xml" not in names:
-        raise WorkbookUnreadable(f"{name}: a zip archive, but not an Excel workbook")
+
+
+def _ensure_within_limits(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip bomb, an archive unpacking past the limit, or an entity declaration."""
+    name = str(path)
     for member in members:
         if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * member.compress_size:
             raise WorkbookUnreadable(
@@ -133,7 +232,7 @@ def damaged(path: Path, part: str | None = None) -> str:
 def entities_refused(path: Path, part: str) -> str:
     """The one line that refuses a workbook whose `part` declares a DOCTYPE or entities."""
     return (
-        f"{path}: {part} declares XML entities, which Excel never writes; the workbook is "
+        f"{path}: {part} declares XML entities, which office programs never write; the workbook is "
         "refused as unsafe"
     )
 

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from briefing import sheetxml
-from briefing.archive import document_fonts
+from briefing import odsxml, sheetxml
+from briefing.archive import document_fonts, is_opendocument
 from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.edition import select_edition, select_trends
@@ -158,12 +158,22 @@ def load_dossier(
             "workbook; give the workbook's own name"
         )
     with cyclic_gc_paused():
-        dossier = validate_workbook(sheetxml.read_workbook(path, progress), schema)
+        dossier = validate_workbook(read_raw_workbook(path, progress), schema)
         provenance = verify_provenance(dossier, sources_dir)
         problems = sort_problems([*dossier.problems, *provenance], schema)
     if any(problem.is_error for problem in problems):
         raise InvalidWorkbook(problems)
     return replace(dossier, problems=problems)
+
+
+def read_raw_workbook(path: Path, progress: Progress | None = None) -> RawWorkbook:
+    """The workbook at `path` read by the reader of its format: .ods by name or content, else .xlsx.
+
+    A file named .ods that is none is refused by the .ods reader's guards, which say what it is.
+    """
+    if is_opendocument(path):
+        return odsxml.read_workbook(path, progress)
+    return sheetxml.read_workbook(path, progress)
 
 
 def check_workbook(
@@ -379,6 +389,11 @@ def extract_candidates(
 
     text = read_article(article)
     target = output or default_output(article, ".xlsx")
+    if target.suffix.casefold() == ".ods":
+        raise OutputError(
+            f"{target}: extract writes .xlsx workbooks only, not OpenDocument (.ods); give "
+            f"-o {target.with_suffix('.xlsx')} instead (LibreOffice opens and saves it)"
+        )
     ensure_output(target, ".xlsx", article)
     found = extract_article(text, article)
     # Read, add and write under one lock: two extracts at once would each write the workbook

@@ -18,6 +18,7 @@ FLOW = (
     "extract",
     "places",
     "workbook",
+    "odsxml",
     "sheetxml",
     "archive",
     "validate",

@@ -276,8 +276,8 @@ def test_billion_laughs_in_a_sheet_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
     assert str(caught.value) == (
-        f"{path}: xl/worksheets/sheet5.xml declares XML entities, which Excel never writes; "
-        "the workbook is refused as unsafe"
+        f"{path}: xl/worksheets/sheet5.xml declares XML entities, which office programs never "
+        "write; the workbook is refused as unsafe"
     )
 
 

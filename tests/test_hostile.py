@@ -33,6 +33,7 @@ from briefing.render import default_template
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
+from tests import test_odsxml as ods
 from tests.conftest import (
     LISTENER,
     NOT_WORKBOOKS,
@@ -67,6 +68,7 @@ from tests.conftest import (
     with_doctype,
     wordprocessing_part,
     write_example,
+    write_zip,
 )
 
 MakeWorkbook = Callable[..., Path]
@@ -1445,3 +1447,124 @@ def test_an_owner_file_is_named_alone_and_passed_over_among_workbooks(
     assert (among.exit_code, among.stderr) == (0, "")
     folder = runner.invoke(app, [command, str(tmp_path)])
     assert (folder.exit_code, folder.stderr) == (0, "")
+
+
+def _text_document(path: Path) -> None:
+    ods.write_ods(path, {}, mimetype="application/vnd.oasis.opendocument.text")
+
+
+def _zip_not_spreadsheet(path: Path) -> None:
+    write_zip(path, {"notes.txt": b"not a spreadsheet"})
+
+
+def _password_protected(path: Path) -> None:
+    manifest = (
+        '<manifest:manifest><manifest:file-entry manifest:full-path="content.xml">'
+        "<manifest:encryption-data/></manifest:file-entry></manifest:manifest>"
+    )
+    ods.write_ods(path, {}, manifest=manifest)
+
+
+NOT_ODS = {
+    "xlsx-renamed-ods": (
+        write_example,
+        "{path}: this is an Excel workbook (.xlsx) with an .ods name; rename it desk.xlsx and "
+        "give that name",
+    ),
+    "csv-renamed-ods": (
+        csv_file,
+        "{path}: not an OpenDocument spreadsheet (it looks like a text or CSV file); open it "
+        "in LibreOffice and save it as an .ods spreadsheet",
+    ),
+    "text-document": (
+        _text_document,
+        "{path}: this is an OpenDocument text file, not a spreadsheet; give the .ods spreadsheet",
+    ),
+    "zip-not-spreadsheet": (
+        _zip_not_spreadsheet,
+        "{path}: a zip archive, but not an OpenDocument spreadsheet; open it in LibreOffice "
+        "Calc and save it as an .ods spreadsheet",
+    ),
+    "password-protected": (
+        _password_protected,
+        "{path}: the spreadsheet is password-protected; in LibreOffice choose File > Save As, "
+        "clear 'Save with password' and save it again",
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "message"), NOT_ODS.values(), ids=NOT_ODS.keys())
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_file_named_ods_that_is_not_one_is_one_line(
+    tmp_path: Path, runner: CliRunner, make: BadFile, message: str, command: str
+) -> None:
+    path = tmp_path / "desk.ods"
+    make(path)
+    result = runner.invoke(
+        app, [command, str(path), *(["-o", str(tmp_path / "m.docx")] if command == "build" else [])]
+    )
+    assert (result.exit_code, result.stderr) == (1, f"Error: {message.format(path=path)}\n")
+
+
+@pytest.mark.parametrize(
+    ("xml", "problem"),
+    [
+        pytest.param(
+            ods.error("Err:502", "of:=SQRT(-1)"), "the cell holds the error Err:502", id="Err:502"
+        ),
+        pytest.param(ods.error("#N/A"), "the cell holds the error #N/A", id="#N/A"),
+        pytest.param(
+            '<table:table-cell table:formula="of:=[.B2]*2"/>',
+            "the formula has no saved value; open the workbook in Excel or LibreOffice, let it "
+            "calculate, and save it",
+            id="formula-never-calculated",
+        ),
+    ],
+)
+def test_an_error_cell_in_an_ods_is_a_problem_at_its_cell(
+    tmp_path: Path, runner: CliRunner, xml: str, problem: str
+) -> None:
+    value = cell("Figures", "Value", 2)
+    path = ods.seed_ods(tmp_path / "workbooks" / "desk.ods", {value: xml})
+    result = runner.invoke(app, ["check", str(path)])
+    assert (result.exit_code, result.stdout) == (
+        1,
+        f"{value}: {problem}\n{path}: 1 error, 0 warnings\n",
+    )
+
+
+def test_an_entity_declaration_in_an_ods_is_one_line(tmp_path: Path, runner: CliRunner) -> None:
+    path = ods.write_ods(
+        tmp_path / "desk.ods", {"Figures": ods.row(ods.text("ID"))}, head=ods.HEAD + ods.DOCTYPE
+    )
+    result = runner.invoke(app, ["check", str(path)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {path}: content.xml declares XML entities, which office programs never write; "
+        "the workbook is refused as unsafe\n",
+    )
+
+
+def test_extract_into_an_ods_names_the_xlsx_it_could_write(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    target = tmp_path / "desk.ods"
+    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(target)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {target}: extract writes .xlsx workbooks only, not OpenDocument (.ods); give "
+        f"-o {tmp_path / 'desk.xlsx'} instead (LibreOffice opens and saves it)\n",
+    )
+    assert not target.exists()
+
+
+def test_extract_into_an_ods_named_xlsx_says_what_it_is(tmp_path: Path, runner: CliRunner) -> None:
+    target = ods.write_ods(tmp_path / "desk.xlsx", {"Figures": ods.row(ods.text("ID"))})
+    before = target.read_bytes()
+    result = runner.invoke(app, ["extract", str(SEED_ARTICLE), "-o", str(target)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {target}: this is an OpenDocument spreadsheet, not an .xlsx workbook; save it "
+        "from LibreOffice as Excel 2007-365 (.xlsx), or name it desk.ods for check and build\n",
+    )
+    assert target.read_bytes() == before

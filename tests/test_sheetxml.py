@@ -560,7 +560,7 @@ def test_a_doctype_after_the_first_4096_bytes_is_refused_by_the_parse(
     with pytest.raises(WorkbookUnreadable) as caught:
         read_workbook(path)
     assert str(caught.value) == (
-        f"{path}: {part} declares XML entities, which Excel never writes; the workbook is "
+        f"{path}: {part} declares XML entities, which office programs never write; the workbook is "
         "refused as unsafe"
     )
 
