@@ -435,7 +435,7 @@ def located_sheets(raw: RawWorkbook, schema: Schema = SCHEMA) -> dict[str, RawSh
 
 # The suffixes of the files in a folder that `check` and `build` read as workbooks: those the
 # reader reads.
-WORKBOOK_SUFFIXES = (".xlsx",)
+WORKBOOK_SUFFIXES = (".xlsx", ".ods")
 # From this many workbooks on, they are read in worker processes, one a core.
 MIN_PARALLEL = 4
 ResultT = TypeVar("ResultT")
