@@ -926,6 +926,9 @@ def test_a_strict_open_xml_workbook_is_checked_and_built_like_its_transitional_t
 
 @pytest.mark.parametrize("stored", [True, False], ids=["bad-crc", "corrupt-stream"])
 @pytest.mark.parametrize(
+    "part", ["word/document.xml", "[Content_Types].xml"], ids=["document", "content-types"]
+)
+@pytest.mark.parametrize(
     "command",
     [
         pytest.param(["build", "{workbook}", "-t", "{template}", "-o", "{memo}"], id="build"),
@@ -937,11 +940,12 @@ def test_a_damaged_template_is_named_damaged(
     tmp_path: Path,
     runner: CliRunner,
     command: list[str],
+    part: str,
     stored: bool,
 ) -> None:
     template = tmp_path / "memo-template.docx"
     template.write_bytes(default_template(".docx"))
-    spoil_part(template, "word/document.xml", stored=stored)
+    spoil_part(template, part, stored=stored)
     memo = tmp_path / "memo.docx"
     places = {"workbook": make_workbook(), "template": template, "memo": memo}
     result = runner.invoke(app, [word.format(**places) for word in command])
