@@ -594,6 +594,13 @@ def nothing(desk: Path) -> None:
             id="symlink-loop",
         ),
         pytest.param(
+            "moved.txt",
+            lambda desk: (desk / "moved.txt").symlink_to("gone.txt"),
+            "the source file '{file}' is a symbolic link that leads to no file (a missing one, "
+            "or itself); " + LOOKED_FOR,
+            id="dangling-symlink",
+        ),
+        pytest.param(
             "utf16.txt",
             lambda desk: (desk / "utf16.txt").write_bytes("Kyiv said".encode("utf-16-le")),
             "the source file '{file}' is not text (it holds NUL characters); save it as UTF-8 text",
