@@ -835,6 +835,21 @@ LINKING_TEMPLATES = [
         id="includepicture-in-footnotes",
     ),
     pytest.param(
+        {
+            "word/afchunk.htm": f'<html><body><img src="{LISTENER}/chunk.png"/></body></html>',
+            "word/_rels/document.xml.rels": add_relationship(
+                relationship("aFChunk", "afchunk.htm", mode=None, identifier="rIdChunk")
+            ),
+            "word/document.xml": lambda text: text.replace(
+                "<w:body>", '<w:body><w:altChunk r:id="rIdChunk"/>', 1
+            ),
+        },
+        "word/_rels/document.xml.rels links to afchunk.htm (an imported document, whose "
+        "pictures Word may fetch); open the template in Word and save it again, which makes "
+        "the imported document part of the template's own text",
+        id="imported-html-chunk",
+    ),
+    pytest.param(
         {"customXml/item1.xml": with_doctype(f"{LISTENER}/entity")},
         f"customXml/item1.xml {UNSAFE}",
         id="doctype-in-custom-xml",

@@ -26,7 +26,13 @@ from markupsafe import Markup, escape
 from briefing.errors import BriefingError
 from briefing.errors import TemplateError as BriefingTemplateError
 from briefing.model import DocumentProperties
-from briefing.render.remote import EntityDeclared, NotWellFormed, RemoteLink, remote_links
+from briefing.render.remote import (
+    IMPORTED_KINDS,
+    EntityDeclared,
+    NotWellFormed,
+    RemoteLink,
+    remote_links,
+)
 from briefing.render.sandbox import XML_TAG, BoundedSandbox, lint_parts, run_template
 from briefing.text import describe, missing_file, shorten
 
@@ -72,6 +78,8 @@ CHART_WIDTH_INCHES = 6.3
 LINK_REMEDIES = {
     "an attached template": "attach the Normal template instead in Word (Developer > "
     "Document Template) and save again",
+    IMPORTED_KINDS["aFChunk"]: "open the template in Word and save it again, which makes the "
+    "imported document part of the template's own text",
 }
 
 
