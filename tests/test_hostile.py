@@ -1413,3 +1413,23 @@ def test_templates_unpacking_too_far_are_refused_before_parsing(
     result = runner.invoke(app, arguments)
     assert (result.exit_code, result.stderr) == (1, f"Error: {template}: {expected}\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["build", "template-check"])
+def test_a_part_named_across_lines_is_still_one_error_line(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, command: str
+) -> None:
+    template = template_with(
+        tmp_path / "linked.docx", {"customXml/item\n1.xml": "<!DOCTYPE a []><a/>"}
+    )
+    out = tmp_path / "memo.docx"
+    arguments = (
+        ["build", str(example_workbook), "-t", str(template), "-o", str(out)]
+        if command == "build"
+        else ["template", "check", str(template)]
+    )
+    result = runner.invoke(app, arguments)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {template}: customXml/item 1.xml {UNSAFE}\n",
+    )
