@@ -107,6 +107,11 @@ def _echo(message: str, *, err: bool = False) -> None:
     typer.echo(terminal_safe(message), err=err)
 
 
+def _echo_error(message: str) -> None:
+    """Print one `Error:` line: a line break in what a file named (a part, a cell) is a space."""
+    _echo("Error: " + " ".join(message.splitlines()), err=True)
+
+
 def _progress(workbook: Path) -> Progress:
     """How far a read is, on the terminal once it has taken a second; nothing when piped."""
     from briefing.sheetxml import TerminalProgress
@@ -133,7 +138,7 @@ def _user_errors(workbook: Path | None = None, *, as_json: bool = False) -> Iter
         if isinstance(err, InvalidWorkbook):
             _print_problems(err.problems, hint=BUILD_HINT, err=True)
             message = f"{workbook}: {err}; nothing was written"
-        _echo(f"Error: {message}", err=True)
+        _echo_error(message)
         raise typer.Exit(1) from err
 
 
@@ -509,7 +514,7 @@ def template_check(
     with _user_errors():
         problems = pipeline.check_template(template)
     for problem in problems:
-        _echo(f"Error: {problem}", err=True)
+        _echo_error(problem)
     if problems:
         raise typer.Exit(1)
     _echo(f"{template}: no problems found")

@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -320,19 +321,15 @@ def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:
             str(memo),
         ]
         try:
-            finished = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+            returncode = _run_office(command, timeout)
         except subprocess.TimeoutExpired as err:
             raise OutputError(
                 f"{target}: LibreOffice took over {timeout} s to make the PDF; nothing was "
                 "changed; try again, or leave out --pdf"
             ) from err
         made = Path(folder) / target.name
-        if finished.returncode != 0 or not os.path.isfile(made):
-            failure = (
-                f"it exited with code {finished.returncode}"
-                if finished.returncode
-                else "it wrote no PDF"
-            )
+        if returncode != 0 or not os.path.isfile(made):
+            failure = f"it exited with code {returncode}" if returncode else "it wrote no PDF"
             raise OutputError(
                 f"{target}: LibreOffice could not convert the memo to PDF ({failure}); nothing "
                 f"was changed; {space}, or leave out --pdf"
@@ -344,6 +341,30 @@ def pdf_from_docx(docx: Path, target: Path, *, timeout: int = 180) -> bytes:
             f"{target}: LibreOffice made an incomplete PDF ({defect}); nothing was changed; {space}"
         )
     return data
+
+
+def _run_office(command: list[str], timeout: int) -> int:
+    """Run LibreOffice and return its exit code; raises subprocess.TimeoutExpired past `timeout`.
+
+    `soffice` is a launcher that starts the converter (soffice.bin) and waits for it: killing
+    the launcher alone, as subprocess.run does, would leave the converter running on in a
+    folder about to be removed. Both run in a process group of their own, ended as one when
+    the time is up or the command is interrupted.
+    """
+    grouped = hasattr(os, "killpg")
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=grouped
+    ) as process:
+        try:
+            process.communicate(timeout=timeout)
+        except BaseException:
+            if grouped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            raise
+    return process.returncode
 
 
 @contextlib.contextmanager

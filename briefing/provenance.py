@@ -13,7 +13,13 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from briefing.errors import SourcesFolderError, UnreadableText
 from briefing.model import Dossier, Problem
 from briefing.schema import Kind, SourceRow
-from briefing.text import format_number, read_text_file, shorten, words_to_digits
+from briefing.text import (
+    format_number,
+    missing_file,
+    read_text_file,
+    shorten,
+    words_to_digits,
+)
 
 # What does not change a quote's meaning: the kind of quote mark, apostrophe or dash.
 TYPOGRAPHY = str.maketrans(
@@ -181,11 +187,11 @@ def _read_source(
                 f"{'it' if len(allowed) == 1 else 'one of them'}, or name its folder with "
                 "--sources-dir"
             )
-        text = read_text_file(
-            resolved,
-            what,
-            hint=f"give a text file's path relative to the workbook (looked for {path})",
-        )
+        hint = f"give a text file's path relative to the workbook (looked for {path})"
+        if not os.path.isfile(resolved):
+            # Said of the path as written: resolved, a link to a missing file is that file.
+            raise UnreadableText(f"{what} {missing_file(path)}; {hint}")
+        text = read_text_file(resolved, what, hint=hint)
         if "\x00" in text:  # UTF-16 saved without its mark, or not text at all
             raise UnreadableText(
                 f"{what} is not text (it holds NUL characters); save it as UTF-8 text"

@@ -612,6 +612,13 @@ def nothing(desk: Path) -> None:
             id="symlink-loop",
         ),
         pytest.param(
+            "moved.txt",
+            lambda desk: (desk / "moved.txt").symlink_to("gone.txt"),
+            "the source file '{file}' is a symbolic link that leads to no file (a missing one, "
+            "or itself); " + LOOKED_FOR,
+            id="dangling-symlink",
+        ),
+        pytest.param(
             "utf16.txt",
             lambda desk: (desk / "utf16.txt").write_bytes("Kyiv said".encode("utf-16-le")),
             "the source file '{file}' is not text (it holds NUL characters); save it as UTF-8 text",
@@ -846,6 +853,21 @@ LINKING_TEMPLATES = [
         id="includepicture-in-footnotes",
     ),
     pytest.param(
+        {
+            "word/afchunk.htm": f'<html><body><img src="{LISTENER}/chunk.png"/></body></html>',
+            "word/_rels/document.xml.rels": add_relationship(
+                relationship("aFChunk", "afchunk.htm", mode=None, identifier="rIdChunk")
+            ),
+            "word/document.xml": lambda text: text.replace(
+                "<w:body>", '<w:body><w:altChunk r:id="rIdChunk"/>', 1
+            ),
+        },
+        "word/_rels/document.xml.rels links to afchunk.htm (an imported document, whose "
+        "pictures Word may fetch); open the template in Word and save it again, which makes "
+        "the imported document part of the template's own text",
+        id="imported-html-chunk",
+    ),
+    pytest.param(
         {"customXml/item1.xml": with_doctype(f"{LISTENER}/entity")},
         f"customXml/item1.xml {UNSAFE}",
         id="doctype-in-custom-xml",
@@ -944,6 +966,9 @@ def test_a_strict_open_xml_workbook_is_checked_and_built_like_its_transitional_t
 
 @pytest.mark.parametrize("stored", [True, False], ids=["bad-crc", "corrupt-stream"])
 @pytest.mark.parametrize(
+    "part", ["word/document.xml", "[Content_Types].xml"], ids=["document", "content-types"]
+)
+@pytest.mark.parametrize(
     "command",
     [
         pytest.param(["build", "{workbook}", "-t", "{template}", "-o", "{memo}"], id="build"),
@@ -955,11 +980,12 @@ def test_a_damaged_template_is_named_damaged(
     tmp_path: Path,
     runner: CliRunner,
     command: list[str],
+    part: str,
     stored: bool,
 ) -> None:
     template = tmp_path / "memo-template.docx"
     template.write_bytes(default_template(".docx"))
-    spoil_part(template, "word/document.xml", stored=stored)
+    spoil_part(template, part, stored=stored)
     memo = tmp_path / "memo.docx"
     places = {"workbook": make_workbook(), "template": template, "memo": memo}
     result = runner.invoke(app, [word.format(**places) for word in command])
@@ -1568,3 +1594,23 @@ def test_extract_into_an_ods_named_xlsx_says_what_it_is(tmp_path: Path, runner: 
         "from LibreOffice as Excel 2007-365 (.xlsx), or name it desk.ods for check and build\n",
     )
     assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["build", "template-check"])
+def test_a_part_named_across_lines_is_still_one_error_line(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path, command: str
+) -> None:
+    template = template_with(
+        tmp_path / "linked.docx", {"customXml/item\n1.xml": "<!DOCTYPE a []><a/>"}
+    )
+    out = tmp_path / "memo.docx"
+    arguments = (
+        ["build", str(example_workbook), "-t", str(template), "-o", str(out)]
+        if command == "build"
+        else ["template", "check", str(template)]
+    )
+    result = runner.invoke(app, arguments)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {template}: customXml/item 1.xml {UNSAFE}\n",
+    )

@@ -6,6 +6,8 @@ import datetime as dt
 import email
 import os
 import shutil
+import sys
+import time
 from email import policy
 from pathlib import Path
 from types import SimpleNamespace
@@ -578,3 +580,49 @@ def test_pdf_from_docx_returns_the_pdf_and_leaves_nothing_beside_it(
     memo.write_bytes(b"PK memo")
     assert pdf_from_docx(memo, tmp_path / "memo.pdf") == complete_pdf(2)
     assert [path.name for path in tmp_path.iterdir()] == [memo.name]
+
+
+# A stand-in for LibreOffice's launcher, which starts the program that converts (soffice.bin)
+# and waits for it: it writes that program's process ID, and both outlast any time limit.
+LAUNCHER = """#!{python}
+import pathlib, subprocess, sys
+
+converter = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+pathlib.Path({pid_file!r}).write_text(str(converter.pid))
+converter.wait()
+"""
+
+
+def still_runs(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting to be reaped does not), polled for a while."""
+    status = Path(f"/proc/{pid}/status")
+    for _ in range(100):
+        try:
+            if "\nState:\tZ" not in status.read_text():
+                time.sleep(0.05)
+                continue
+        except FileNotFoundError:
+            pass
+        return False
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_libreoffice_past_its_time_is_ended_with_the_converter_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, pid_file = tmp_path / "bin", tmp_path / "converter.pid"
+    folder.mkdir()
+    launcher = folder / "soffice"
+    launcher.write_text(LAUNCHER.format(python=sys.executable, pid_file=str(pid_file)))
+    launcher.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+    memo = tmp_path / ".memo.k3x9.tmp.docx"
+    memo.write_bytes(b"PK memo")
+    with pytest.raises(OutputError) as raised:
+        pdf_from_docx(memo, tmp_path / "memo.pdf", timeout=3)
+    assert str(raised.value) == (
+        f"{tmp_path / 'memo.pdf'}: LibreOffice took over 3 s to make the PDF; nothing was "
+        "changed; try again, or leave out --pdf"
+    )
+    assert not still_runs(int(pid_file.read_text()))

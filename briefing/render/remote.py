@@ -46,6 +46,10 @@ RELATIONSHIP_KINDS = {
     "video": "a linked video",
 }
 HYPERLINK_TYPE = "hyperlink"
+# An altChunk's part (HTML, MHT, RTF or another document) is imported when Word opens the
+# memo, and may name pictures by their address: kept in the package, it is refused wherever
+# its target is.
+IMPORTED_KINDS = {"aFChunk": "an imported document, whose pictures Word may fetch"}
 MAIN_RELATIONSHIPS = "word/_rels/document.xml.rels"
 
 
@@ -241,10 +245,13 @@ class _PartScan:
 
     def _relationship(self, attributes: dict[str, str]) -> None:
         target = attributes.get("Target", "")
+        kind = attributes.get("Type", "").rstrip("/").rsplit("/", 1)[-1]
+        if kind in IMPORTED_KINDS:
+            self.found.append(RemoteLink(self.name, target, IMPORTED_KINDS[kind]))
+            return
         external = attributes.get("TargetMode", "").casefold() == "external"
         if not external and not OUTSIDE_TARGET.match(target.strip()):
             return
-        kind = attributes.get("Type", "").rstrip("/").rsplit("/", 1)[-1]
         self.found.append(
             RemoteLink(self.name, target, RELATIONSHIP_KINDS.get(kind, "an external link"))
         )

@@ -26,7 +26,13 @@ from markupsafe import Markup, escape
 from briefing.errors import BriefingError
 from briefing.errors import TemplateError as BriefingTemplateError
 from briefing.model import DocumentProperties
-from briefing.render.remote import EntityDeclared, NotWellFormed, RemoteLink, remote_links
+from briefing.render.remote import (
+    IMPORTED_KINDS,
+    EntityDeclared,
+    NotWellFormed,
+    RemoteLink,
+    remote_links,
+)
 from briefing.render.sandbox import XML_TAG, BoundedSandbox, lint_parts, run_template
 from briefing.text import describe, missing_file, shorten
 
@@ -72,6 +78,8 @@ CHART_WIDTH_INCHES = 6.3
 LINK_REMEDIES = {
     "an attached template": "attach the Normal template instead in Word (Developer > "
     "Document Template) and save again",
+    IMPORTED_KINDS["aFChunk"]: "open the template in Word and save it again, which makes the "
+    "imported document part of the template's own text",
 }
 
 
@@ -108,16 +116,19 @@ def _open(template: Path | None) -> tuple[DocxTemplate, str]:
         raise BriefingTemplateError(
             f"{name}: the template {missing_file(template)}; give a .docx file"
         )
+    not_word = BriefingTemplateError(
+        f"{name}: not a Word document (.docx); give a template made with 'briefing template new'"
+    )
     try:
         with zipfile.ZipFile(template) as archive:
             _ensure_small_parts(name, archive.infolist())
             names = set(archive.namelist())
-            content_types = archive.read("[Content_Types].xml")
+            try:
+                content_types = archive.read("[Content_Types].xml")
+            except DAMAGED_PART_ERRORS as err:  # a zip, but its part cannot be unpacked
+                raise BriefingTemplateError(_damaged(name)) from err
     except (zipfile.BadZipFile, KeyError, OSError) as err:
-        raise BriefingTemplateError(
-            f"{name}: not a Word document (.docx); give a template made with "
-            "'briefing template new'"
-        ) from err
+        raise not_word from err
     if "word/document.xml" not in names:
         raise BriefingTemplateError(f"{name}: not a Word document (.docx)")
     if b"template.main+xml" in content_types:
@@ -146,7 +157,7 @@ def _ensure_no_links_out(template: Path, name: str) -> None:
             f"{name}: the template is damaged: {err.part} is not well-formed XML "
             f"({err.reason}); open it in Word and save it again"
         ) from err
-    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+    except DAMAGED_PART_ERRORS as err:
         raise BriefingTemplateError(_damaged(name)) from err
     except (OSError, NotImplementedError) as err:
         raise BriefingTemplateError(
