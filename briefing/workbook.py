@@ -7,6 +7,7 @@ import io
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ LINE_HEIGHT = 15  # points per line of 11-point text
 # Cells merged ranges may cover in a workbook `extract` adds to: openpyxl makes and writes an
 # object for each one (a whole column, a million, takes it seconds and hundreds of megabytes).
 MAX_REWRITTEN_MERGED_CELLS = 100_000
+MAX_CELL_CHARACTERS = 32_767  # Excel's limit, to which openpyxl cuts longer text
 
 
 # ---------------------------------------------------------------------------- reading
@@ -230,12 +232,12 @@ def _append_rows(
             columns[key] = max(columns.values(), default=0) + 1
             _style_header([sheet.cell(row=header_row, column=columns[key], value=column.header)])
             sheet.column_dimensions[get_column_letter(columns[key])].width = column.width
-    by_header = {column.header: column for column in spec.columns}
-    for offset, row in enumerate(rows, start=1):
-        for name, value in row.items():
-            cell = sheet.cell(row=last_row + offset, column=columns[normalize_header(name)])
-            _set(cell, value, by_header[name])
-            cell.alignment = WRAP_TOP
+    placed = [
+        (columns[key], column)
+        for column in spec.columns
+        if (key := normalize_header(column.header)) in columns
+    ]
+    _write_body(sheet, placed, rows, last_row + 1)
     _grow_tables(sheet, header_row, last_row + len(rows), max(columns.values()))
     _fit_rows(sheet, first_row=last_row + 1)
 
@@ -257,24 +259,63 @@ def _grow_tables(sheet: Worksheet, header_row: int, last_row: int, last_column: 
             table.autoFilter.ref = table.ref
 
 
+def _write_body(
+    sheet: Worksheet,
+    columns: Sequence[tuple[int, Column]],
+    rows: Sequence[Mapping[str, CellValue]],
+    first_row: int,
+) -> None:
+    """Write `rows` from `first_row` down, each cell wrapped at the top as `init` styles them.
+
+    Each cell gets a copy of one style made once (openpyxl would otherwise look every font,
+    fill and alignment up again per cell). A column a row lacks gets an empty styled cell, so
+    that what the analyst types there wraps as in the other cells.
+    """
+    template = Cell(sheet, 1, 1)  # never placed in the sheet: it only makes the two styles
+    template.alignment = WRAP_TOP
+    wrapped = copy(template._style)  # type: ignore[attr-defined]  # noqa: SLF001
+    template.number_format = DATE_FORMAT
+    dated = copy(template._style)  # type: ignore[attr-defined]  # noqa: SLF001
+    stored = sheet._cells  # noqa: SLF001 (the cells the file holds; see _read_sheet)
+    for number, row in enumerate(rows, start=first_row):
+        for index, column in columns:
+            existing = stored.get((number, index))
+            if existing is not None:  # formatted by the analyst below the rows: keep its style
+                _set(existing, row.get(column.header), column)
+                existing.alignment = WRAP_TOP
+                continue
+            value = _converted(row.get(column.header), column)
+            if isinstance(value, str):  # most cells: bound as openpyxl binds text, minus its checks
+                cell = Cell(sheet, number, index, None, wrapped)
+                cell._value = value[:MAX_CELL_CHARACTERS]  # type: ignore[attr-defined]  # noqa: SLF001
+                cell.data_type = "s"  # text stays text, even when it starts with '='
+            else:
+                is_date = isinstance(value, dt.date)
+                cell = Cell(sheet, number, index, value, dated if is_date else wrapped)
+            stored[(number, index)] = cell
+
+
+def _converted(value: CellValue, column: Column | None) -> CellValue:
+    """The value as the cell holds it: ISO days in date columns as dates, numbers as numbers."""
+    if not isinstance(value, str):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    # A month or year stays text: Excel would turn "2022-02" into 1 February 2022.
+    dates = (Kind.DATE, Kind.PARTIAL_DATE)
+    if column is not None and column.kind in dates and ISO_DAY.fullmatch(text):
+        return dt.date.fromisoformat(text)
+    if column is not None and column.kind is Kind.NUMBER and text:
+        return float(text) if "." in text else int(text)
+    return text
+
+
 def _set(cell: Cell | MergedCell, value: CellValue, column: Column | None = None) -> None:
     """Write a value; text always stays text, even when it starts with '='."""
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        # A month or year stays text: Excel would turn "2022-02" into 1 February 2022.
-        dates = (Kind.DATE, Kind.PARTIAL_DATE)
-        if column is not None and column.kind in dates and ISO_DAY.fullmatch(text):
-            cell.value = dt.date.fromisoformat(text)
-            cell.number_format = DATE_FORMAT
-            return
-        if column is not None and column.kind is Kind.NUMBER and text:
-            cell.value = float(text) if "." in text else int(text)
-            return
-        cell.value = text
-        cell.data_type = "s"
-        return
+    value = _converted(value, column)
     cell.value = value
-    if isinstance(value, dt.date):
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, dt.date):
         cell.number_format = DATE_FORMAT
 
 
@@ -351,11 +392,7 @@ def _write_records_sheet(
         validation.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
         sheet.add_data_validation(validation)
     _style_header(sheet[1])
-    for number, row in enumerate(rows, start=2):
-        for index, column in enumerate(columns, start=1):
-            cell = sheet.cell(row=number, column=index)
-            _set(cell, row.get(column.header), column)
-            cell.alignment = WRAP_TOP
+    _write_body(sheet, list(enumerate(columns, start=1)), rows, 2)
     last_row = max(2, len(rows) + 1)  # an Excel Table needs at least one body row
     table = Table(
         displayName=table_name or f"{spec.name}Table",
