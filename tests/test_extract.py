@@ -204,6 +204,8 @@ def body_styles(
         for row in book[spec.name].iter_rows(min_row=first_row):
             for found in row:
                 assert isinstance(found, Cell)
+                if found.value is None and not found.has_style:
+                    continue  # no cell: added rows hold only the values they have
                 key = (spec.name, found.column, isinstance(found.value, dt.date))
                 styles.setdefault(key, set()).add(cell_style(found))
     return styles
