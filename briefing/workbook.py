@@ -59,6 +59,7 @@ if not openpyxl.DEFUSEDXML:
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 END_ROWS = b"</sheetData>"
+NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="1F3864"))
@@ -374,7 +375,9 @@ def _body_xml(
                 return None
         row_height = min(409, height * LINE_HEIGHT)
         lines.append(f'<row r="{number}" ht="{row_height}" customHeight="1">{"".join(cells)}</row>')
-    return "".join(lines)
+    body = "".join(lines)
+    # Characters XML cannot hold: the caller removes them, and openpyxl refuses any left.
+    return None if NOT_XML.search(body) else body
 
 
 def _escaped(text: str) -> str:

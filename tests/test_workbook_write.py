@@ -376,3 +376,11 @@ def test_a_value_the_xml_writer_does_not_know_is_written_by_openpyxl() -> None:
     cell = book["Timeline"][f"{column_letter('Timeline', 'Date')}2"]
     assert cell.value == dt.time(12, 0)
     assert cell.alignment.wrap_text
+
+
+@pytest.mark.parametrize("text", ["a\ufffeb", "a\udc80b"], ids=["noncharacter", "lone surrogate"])
+def test_text_xml_cannot_hold_is_never_written_into_a_workbook(text: str) -> None:
+    """extract removes such characters first; the XML writer leaves them to openpyxl, which
+    refuses them, rather than write a workbook no program can open."""
+    with pytest.raises((ValueError, UnicodeEncodeError)):
+        workbook_bytes({"Demands": [{"Demand": text}]}, {})
