@@ -8,7 +8,7 @@ and one merged range once, as tests/test_bench_linear.py does.
 
 The article is the seed article again and again, each copy's sentences made its own (a
 repeated sentence is extracted once), so that every megabyte gives as many candidates as the
-seed's text does: about 14,000 rows. "seconds" is the wall time, "CPU s" what the process
+seed's text does: about 6,900 rows. "seconds" is the wall time, "CPU s" what the process
 used, which a busy machine does not inflate.
 """
 

@@ -6,17 +6,20 @@ import datetime as dt
 import shutil
 import zipfile
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.errors import ExtractError, OutputError, UnreadableText, WorkbookNotAppendable
 from briefing.extract import extract_article, fresh_ids, sentences
 from briefing.pipeline import check_workbook, extract_candidates, load_dossier
-from briefing.schema import SCHEMA, FigureRow
+from briefing.schema import SCHEMA, FigureRow, Layout
 from briefing.workbook import read_workbook, workbook_bytes
 from tests.conftest import (
     SEED_ARTICLE,
@@ -29,6 +32,7 @@ from tests.conftest import (
     strict_copy,
 )
 
+RECORD_SPECS = [spec for spec in SCHEMA.sheets if spec.layout is Layout.RECORDS]
 NOW = dt.datetime(2024, 6, 15, 9, 30, tzinfo=dt.UTC)
 # The article's date as a cell holds it: Excel dates hold no time zone.
 PUBLISHED = dt.datetime(2024, 6, 14)  # noqa: DTZ001 - a cell's value
@@ -179,6 +183,70 @@ def test_extract_adds_to_a_workbook_and_keeps_everything(
     table = openpyxl.load_workbook(example_workbook)["Figures"].tables["FiguresTable"]
     last = column_letter("Figures", SCHEMA.sheet("Figures").columns[-1].header)
     assert table.ref == f"A1:{last}16"
+
+
+def cell_style(cell: Cell) -> tuple[object, ...]:
+    """Everything a cell's look is made of, comparable between workbooks (openpyxl's reprs
+    list every attribute of a font, fill, border, alignment and protection)."""
+    looks = (cell.font, cell.fill, cell.border, cell.alignment, cell.protection)
+    return (*map(repr, looks), cell.number_format)
+
+
+def body_styles(
+    path: Path, below: Mapping[str, int] | None = None
+) -> dict[tuple[str, int, bool], set[tuple[object, ...]]]:
+    """The styles of the record sheets' cells below the header (or the row `below` names), by
+    sheet, column and whether the cell holds a date."""
+    book = openpyxl.load_workbook(path)
+    styles: dict[tuple[str, int, bool], set[tuple[object, ...]]] = {}
+    for spec in RECORD_SPECS:
+        first_row = (below or {}).get(spec.name, 1) + 1
+        for row in book[spec.name].iter_rows(min_row=first_row):
+            for found in row:
+                assert isinstance(found, Cell)
+                if found.value is None and not found.has_style:
+                    continue  # no cell: added rows hold only the values they have
+                key = (spec.name, found.column, isinstance(found.value, dt.date))
+                styles.setdefault(key, set()).add(cell_style(found))
+    return styles
+
+
+@pytest.mark.parametrize("into", ["new", "existing"], ids=["new workbook", "added rows"])
+def test_candidate_rows_look_as_init_writes_rows(
+    article: Path, example_workbook: Path, tmp_path: Path, into: str
+) -> None:
+    written_by_init = body_styles(example_workbook)
+    book = openpyxl.load_workbook(example_workbook)
+    last_rows = {spec.name: book[spec.name].max_row for spec in RECORD_SPECS}
+    target = tmp_path / "new.xlsx" if into == "new" else example_workbook
+    extract_candidates(article, target, "S7", now=NOW)
+    candidates = body_styles(target, last_rows if into == "existing" else None)
+    shared = written_by_init.keys() & candidates.keys()
+    # Every column is compared, dates apart from text: Sources and Figures have both kinds.
+    assert {(sheet, is_date) for sheet, _, is_date in shared} >= {
+        ("Sources", True),
+        ("Sources", False),
+        ("Figures", True),
+        ("Figures", False),
+    }
+    assert {sheet for sheet, _, _ in candidates} == {"Sources", "Figures", "Reactions", "Demands"}
+    for key in sorted(shared):
+        assert candidates[key] == written_by_init[key], key
+
+
+def test_added_rows_keep_the_formatting_of_cells_below_the_records(
+    article: Path, example_workbook: Path
+) -> None:
+    book = openpyxl.load_workbook(example_workbook)
+    below = book["Figures"][coordinate("Figures", "Quote", 9)]  # the row after the seven figures
+    below.fill = PatternFill("solid", start_color="FFFF00", end_color="FFFF00")
+    book.save(example_workbook)
+    extract_candidates(article, example_workbook, "S7", now=NOW)
+    kept = openpyxl.load_workbook(example_workbook)["Figures"][below.coordinate]
+    assert kept.value is not None
+    assert kept.fill.fgColor.rgb == "00FFFF00"
+    assert kept.alignment.wrap_text
+    assert kept.alignment.vertical == "top"
 
 
 def test_extract_refuses_a_workbook_open_in_excel(article: Path, example_workbook: Path) -> None:
