@@ -14,6 +14,7 @@ PACKAGE = ROOT / "briefing"
 FLOW = (
     "cli",
     "pipeline",
+    "articles",
     "extract",
     "places",
     "workbook",
