@@ -27,6 +27,7 @@ COMPATIBILITY_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006}
 # A PDF line that ends inside a sentence: the next line continues its paragraph.
 SENTENCE_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
 XML_CHUNK = 1 << 16
+PROSE_WORDS = 8  # a page whose longest line is shorter holds no sentence of an article
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ def html_text(path: Path, data: bytes) -> str:
             "browser or copy its text into a .txt file"
         ) from err
     body = str(getattr(found, "text", None) or "").strip() if found is not None else ""
-    if not any(character.isalpha() for character in body):
+    # Where a page has no article, trafilatura falls back on its menus and lists of links.
+    if not any(len(line.split()) >= PROSE_WORDS for line in body.split("\n")):
         raise UnreadableText(
             f"{path}: no article text found on the page; save the article's own page (not a "
             "front page or a list of links), or copy its text into a .txt file"
@@ -130,7 +132,7 @@ def html_text(path: Path, data: bytes) -> str:
     lines = body.split("\n")
     if title and lines[0].strip() == title:  # the page's own headline opens its text
         lines = lines[1:]
-    return "\n".join(header) + ("\n\n" if header else "") + "\n".join(lines)
+    return "\n".join([*header, *lines])
 
 
 def _one_line(value: object) -> str:
