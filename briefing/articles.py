@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import zipfile
@@ -17,11 +18,12 @@ from briefing.errors import ExtractError, UnreadableText
 from briefing.text import missing_file, read_text_file, remove_unsafe_characters
 
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024  # an article's text
-# A page, document or PDF holds pictures, scripts and styles beside its text: it may be larger.
-MAX_ARTICLE_FILE_BYTES = 64 * 1024 * 1024
-MAX_DOCUMENT_XML_BYTES = 64 * 1024 * 1024  # word/document.xml unpacked
-MAX_PDF_PAGES = 200  # an article runs to a few pages; a book is not an article
-CONVERTED = (".html", ".htm", ".docx", ".pdf")
+# A page, document or PDF holds pictures, scripts and styles beside its text, so it may be
+# larger; trafilatura takes about 3 s for 2 MB of page and 25 s for 8 MB (docs/articles.md).
+MAX_FILE_BYTES = {".html": 10 * 2**20, ".htm": 10 * 2**20, ".docx": 64 * 2**20, ".pdf": 64 * 2**20}
+MAX_DOCUMENT_XML_BYTES = 16 * 2**20  # word/document.xml unpacked: 40 times a long article's
+MAX_PDF_PAGES = 100  # an article runs to a few pages; pypdf reads about 10 pages a second
+CONVERTED = tuple(MAX_FILE_BYTES)
 WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 COMPATIBILITY_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006}"
 # A PDF line that ends inside a sentence: the next line continues its paragraph.
@@ -50,9 +52,9 @@ def read_article(path: Path) -> ArticleText:
         return ArticleText(
             read_text_file(path, f"{path}: the article", limit=MAX_ARTICLE_BYTES), False
         )
-    data = _read_bytes(path)
+    data = _read_bytes(path, MAX_FILE_BYTES[suffix])
     if suffix == ".docx":
-        text = docx_text(path)
+        text = docx_text(path, data)
     elif suffix == ".pdf":
         text = pdf_text(path, data)
     else:
@@ -66,22 +68,21 @@ def read_article(path: Path) -> ArticleText:
     return ArticleText(text + "\n", True)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limit: int) -> bytes:
     what = f"{path}: the article"
     if not os.path.isfile(path):
         raise UnreadableText(f"{what} {missing_file(path)}; give the article's file")
     too_large = UnreadableText(
-        f"{what} is larger than {MAX_ARTICLE_FILE_BYTES // 2**20} MB; give a copy of the "
-        "article alone"
+        f"{what} is larger than {limit // 2**20} MB; give a copy of the article alone"
     )
     try:
-        if path.stat().st_size > MAX_ARTICLE_FILE_BYTES:
+        if path.stat().st_size > limit:
             raise too_large
         with path.open("rb") as file:
-            data = file.read(MAX_ARTICLE_FILE_BYTES + 1)
+            data = file.read(limit + 1)
     except OSError as err:
         raise UnreadableText(f"{what} cannot be read ({err.strerror})") from err
-    if len(data) > MAX_ARTICLE_FILE_BYTES:
+    if len(data) > limit:
         raise too_large
     if not data:
         raise UnreadableText(f"{what} is empty (0 bytes); give the article's file")
@@ -148,7 +149,7 @@ def _day(found: Any) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def docx_text(path: Path) -> str:
+def docx_text(path: Path, data: bytes) -> str:
     """A Word document's paragraphs (tables' too), one a line, read from word/document.xml.
 
     Read with the standard library, after the checks the workbook reader makes: a part packed
@@ -159,8 +160,7 @@ def docx_text(path: Path) -> str:
         f"{path}: not a Word document (.docx), or a damaged one; open it in Word or LibreOffice "
         "and save it again as .docx"
     )
-    with path.open("rb") as file:
-        head = file.read(8)
+    head = data[:8]
     if head == bytes.fromhex("d0cf11e0a1b11ae1"):
         raise UnreadableText(
             f"{path}: an old Word 97-2003 document or a password-protected one; remove any "
@@ -169,7 +169,7 @@ def docx_text(path: Path) -> str:
     if not head.startswith(ZIP_MAGIC):
         raise unreadable
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = archive.getinfo("word/document.xml")
             if member.file_size > MAX_DOCUMENT_XML_BYTES or (
                 member.file_size > RATIO_FLOOR
@@ -256,8 +256,6 @@ def _docx_paragraphs(stream: Any) -> Iterator[str]:
 def pdf_text(path: Path, data: bytes) -> str:
     """A PDF's text layer (pypdf), with the lines a paragraph was wrapped into joined again,
     so that each sentence stands on one line as extraction reads it."""
-    import io
-
     # pypdf is imported only for a PDF article.
     import pypdf
     from pypdf.errors import DependencyError, PdfReadError, PyPdfError
