@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+import logging
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,14 +103,15 @@ def html_text(path: Path, data: bytes) -> str:
     import trafilatura
 
     try:
-        found = trafilatura.bare_extraction(
-            data,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            # Only a date the page states, never one guessed from a copyright line.
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
+        with _complaints_silenced("trafilatura", "htmldate", "courlan", "justext"):
+            found = trafilatura.bare_extraction(
+                data,
+                with_metadata=True,
+                include_comments=False,
+                include_tables=True,
+                # Only a date the page states, never one guessed from a copyright line.
+                date_extraction_params={"extensive_search": False, "original_date": True},
+            )
     except (ValueError, TypeError, AttributeError) as err:  # pragma: no cover - defensive
         raise UnreadableText(
             f"{path}: the page cannot be read as HTML ({err}); save the page again from the "
@@ -258,12 +262,31 @@ def pdf_text(path: Path, data: bytes) -> str:
     so that each sentence stands on one line as extraction reads it."""
     # pypdf is imported only for a PDF article.
     import pypdf
-    from pypdf.errors import DependencyError, PdfReadError, PyPdfError
 
-    damaged = UnreadableText(
+    with _complaints_silenced("pypdf") as complaints:
+        pages = _pdf_pages(path, data, pypdf)
+    text = "\n".join(pages)
+    if not any(character.isalpha() for character in text):
+        if complaints:  # a page pypdf could not decode, rather than a page with no text
+            raise UnreadableText(damaged_pdf(path))
+        raise UnreadableText(
+            f"{path}: the PDF has no text to read (a scanned page is a picture of text); run "
+            "text recognition (OCR) on it, or copy its text into a .txt file"
+        )
+    return "\n".join(_paragraphs(text.split("\n")))
+
+
+def damaged_pdf(path: Path) -> str:
+    """The one line that refuses a PDF pypdf cannot read."""
+    return (
         f"{path}: the PDF is damaged and cannot be read; save or print it to PDF again, or "
         "copy its text into a .txt file"
     )
+
+
+def _pdf_pages(path: Path, data: bytes, pypdf: Any) -> list[str]:
+    from pypdf.errors import DependencyError, PdfReadError, PyPdfError
+
     locked = UnreadableText(
         f"{path}: the PDF is password-protected; save a copy without the password, or copy "
         "its text into a .txt file"
@@ -278,20 +301,40 @@ def pdf_text(path: Path, data: bytes) -> str:
                 f"{path}: the PDF has {len(reader.pages)} pages, more than the {MAX_PDF_PAGES} "
                 "an article runs to; give the article's own pages"
             )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        return [page.extract_text() or "" for page in reader.pages]
     except UnreadableText:
         raise
     except (DependencyError, NotImplementedError) as err:  # an encryption pypdf cannot undo
         raise locked from err
     except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
-        raise damaged from err
-    text = "\n".join(pages)
-    if not any(character.isalpha() for character in text):
-        raise UnreadableText(
-            f"{path}: the PDF has no text to read (a scanned page is a picture of text); run "
-            "text recognition (OCR) on it, or copy its text into a .txt file"
-        )
-    return "\n".join(_paragraphs(text.split("\n")))
+        raise UnreadableText(damaged_pdf(path)) from err
+
+
+class _Complaints(logging.Handler):
+    """Keeps what a library logs, which Python would otherwise print on the terminal."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _complaints_silenced(*loggers: str) -> Iterator[list[str]]:
+    """What the named libraries log or warn while the block runs, kept from the terminal
+    (where the one `Error:` line is all a user sees) and given to the caller."""
+    handler = _Complaints()
+    for name in loggers:
+        logging.getLogger(name).addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield handler.messages
+    finally:
+        for name in loggers:
+            logging.getLogger(name).removeHandler(handler)
 
 
 def _paragraphs(lines: list[str]) -> Iterator[str]:
