@@ -22,7 +22,7 @@ from briefing.text import missing_file, read_text_file, remove_unsafe_characters
 
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024  # an article's text
 # A page, document or PDF holds pictures, scripts and styles beside its text, so it may be
-# larger; trafilatura takes about 3 s for 2 MB of page and 25 s for 8 MB (docs/articles.md).
+# larger; trafilatura takes about 3 s for 2 MB of page and 25 s for 8 MB (docs/performance.md).
 MAX_FILE_BYTES = {".html": 10 * 2**20, ".htm": 10 * 2**20, ".docx": 64 * 2**20, ".pdf": 64 * 2**20}
 MAX_DOCUMENT_XML_BYTES = 16 * 2**20  # word/document.xml unpacked: 40 times a long article's
 MAX_PDF_PAGES = 100  # an article runs to a few pages; pypdf reads about 10 pages a second
