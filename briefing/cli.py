@@ -455,7 +455,9 @@ def _rebuilt(outcome: Outcome[BuildResult]) -> str:
 
 @app.command(epilog="Example: briefing extract article.txt -o desk.xlsx")
 def extract(
-    article: Annotated[Path, typer.Argument(help="The article's text (UTF-8 .txt).")],
+    article: Annotated[
+        Path, typer.Argument(help="The article: UTF-8 text, or an .html page, a .docx or a .pdf.")
+    ],
     output: Annotated[
         Path | None,
         typer.Option(
@@ -479,6 +481,8 @@ def extract(
     )
     if result.backup is not None:
         _echo(f"Kept the earlier workbook as {result.backup}")
+    if result.text_copy is not None:
+        _echo(f"The article's text, which check compares quotes with, is in {result.text_copy}")
     if result.skipped:
         _echo(f"Passed over {count(result.skipped, 'line')} too long to be a sentence")
 

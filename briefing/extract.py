@@ -16,7 +16,6 @@ from briefing.places import Place, find_place
 from briefing.schema import PARTY, UNREVIEWED, normalize_header
 from briefing.text import (
     parse_date_text,
-    read_text_file,
     remove_unsafe_characters,
     words_to_digits,
 )
@@ -38,7 +37,6 @@ SENTENCE = re.compile(
 )
 # A megabyte of news gives about 14,000 candidate rows, which openpyxl writes in seconds; a
 # longer text is a book, not an article, and would take minutes.
-MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 LONGEST_SENTENCE = 2000  # characters; longer "sentences" are not prose and are passed over
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|,\d|\.\d)")
 MONTHS = (
@@ -600,14 +598,6 @@ def _party(sentence: str) -> str:
     ]
     party = min(found)[1] if found else ""
     return party if PARTY.find(party) else ""
-
-
-def read_article(path: Path) -> str:
-    """An article's text; anything but a readable UTF-8 text file raises UnreadableText.
-
-    Past MAX_ARTICLE_BYTES it is refused before it is read.
-    """
-    return read_text_file(path, f"{path}: the article", limit=MAX_ARTICLE_BYTES)
 
 
 def source_with_file(sources: RawSheet | None, file: str) -> str:

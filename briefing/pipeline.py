@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from briefing import odsxml, sheetxml
 from briefing.archive import document_fonts, is_opendocument
+from briefing.articles import read_article, text_copy_path
 from briefing.changes import compare_dossiers
 from briefing.context import CONTEXT_NAMES, build_context, document_properties
 from briefing.edition import select_edition, select_trends
@@ -36,7 +37,6 @@ from briefing.extract import (
     ensure_not_extracted,
     existing_ids,
     extract_article,
-    read_article,
     relative_path,
 )
 from briefing.lock import exclusive_lock
@@ -368,13 +368,15 @@ def example_dossier() -> Dossier:
 
 @dataclass(frozen=True)
 class ExtractResult:
-    """What `extract` wrote: the workbook, the backup of its earlier version, the counts."""
+    """What `extract` wrote: the workbook, the backup of its earlier version, the counts, and
+    the text copy its Sources row points at when the article was not a text file."""
 
     path: Path
     backup: Path | None
     source_id: str
     counts: dict[str, int]
     skipped: int
+    text_copy: Path | None = None  # the UTF-8 text read from a page, document or PDF
 
 
 def extract_candidates(
@@ -387,7 +389,7 @@ def extract_candidates(
     """Add the article's candidate records, marked unreviewed, to a new or existing workbook."""
     from briefing.workbook import appended_workbook_bytes, workbook_bytes
 
-    text = read_article(article)
+    read = read_article(article)
     target = output or default_output(article, ".xlsx")
     if target.suffix.casefold() == ".ods":
         raise OutputError(
@@ -395,13 +397,17 @@ def extract_candidates(
             f"-o {target.with_suffix('.xlsx')} instead (LibreOffice opens and saves it)"
         )
     ensure_output(target, ".xlsx", article)
-    found = extract_article(text, article)
+    found = extract_article(read.text, article)
     # Read, add and write under one lock: two extracts at once would each write the workbook
     # as they read it, and the first one's rows would vanish.
     with exclusive_lock(target):
         existing = located_sheets(sheetxml.read_workbook(target)) if os.path.exists(target) else {}
         ids = existing_ids(existing)
-        file = relative_path(article, target)
+        # A page, document or PDF is checked through a UTF-8 copy of the text read from it.
+        copy, saved = (
+            text_copy_path(article, target.parent, read.text) if read.converted else (None, False)
+        )
+        file = relative_path(copy or article, target)
         source_id = choose_source_id(source_id, ids, target)
         ensure_not_extracted(existing, file, target)
         records = candidate_records(found, source_id, ids, file)
@@ -417,9 +423,14 @@ def extract_candidates(
             # Named in the analyst's local time, as the file manager shows times.
             backup = backup_path(target, now or dt.datetime.now().astimezone())
             write_atomically(backup, target.read_bytes())
-        write_atomically(target, data)
+        # The text copy and the workbook that points at it are put in place together.
+        with StagedFiles() as staged:
+            if copy is not None and not saved:
+                staged.write(copy, read.text.encode("utf-8"))
+            staged.write(target, data)
+            staged.commit()
     counts = {sheet: len(rows) for sheet, rows in records.items() if sheet != "Sources"}
-    return ExtractResult(target, backup, source_id, counts, found.skipped)
+    return ExtractResult(target, backup, source_id, counts, found.skipped, copy)
 
 
 def located_sheets(raw: RawWorkbook, schema: Schema = SCHEMA) -> dict[str, RawSheet]:

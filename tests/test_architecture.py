@@ -15,6 +15,7 @@ FLOW = (
     "cli",
     "pipeline",
     "watch",
+    "articles",
     "extract",
     "places",
     "workbook",

@@ -167,7 +167,7 @@ def test_unreadable_file_via_cli_check_is_one_error_line(
     result = CliRunner().invoke(app, ["check", str(path)])
     if make is folder:  # `check` takes folders of workbooks too: this one holds none
         message = (
-            "{path}: the folder holds no workbook (.xlsx); give a workbook, or a folder that "
+            "{path}: the folder holds no workbook (.xlsx, .ods); give a workbook, or a folder that "
             "holds them"
         )
     assert result.exit_code == 1

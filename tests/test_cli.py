@@ -941,8 +941,8 @@ def test_check_many_as_json(runner: CliRunner, make_workbook: MakeWorkbook, tmp_
         ),
         pytest.param(
             "empty-folder",
-            "Error: {empty}: the folder holds no workbook (.xlsx); give a workbook, or a folder "
-            "that holds them\n",
+            "Error: {empty}: the folder holds no workbook (.xlsx, .ods); give a workbook, or a "
+            "folder that holds them\n",
             id="empty-folder",
         ),
     ],

@@ -53,6 +53,7 @@ from tests.conftest import (
     coordinate,
     corrupt_stream_workbook,
     csv_file,
+    docx_file,
     escape_text,
     extra_cell,
     field_cell,
@@ -1277,6 +1278,46 @@ def test_an_article_past_2_mb_is_refused_before_it_is_read(
     assert result.output == (
         f"Error: {article}: the article is larger than 2 MB; give a text copy of the article "
         "alone\n"
+    )
+    assert not workbook.exists()
+
+
+@pytest.mark.parametrize("make", BAD_FILES)
+@pytest.mark.parametrize("suffix", [".html", ".docx", ".pdf"])
+def test_bad_files_given_as_a_page_a_document_or_a_pdf_end_in_one_line(
+    runner: CliRunner, tmp_path: Path, make: BadFile, suffix: str
+) -> None:
+    path = tmp_path / f"article{suffix}"
+    if suffix == ".docx" and make is docx_file:
+        pytest.skip("a Word document is an article extract reads")
+    make(path)
+    out = tmp_path / "out.xlsx"
+    result = runner.invoke(app, ["extract", str(path), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Error: {path}: ")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "megabytes"),
+    [(".html", 10), (".docx", 64), (".pdf", 64)],
+    ids=["html", "docx", "pdf"],
+)
+def test_a_page_document_or_pdf_past_its_limit_is_refused_before_it_is_read(
+    runner: CliRunner, tmp_path: Path, suffix: str, megabytes: int
+) -> None:
+    article = tmp_path / f"book{suffix}"
+    with article.open("wb") as stream:
+        stream.truncate(megabytes * 2**20 + 1)
+    workbook = tmp_path / "desk.xlsx"
+    result = runner.invoke(app, ["extract", str(article), "-o", str(workbook)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {article}: the article is larger than {megabytes} MB; give a copy of the "
+        "article alone\n"
     )
     assert not workbook.exists()
 
