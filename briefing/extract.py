@@ -64,7 +64,7 @@ EVENTS = (
     r"killed|wounded|injured|hurt|dead|shot down|downed|destroyed|intercepted|launched|fired|"
     r"captured|detained|evacuated|damaged|released|exchanged|returned|missing"
 )
-EVENT = re.compile(rf"{EVENTS}|shot|down")
+EVENT = re.compile(rf"{EVENTS}|shot|down|hit|struck")  # words no unit is
 EVENT_AFTER = re.compile(
     rf"\s*(?:were|was|have been|had been|are|been)\s+(?:\w+ly\s+)?(?P<event>{EVENTS})\b"
 )

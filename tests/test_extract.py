@@ -611,6 +611,11 @@ def test_a_speaker_of_a_place_is_named_without_it(sentence: str, actor: str, rol
             [(1400, "prisoners", "prisoners")],
             id="number-of",
         ),
+        pytest.param(
+            "One of the four aerial bombs hit a school.",
+            [(4, "bombs", "aerial bombs hit")],
+            id="verb-is-no-unit",
+        ),
         pytest.param("The Group of Seven leaders met in Italy.", [], id="group-of-seven"),
         pytest.param(
             "Two F-16 jets and Su-34 bombers flew.", [(2, "jets", "F-16 jets")], id="F-16"
