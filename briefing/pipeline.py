@@ -403,9 +403,17 @@ def extract_candidates(
     with exclusive_lock(target):
         existing = located_sheets(sheetxml.read_workbook(target)) if os.path.exists(target) else {}
         ids = existing_ids(existing)
-        # A page, document or PDF is checked through a UTF-8 copy of the text read from it.
+        # A page, document or PDF is checked through a UTF-8 copy of the text read from it;
+        # so is a text file that `check` would not read from where it is (outside the
+        # workbook's folder and the one above it).
+        reachable = any(
+            Path(os.path.realpath(article)).is_relative_to(folder)
+            for folder in source_folders(target)
+        )
         copy, saved = (
-            text_copy_path(article, target.parent, read.text) if read.converted else (None, False)
+            text_copy_path(article, target.parent, read.text)
+            if read.converted or not reachable
+            else (None, False)
         )
         file = relative_path(copy or article, target)
         source_id = choose_source_id(source_id, ids, target)

@@ -803,3 +803,32 @@ def test_the_sources_row_takes_publisher_and_address_from_the_header(
         "https://example.org/story",
     )
     assert source["Published"] == dt.datetime(2024, 6, 14)  # noqa: DTZ001 - a date cell, no zone
+
+
+def test_an_article_check_could_not_reach_is_copied_beside_the_workbook(
+    article: Path, tmp_path: Path
+) -> None:
+    far = tmp_path / "inbox" / "today" / "story.txt"
+    far.parent.mkdir(parents=True)
+    far.write_bytes(article.read_bytes())
+    target = tmp_path / "desks" / "june" / "desk.xlsx"
+    target.parent.mkdir(parents=True)
+    extract_candidates(far, target, now=NOW)
+    copy = target.parent / "story.txt"
+    assert copy.read_bytes() == far.read_bytes()
+    book = openpyxl.load_workbook(target)
+    assert book["Sources"][coordinate("Sources", "File", 2)].value == "story.txt"
+    figures = book["Figures"]
+    figures[coordinate("Figures", "Review", 2)] = None  # one candidate reviewed: its quote checked
+    book.save(target)
+    problems = [str(p) for p in check_workbook(target).problems]
+    assert not [p for p in problems if "source file" in p or "quote not found" in p], problems
+
+
+def test_an_article_beside_the_workbook_is_not_copied(article: Path, tmp_path: Path) -> None:
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    near = desk / "story.txt"
+    near.write_bytes(article.read_bytes())
+    extract_candidates(near, desk / "desk.xlsx", now=NOW)
+    assert sorted(p.name for p in desk.iterdir() if p.suffix == ".txt") == ["story.txt"]
