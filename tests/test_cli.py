@@ -995,28 +995,34 @@ def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
         text=True,
         env=env,
     ) as watching:
-        assert watching.stdout is not None
-        lines, _ = in_thread(iter(watching.stdout.readline, ""))
-        assert lines.get(timeout=WAIT) == (
-            f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops\n"
-        )
-        assert re.fullmatch(rf"{CLOCK} Wrote {out}: no problems\n", str(lines.get(timeout=WAIT)))
-        good = out.read_bytes()
-        saves = saving(lambda: save_as_excel_does(workbook, broken), times=3)
-        assert next_save(lines, saves, seconds=WAIT / 2) == (
-            f"{BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
-        )
-        assert re.fullmatch(
-            rf"{CLOCK} Error: {workbook}: the workbook has 1 error; nothing was written, "
-            r"and the last good memo stays\n",
-            str(lines.get(timeout=WAIT)),
-        )
-        assert out.read_bytes() == good
-        watching.send_signal(signal.SIGINT)
-        assert watching.wait(WAIT) == 0
-        assert lines.get(timeout=WAIT) == f"Stopped watching {workbook}\n"
-        assert watching.stderr is not None
-        assert watching.stderr.read() == ""
+        try:
+            assert watching.stdout is not None
+            lines, _ = in_thread(iter(watching.stdout.readline, ""))
+            assert lines.get(timeout=WAIT) == (
+                f"Watching {workbook}: the memo is built again each time it is saved; "
+                "Ctrl-C stops\n"
+            )
+            assert re.fullmatch(
+                rf"{CLOCK} Wrote {out}: no problems\n", str(lines.get(timeout=WAIT))
+            )
+            good = out.read_bytes()
+            saves = saving(lambda: save_as_excel_does(workbook, broken), times=3)
+            assert next_save(lines, saves, seconds=WAIT / 2) == (
+                f"{BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+            )
+            assert re.fullmatch(
+                rf"{CLOCK} Error: {workbook}: the workbook has 1 error; nothing was written, "
+                r"and the last good memo stays\n",
+                str(lines.get(timeout=WAIT)),
+            )
+            assert out.read_bytes() == good
+            watching.send_signal(signal.SIGINT)
+            assert watching.wait(WAIT) == 0
+            assert lines.get(timeout=WAIT) == f"Stopped watching {workbook}\n"
+            assert watching.stderr is not None
+            assert watching.stderr.read() == ""
+        finally:  # a failed assertion must not leave the watch running, nor the test
+            watching.kill()
 
 
 def test_watch_refuses_a_missing_workbook_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
