@@ -6,6 +6,7 @@ import io
 import queue
 import re
 import shutil
+import signal
 import struct
 import sys
 import threading
@@ -595,3 +596,10 @@ def saving(save: Callable[[], None], times: int = 5) -> Iterator[None]:
     for _ in range(times):
         save()
         yield
+
+
+def interruptible() -> None:
+    """Give a child process Ctrl-C back: a shell that starts a job in the background (as a CI
+    runner may) ignores SIGINT for it and its children, and Python then never raises
+    KeyboardInterrupt. Passed to Popen as `preexec_fn`."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -33,6 +33,7 @@ from tests.conftest import (
     extra_cell,
     field_cell,
     in_thread,
+    interruptible,
     next_save,
     save_as_excel_does,
     saving,
@@ -994,6 +995,7 @@ def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=interruptible,
     ) as watching:
         try:
             assert watching.stdout is not None

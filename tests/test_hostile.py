@@ -57,6 +57,7 @@ from tests.conftest import (
     escape_text,
     extra_cell,
     field_cell,
+    interruptible,
     memo_text,
     patch_sheet_xml,
     relationship,
@@ -1105,6 +1106,7 @@ def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
+            preexec_fn=interruptible,
         )
         try:
             while not _has_open(process.pid, path) and process.poll() is None:
