@@ -37,8 +37,15 @@ from briefing.archive import (
     too_many_cells,
 )
 from briefing.errors import WorkbookUnreadable
-from briefing.model import CellValue, RawCell, RawRow, RawSheet, RawWorkbook
-from briefing.sheetxml import CHUNK, MAX_MERGED_CELLS, NO_SAVED_VALUE, Progress, letters_of
+from briefing.model import CellValue, RawCell, RawSheet, RawWorkbook
+from briefing.sheetxml import (
+    CHUNK,
+    MAX_MERGED_CELLS,
+    NO_SAVED_VALUE,
+    Progress,
+    assemble_sheet,
+    letters_of,
+)
 from briefing.text import describe
 
 CONTENT = "content.xml"
@@ -400,26 +407,7 @@ class _Handlers:
         rows = self.rows
         if self.merges:
             self._fill_merged(name)
-        body: list[RawRow] = []
-        header_row = 0
-        headers: tuple[tuple[str, str], ...] = ()
-        for number in sorted(rows):
-            cells = rows[number]
-            if not cells:
-                continue
-            cells = dict(sorted(cells.items(), key=lambda item: (len(item[0]), item[0])))
-            if not header_row:
-                header_row = number
-                headers = tuple(
-                    (letter, "" if raw.value is None else str(raw.value))
-                    for letter, raw in cells.items()
-                )
-                continue
-            body.append(RawRow(number=number, cells=cells))
-        hidden = tuple(row.number for row in body if row.number in self.hidden)
-        return RawSheet(
-            name=name, header_row=header_row, headers=headers, rows=tuple(body), hidden_rows=hidden
-        )
+        return assemble_sheet(name, rows, self.hidden, ordered=False)
 
     def _fill_merged(self, name: str) -> None:
         """Give each merged range's value (or error) to the cells it covers.

@@ -96,6 +96,7 @@ class Place:
     country: str
 
 
+@cache
 def _region_countries() -> dict[str, str]:
     countries = {name: UKRAINE for name, _ in UKRAINE_REGIONS}
     countries.update({name: RUSSIA for name, _ in RUSSIA_REGIONS if name not in countries})
@@ -131,6 +132,11 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str], dict[
     return region, city, regions, cities
 
 
+@cache
+def _city_regions() -> dict[str, str]:
+    return {city: region for city, region, _ in CITIES}
+
+
 def find_place(text: str) -> Place | None:
     """The first region or city that `text` names, with its region and country; None if none."""
     region_pattern, city_pattern, regions, cities = _patterns()
@@ -142,7 +148,7 @@ def find_place(text: str) -> Place | None:
         found.append((match.start(), Place("", f"{name} region", countries[name])))
     for match in city_pattern.finditer(text):
         city = cities[match["name"]]
-        region = next(r for c, r, _ in CITIES if c == city)
+        region = _city_regions()[city]
         found.append((match.start("name"), Place(city, f"{region} region", countries[region])))
     if not found:
         country = COUNTRY.search(text)

@@ -220,6 +220,38 @@ def letters_of(number: int) -> str:
 Progress = Callable[[int, int], None]  # (bytes of XML read, bytes of XML in all)
 
 
+def assemble_sheet(
+    name: str, rows: dict[int, dict[str, RawCell]], hidden: set[int], *, ordered: bool
+) -> RawSheet:
+    """A sheet's cells by row as a RawSheet: its first non-empty row is the header, the rest
+    its rows in order (each row's cells sorted by column unless the file gave them in order),
+    and which of them are hidden."""
+    body: list[RawRow] = []
+    header_row = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    for number in rows if ordered else sorted(rows):
+        cells = rows[number]
+        if not cells:
+            continue
+        if not ordered:
+            cells = dict(sorted(cells.items(), key=lambda item: (len(item[0]), item[0])))
+        if not header_row:
+            header_row = number
+            headers = tuple(
+                (letter, "" if raw.value is None else str(raw.value))
+                for letter, raw in cells.items()
+            )
+            continue
+        body.append(RawRow(number=number, cells=cells))
+    return RawSheet(
+        name=name,
+        header_row=header_row,
+        headers=headers,
+        rows=tuple(body),
+        hidden_rows=tuple(row.number for row in body if row.number in hidden),
+    )
+
+
 class TerminalProgress:
     """Shows "Reading desk.xlsx: 42%" on a terminal once a read has taken a second.
 
@@ -1028,28 +1060,7 @@ class _SheetParser:
         rows = self.rows
         if self.merges:
             self._fill_merged(name)
-        numbers = list(rows) if self.ordered else sorted(rows)
-        body: list[RawRow] = []
-        header_row = 0
-        headers: tuple[tuple[str, str], ...] = ()
-        for number in numbers:
-            cells = rows[number]
-            if not cells:
-                continue
-            if not self.ordered:
-                cells = dict(sorted(cells.items(), key=lambda item: (len(item[0]), item[0])))
-            if not header_row:
-                header_row = number
-                headers = tuple(
-                    (letter, "" if raw.value is None else str(raw.value))
-                    for letter, raw in cells.items()
-                )
-                continue
-            body.append(RawRow(number=number, cells=cells))
-        hidden = tuple(row.number for row in body if row.number in self.hidden)
-        return RawSheet(
-            name=name, header_row=header_row, headers=headers, rows=tuple(body), hidden_rows=hidden
-        )
+        return assemble_sheet(name, rows, self.hidden, ordered=self.ordered)
 
     def _fill_merged(self, name: str) -> None:
         """Give each merged range's value (or error) to the cells it covers that the sheet holds.
