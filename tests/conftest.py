@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import struct
+import subprocess
 import sys
 import threading
 import zipfile
@@ -603,3 +604,16 @@ def interruptible() -> None:
     runner may) ignores SIGINT for it and its children, and Python then never raises
     KeyboardInterrupt. Passed to Popen as `preexec_fn`."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_bench(script: str, *arguments: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run bench/`script` as a user would, in a fresh process; it must exit 0."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import run_bench
 
 NUMBER = r"\d[\d,]*(?:\.\d+)?"
 
 
 @pytest.mark.office
 def test_the_article_benchmark_reads_each_format_at_its_smallest_size() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_articles.py"), "--small"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_bench("bench_articles.py", "--small")
     header, *lines = result.stdout.splitlines()
     assert header.split() == [
         "kind",

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.conftest import run_bench
 
 SECONDS = r"(-?\d+\.\d{3})"
 
 
 def test_the_help_benchmark_prints_both_timings_and_the_target_at_one_run() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_help.py"), "--runs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_bench("bench_help.py", "--runs", "1", timeout=120)
     lines = result.stdout.splitlines()
     assert lines[:2] == [
         "briefing --help benchmark: median of 1 fresh process(es) each",

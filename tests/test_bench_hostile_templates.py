@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.conftest import run_bench
 
 
 def test_the_hostile_template_benchmark_measures_each_quick_case() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_hostile_templates.py"), "--small"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_bench("bench_hostile_templates.py", "--small")
     lines = result.stdout.splitlines()
     assert lines[0].startswith("hostile templates: median of 1 run(s)")
     rows = [

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.conftest import run_bench
 
 NUMBER = r"\d[\d,]*(?:\.\d+)?"
 
 
 def test_the_linear_cost_benchmark_prints_every_case_at_its_smallest_size() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_linear.py"), "--small"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_bench("bench_linear.py", "--small")
     lines = result.stdout.splitlines()
     assert lines[0] == "briefing linear-cost benchmark: median of 1 fresh process(es)"
     rows = {}

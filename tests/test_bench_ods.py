@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, needs_office
+from tests.conftest import needs_office, run_bench
 
 NUMBER = r"\d[\d,]*(?:\.\d+)?"
 
@@ -16,14 +14,7 @@ NUMBER = r"\d[\d,]*(?:\.\d+)?"
 @pytest.mark.office
 @needs_office
 def test_the_ods_benchmark_prints_every_figure_at_its_smallest_size() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_ods.py"), "--small"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_bench("bench_ods.py", "--small")
     lines = result.stdout.splitlines()
     assert (
         lines[0]
