@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from briefing.schema import SCHEMA, SOURCES, BriefingFields, Kind, Schema
 from briefing.text import format_date, plural
@@ -44,6 +44,24 @@ class RawSheet:
     headers: tuple[tuple[str, str], ...]  # (column letter, header text) in sheet order
     rows: tuple[RawRow, ...]
     hidden_rows: tuple[int, ...] = ()  # which of those rows Excel hides (by hand or a filter)
+    streamed: bool = False  # its rows, header included, went to a RowConsumer instead
+
+
+class RowConsumer(Protocol):
+    """Takes a sheet's rows as the reader meets them, so that the sheet need not keep them.
+
+    The rows come in reading order, the header row first, each with whether Excel hides it.
+    A sheet whose rows turn out to need the whole sheet first (rows out of order, merged
+    ranges) is read again and kept whole: `restart` says that what was taken is void.
+    """
+
+    def take(self, row: RawRow, hidden: bool) -> None: ...
+
+    def restart(self) -> None: ...
+
+
+# Asked once per sheet, by the sheet's name: a consumer for its rows, or None to keep them.
+RowConsumers = Callable[[str], RowConsumer | None]
 
 
 @dataclass(frozen=True)

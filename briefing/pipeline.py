@@ -40,7 +40,15 @@ from briefing.extract import (
     relative_path,
 )
 from briefing.lock import exclusive_lock
-from briefing.model import CellValue, Dossier, Edition, Problem, RawSheet, RawWorkbook
+from briefing.model import (
+    CellValue,
+    Dossier,
+    Edition,
+    Problem,
+    RawSheet,
+    RawWorkbook,
+    RowConsumers,
+)
 from briefing.output import (
     METRIC_TWINS,
     Attachment,
@@ -56,10 +64,11 @@ from briefing.output import (
     write_atomically,
 )
 from briefing.provenance import source_folders, verify_provenance
+from briefing.render.child import started_ahead
 from briefing.schema import SCHEMA, BriefingFields, Schema, SourceRow
 from briefing.sheetxml import Progress
 from briefing.text import count, describe
-from briefing.validate import locate_header, sort_problems, validate_workbook
+from briefing.validate import RecordStreams, locate_header, sort_problems, validate_workbook
 
 if TYPE_CHECKING:
     from briefing.watch import StopSignal
@@ -158,7 +167,9 @@ def load_dossier(
             "workbook; give the workbook's own name"
         )
     with cyclic_gc_paused():
-        dossier = validate_workbook(read_raw_workbook(path, progress), schema)
+        # Records sheets are validated row by row as they are read, never held whole.
+        streams = RecordStreams(schema)
+        dossier = validate_workbook(read_raw_workbook(path, progress, streams), schema, streams)
         provenance = verify_provenance(dossier, sources_dir)
         problems = sort_problems([*dossier.problems, *provenance], schema)
     if any(problem.is_error for problem in problems):
@@ -166,14 +177,18 @@ def load_dossier(
     return replace(dossier, problems=problems)
 
 
-def read_raw_workbook(path: Path, progress: Progress | None = None) -> RawWorkbook:
+def read_raw_workbook(
+    path: Path, progress: Progress | None = None, consumers: RowConsumers | None = None
+) -> RawWorkbook:
     """The workbook at `path` read by the reader of its format: .ods by name or content, else .xlsx.
 
     A file named .ods that is none is refused by the .ods reader's guards, which say what it is.
+    The .xlsx reader gives the rows of the sheets `consumers` asks for to them as it reads;
+    the .ods reader keeps every sheet whole.
     """
     if is_opendocument(path):
         return odsxml.read_workbook(path, progress)
-    return sheetxml.read_workbook(path, progress)
+    return sheetxml.read_workbook(path, progress, consumers)
 
 
 def check_workbook(
@@ -238,51 +253,56 @@ def build_memo(
         office_program(target)  # before the workbook's read, which may take seconds
     if email_target:
         ensure_output(email_target, ".eml", *inputs)
-    dossier = load_dossier(workbook, progress=progress, sources_dir=sources_dir)
-    day = memo_date or dossier.briefing.date
-    if email and not dossier.briefing.email_to:
-        raise OutputError(
-            f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' field"
-        )
-    changes = compare_dossiers(load_earlier(since, sources_dir), dossier, day) if since else None
-    dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
-    edition = Edition(day, days)
-    trends = select_trends(dossier, edition)
-    chosen = select_edition(dossier, edition, trends)
-    context = build_context(chosen, changes, trends).as_dict()
-    # Word stores times in UTC without a zone; python-docx writes a naive value as given.
-    created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
-    properties = document_properties(dossier, created)
-    from briefing.render import render_document
-
-    notices = []
-    with StagedFiles() as staged:
-        memo = staged.write(target, render_document(".docx", template, context, properties))
-        made = [memo]
-        if pdf_target:
-            made.append(staged.write(pdf_target, pdf_from_docx(memo, pdf_target)))
-            substituted = font_substitutions(document_fonts(memo))
-            if substituted:
-                twins = ", ".join(f"{twin} for {font}" for font, twin in METRIC_TWINS.items())
-                notices.append(
-                    f"{pdf_target}: LibreOffice had no {', '.join(substituted)}, so the PDF's "
-                    f"layout differs from Word's; install the font or its metric twin ({twins})"
-                )
-        if email_target:
-            briefing = dossier.briefing
-            # Named for the memo, not the workbook; the files on disk keep their names.
-            attached = memo_attachments(made, day, briefing.title)
-            bodies = email_context(context, attached)
-            draft = email_draft(
-                to=", ".join(briefing.email_to),
-                subject=f"[{briefing.handling}] {briefing.subject}",
-                body=render_document(".txt", None, bodies, properties).decode("utf-8"),
-                html=render_document(".html", None, bodies, properties).decode("utf-8"),
-                attachments=attached,
-                date=created.replace(tzinfo=dt.UTC),
+    # The memo's render process starts now and imports its libraries while the workbook is
+    # read: a third of a second off every build.
+    with started_ahead():
+        dossier = load_dossier(workbook, progress=progress, sources_dir=sources_dir)
+        day = memo_date or dossier.briefing.date
+        if email and not dossier.briefing.email_to:
+            raise OutputError(
+                f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' field"
             )
-            staged.write(email_target, draft)
-        staged.commit()
+        changes = (
+            compare_dossiers(load_earlier(since, sources_dir), dossier, day) if since else None
+        )
+        dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
+        edition = Edition(day, days)
+        trends = select_trends(dossier, edition)
+        chosen = select_edition(dossier, edition, trends)
+        context = build_context(chosen, changes, trends).as_dict()
+        # Word stores times in UTC without a zone; python-docx writes a naive value as given.
+        created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+        properties = document_properties(dossier, created)
+        from briefing.render import render_document
+
+        notices = []
+        with StagedFiles() as staged:
+            memo = staged.write(target, render_document(".docx", template, context, properties))
+            made = [memo]
+            if pdf_target:
+                made.append(staged.write(pdf_target, pdf_from_docx(memo, pdf_target)))
+                substituted = font_substitutions(document_fonts(memo))
+                if substituted:
+                    twins = ", ".join(f"{twin} for {font}" for font, twin in METRIC_TWINS.items())
+                    notices.append(
+                        f"{pdf_target}: LibreOffice had no {', '.join(substituted)}, so the PDF's "
+                        f"layout differs from Word's; install the font or its metric twin ({twins})"
+                    )
+            if email_target:
+                briefing = dossier.briefing
+                # Named for the memo, not the workbook; the files on disk keep their names.
+                attached = memo_attachments(made, day, briefing.title)
+                bodies = email_context(context, attached)
+                draft = email_draft(
+                    to=", ".join(briefing.email_to),
+                    subject=f"[{briefing.handling}] {briefing.subject}",
+                    body=render_document(".txt", None, bodies, properties).decode("utf-8"),
+                    html=render_document(".html", None, bodies, properties).decode("utf-8"),
+                    attachments=attached,
+                    date=created.replace(tzinfo=dt.UTC),
+                )
+                staged.write(email_target, draft)
+            staged.commit()
     cited = cited_files(dossier, sources_dir)
     return BuildResult(target, dossier.problems, pdf_target, email_target, tuple(notices), cited)
 

@@ -296,7 +296,7 @@ SOURCES = "Sources"
 ANY_RECORD = ("*",)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BriefingFields:
     """The Briefing sheet: who the memo is for, what it is about, and how it may be shared."""
 
@@ -366,7 +366,7 @@ class BriefingFields:
     coordinates: Mapping[str, str] = coordinates_field()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SourceRow:
     """A source the records cite, graded on the Admiralty scale."""
 
@@ -484,7 +484,7 @@ def review_column() -> Any:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DemandRow:
     """A condition one party sets for a ceasefire or peace."""
 
@@ -537,7 +537,7 @@ class DemandRow:
     coordinates: Mapping[str, str] = coordinates_field()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ReactionRow:
     """What an official, ministry or alliance said in response."""
 
@@ -591,7 +591,7 @@ class ReactionRow:
     coordinates: Mapping[str, str] = coordinates_field()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FigureRow:
     """A battlefield number: what it counts, where, and who claims it."""
 
@@ -657,7 +657,7 @@ class FigureRow:
     coordinates: Mapping[str, str] = coordinates_field()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class JudgmentRow:
     """A key judgment, with its likelihood, confidence and the records it rests on."""
 
@@ -715,7 +715,7 @@ class JudgmentRow:
     coordinates: Mapping[str, str] = coordinates_field()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TimelineRow:
     """A dated event."""
 

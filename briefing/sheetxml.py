@@ -38,7 +38,7 @@ from briefing.archive import (
     too_many_cells,
 )
 from briefing.errors import WorkbookUnreadable
-from briefing.model import RawCell, RawRow, RawSheet, RawWorkbook
+from briefing.model import RawCell, RawRow, RawSheet, RawWorkbook, RowConsumer, RowConsumers
 from briefing.text import describe
 
 # ---------------------------------------------------------------------------- OOXML names
@@ -290,16 +290,19 @@ class _EntityDeclared(Exception):
     """Raised from inside expat when a part declares a DOCTYPE or an entity."""
 
 
-def read_workbook(path: Path, progress: Progress | None = None) -> RawWorkbook:
+def read_workbook(
+    path: Path, progress: Progress | None = None, consumers: RowConsumers | None = None
+) -> RawWorkbook:
     """Every worksheet of the .xlsx at `path` as raw rows, read in one streaming pass.
 
     The same raw cells as openpyxl's reader gives: error cells and formulas never calculated
     marked, merged ranges filled, `_xHHHH_` escapes decoded, dates as datetimes (in either
     calendar), percentages as the number shown. `progress`, if given, is called as the XML is
-    read with (bytes read, bytes in all).
+    read with (bytes read, bytes in all). A sheet that `consumers` gives a consumer for hands
+    its rows to it as they are read, and keeps none (its RawSheet is marked `streamed`).
     """
     ensure_workbook_archive(path)
-    reader = _Reader(path, progress)
+    reader = _Reader(path, progress, consumers)
     # Every cell kept is an object that lives to the end: the cyclic collector would walk them
     # all again and again (a third of the read's time), and they hold no cycles.
     collecting = gc.isenabled()
@@ -333,10 +336,17 @@ def _namespace(name: str) -> str:
     return name.rsplit("}", 1)[0] if "}" in name else ""
 
 
+class _Unordered(Exception):
+    """Raised inside a streamed sheet's read when its cells stop coming in reading order."""
+
+
 class _Reader:
-    def __init__(self, path: Path, progress: Progress | None) -> None:
+    def __init__(
+        self, path: Path, progress: Progress | None, consumers: RowConsumers | None = None
+    ) -> None:
         self.path = path
         self.progress = progress
+        self.consumers = consumers
         self.started = time.monotonic()
         self.done = 0
         self.total = 0
@@ -566,14 +576,36 @@ class _Reader:
     # -- one worksheet
 
     def _read_sheet(self, archive: zipfile.ZipFile, name: str, part: str) -> RawSheet:
-        sheet = _SheetParser(self)
+        """The sheet's rows, or, where a consumer takes them, what is left of the sheet.
+
+        Rows out of order and merged ranges need the whole sheet before any row can be given
+        out: such a sheet's consumer is told to start again, and the sheet is read again, kept.
+        """
+        consumer = self.consumers(name) if self.consumers is not None else None
+        if consumer is not None:
+            done, cells_before = self.done, self.cells_before
+            try:
+                sheet = self._parse_sheet(archive, part, consumer)
+                if sheet.end_stream():
+                    return sheet.result(name)
+            except _Unordered:
+                pass
+            consumer.restart()
+            self.done, self.cells_before = done, cells_before
+            self.counting = lambda: 0
+        return self._parse_sheet(archive, part, None).result(name)
+
+    def _parse_sheet(
+        self, archive: zipfile.ZipFile, part: str, consumer: RowConsumer | None
+    ) -> _SheetParser:
+        sheet = _SheetParser(self, consumer)
         parser = self._parser(part)
         parser.StartElementHandler = sheet.start_root
         sheet.parser = parser
         self._feed_sheet(archive, part, parser, sheet)
         self.cells_before += self.counting()
         self.counting = lambda: 0
-        return sheet.result(name)
+        return sheet
 
 
 # The plain form of a row and its cells, as Excel, LibreOffice and openpyxl write them: one
@@ -597,6 +629,19 @@ FAST_CELL = re.compile(
     rb'(?:<is><t(?: xml:space="preserve")?>(' + _TEXT + rb")</t></is>)?"
     rb"</c>)"
 )
+# A row's cells when all are plain values (see plain_row): one match checks the whole row,
+# then findall gives (letters, row, style, type, <v> text, inline text) for each cell.
+_PLAIN_TEXT = rb"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f]*"
+_PLAIN_CELL = (
+    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,9})")?(?: t="(n|s|inlineStr)")?>'
+    rb"(?:<v>("
+    + _PLAIN_TEXT
+    + rb')</v>|<is><t(?: xml:space="preserve")?>('
+    + _PLAIN_TEXT
+    + rb")</t></is>)</c>"
+)
+PLAIN_CELLS = re.compile(_PLAIN_CELL)
+PLAIN_ROW_CELLS = re.compile(rb"(?:" + _PLAIN_CELL + rb")*")
 FAST_ATTRIBUTES = re.compile(rb'\s+([A-Za-z_][\w.:-]*)="([^"]*)"')
 FAST_REFERENCE = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
 ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
@@ -751,8 +796,9 @@ NO_SAVED_VALUE = (
 class _SheetParser:
     """Expat handlers for one worksheet part; keeps the cells it holds, row by row."""
 
-    def __init__(self, reader: _Reader) -> None:
+    def __init__(self, reader: _Reader, consumer: RowConsumer | None = None) -> None:
         self.reader = reader
+        self.consumer = consumer
         self.parser: Any = None
         self.rows: dict[int, dict[str, RawCell]] = {}
         self.ordered = True  # cells came in reading order, each place once
@@ -766,6 +812,19 @@ class _SheetParser:
         # Once expat has read up to <sheetData>, the rows may be read by `fast_rows`.
         self.in_sheet_data = False
         self.fast_rows: Callable[[bytes, bool], tuple[int, bool]] | None = None
+        # Gives the consumer the row still held; whether the stream stood (see end_stream).
+        self.flush: Callable[[], None] = lambda: None
+
+    def end_stream(self) -> bool:
+        """After the last cell: give out the last row, unless the sheet must be read whole.
+
+        Merged ranges (listed after the rows) fill cells of rows already given out, so a sheet
+        that has any is read again and kept.
+        """
+        if self.merges or not self.ordered:
+            return False
+        self.flush()
+        return True
 
     def start_root(self, name: str, attrs: dict[str, str]) -> None:
         """The root element names the namespace; a part that is no worksheet gives no cells."""
@@ -780,7 +839,8 @@ class _SheetParser:
         inline_tag, text_tag, run_tag = f"{ns}}}is", f"{ns}}}t", f"{ns}}}r"
         merge_tag, sheet_data_tag = f"{ns}}}mergeCell", f"{ns}}}sheetData"
         reader, rows, formulas = self.reader, self.rows, self.formulas
-        hidden, blank_rows = self.hidden, self.blank_rows
+        hidden, blank_rows, consumer = self.hidden, self.blank_rows, self.consumer
+        given = 0  # the row whose cells the consumer gets next, when a cell of a later one comes
         strings, kinds, percent, epoch = reader.strings, reader.kinds, reader.percent, reader.epoch
         columns = _LETTERS
         values: dict[str, object] = {}  # converted numbers and dates, bounded, to share them
@@ -903,14 +963,39 @@ class _SheetParser:
                 coordinate = f"{letter}{number}"
             store(coordinate, letter, number, column)
 
+        def number_cell(text: str, shown: int) -> object:
+            """A number cell's value as its style shows it: a number, a date, a duration's text."""
+            key = text if shown == PLAIN else f"{shown}:{text}"
+            value = values.get(key)
+            if value is None:
+                number_value = (
+                    float(text) if "." in text or "E" in text or "e" in text else int(text)
+                )
+                value = number_value
+                if shown != PLAIN:
+                    try:
+                        value = from_excel(number_value, epoch, duration=shown == DURATION_KIND)
+                    except (OverflowError, ValueError):
+                        value = ERROR_VALUE
+                    if isinstance(value, dt.timedelta):
+                        value = str(value)  # a duration prints as text, as openpyxl's does
+                if len(values) < SHARED_ENTRIES:
+                    values[key] = value
+            return value
+
         def store(coordinate: str, letter: str, number: int, column: int) -> None:
             """The cell at its place, as openpyxl's reader and briefing's rules give it."""
-            nonlocal last_place, column_number, kept
+            nonlocal last_place, column_number, kept, given
             column_number = column
             place = (number, column)
             if place <= last_place:
                 self.ordered = False
+                if consumer is not None:
+                    raise _Unordered
             last_place = place
+            if consumer is not None and number != given:
+                flush()
+                given = number
             # What it holds, as openpyxl's reader and briefing's rules for raw cells give it.
             index = int(style) if style else 0
             shown = kinds[index]  # an unknown style is a damaged workbook, as openpyxl finds
@@ -935,22 +1020,7 @@ class _SheetParser:
                     formulas.add(place)
                     raw = RawCell(coordinate, None, error=NO_SAVED_VALUE)
             elif kind == "n":
-                key = text if shown == PLAIN else f"{shown}:{text}"
-                value = values.get(key)
-                if value is None:
-                    number_value = (
-                        float(text) if "." in text or "E" in text or "e" in text else int(text)
-                    )
-                    value = number_value
-                    if shown != PLAIN:
-                        try:
-                            value = from_excel(number_value, epoch, duration=shown == DURATION_KIND)
-                        except (OverflowError, ValueError):
-                            value = ERROR_VALUE
-                        if isinstance(value, dt.timedelta):
-                            value = str(value)  # a duration prints as text, as openpyxl's does
-                    if len(values) < SHARED_ENTRIES:
-                        values[key] = value
+                value = number_cell(text, shown)
                 if value is ERROR_VALUE:
                     raw = RawCell(coordinate, None, error="the cell holds the error #VALUE!")
                 elif percent[index] and isinstance(value, int | float):
@@ -988,6 +1058,13 @@ class _SheetParser:
                 if found is not None and not self.ordered:
                     found.pop(letter, None)  # a later copy of a cell replaces the earlier one
 
+        def flush() -> None:
+            """Give the consumer the row held, now that no more of its cells can come."""
+            cells = rows.pop(given, None)
+            if cells:
+                consumer.take(RawRow(given, cells), given in hidden)  # type: ignore[union-attr]
+
+        self.flush = flush
         fast_columns: dict[bytes, tuple[str, int]] = {}  # b"AB" -> ("AB", 28), as met
 
         def fast_rows(data: bytes, final: bool) -> tuple[int, bool]:
@@ -1012,6 +1089,14 @@ class _SheetParser:
                 attributes = _fast_attributes(row[2]) if row[2] else {}
                 if attributes is None or "r" in attributes:
                     return position, False
+                read = plain_row(data, row, end) if not row[3] else None
+                if read is not None:
+                    position, number, last, kept_cells = read
+                    row_number = number
+                    if attributes and attributes.get("hidden", "").strip() in HIDDEN:
+                        hidden.add(number)
+                    keep_row(number, last, kept_cells)
+                    continue
                 cells: list[FastCell] = []
                 at = row.end()
                 if not row[3]:  # not <row/>: its cells, then </row>
@@ -1048,6 +1133,92 @@ class _SheetParser:
                         store(reference, column[0], row_number, column[1])  # type: ignore[arg-type]
                 position = at
 
+        plain_values: dict[tuple[bytes | None, bytes], object] = {}  # (style, <v>) -> value
+
+        def plain_row(
+            data: bytes, row: re.Match[bytes], end: int
+        ) -> tuple[int, int, int, list[tuple[str, RawCell]]] | None:
+            """A row of plain values read at once: (where it ends, its number, its last
+            column, its cells).
+
+            Plain: numbered later than every row before it, and each cell in its own row, in
+            column order, holding a number, a shared string or an inline string that is not
+            blank, without a formula, a reference or an escape. Its cells are made here, and
+            none of store's checks apply to them. None for any other row, which store reads.
+            """
+            digits = row[1]
+            if digits is None or int(digits) <= last_place[0]:
+                return None
+            start = row.end()
+            close = data.find(b"</row>", start, end)
+            if close < 0 or PLAIN_ROW_CELLS.fullmatch(data, start, close) is None:
+                return None
+            kept_cells: list[tuple[str, RawCell]] = []
+            previous = 0
+            try:
+                for letters, cell_digits, style, kind, value, inline in PLAIN_CELLS.findall(
+                    data, start, close
+                ):
+                    # findall gives b"" for a group that took no part: an empty <v> or inline
+                    # text (a blank) is store's to judge.
+                    if cell_digits != digits:
+                        return None
+                    column = fast_columns.get(letters)
+                    if column is None:
+                        column = fast_columns[letters] = column_of(letters.decode())
+                    if column[1] <= previous:
+                        return None
+                    previous = column[1]
+                    cell_value: object
+                    if kind in (b"", b"n"):
+                        if not value:
+                            return None
+                        cell_value = plain_values.get((style, value))
+                        if cell_value is None:
+                            index = int(style) if style else 0
+                            cell_value = number_cell(value.decode(), kinds[index])
+                            if cell_value is ERROR_VALUE:
+                                return None
+                            if percent[index] and isinstance(cell_value, int | float):
+                                cell_value = round(cell_value * 100, 9)
+                            if len(plain_values) < SHARED_ENTRIES:
+                                plain_values[(style, value)] = cell_value
+                    elif kind == b"inlineStr":
+                        if value or not inline or b"_x" in inline:
+                            return None
+                        text = inline.decode()
+                        if not text.strip():
+                            return None
+                        cell_value = texts.get(text)
+                        if cell_value is None:
+                            if len(texts) < SHARED_ENTRIES:
+                                texts[text] = text
+                            cell_value = text
+                    else:  # a shared string
+                        if not value:
+                            return None
+                        cell_value = strings[int(value)]
+                        if cell_value is None:
+                            return None
+                    coordinate = f"{column[0]}{cell_digits.decode()}"
+                    kept_cells.append((column[0], RawCell(coordinate, cell_value)))  # type: ignore[arg-type]
+            except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
+                return None  # store reads the row, and says what is wrong with it
+            return close + 6, int(digits), previous, kept_cells
+
+        def keep_row(number: int, last: int, kept_cells: list[tuple[str, RawCell]]) -> None:
+            """Keep a plain row's cells (see plain_row), or give them to the consumer."""
+            nonlocal last_place, column_number, kept, given
+            if not kept_cells:
+                return
+            last_place = (number, last)
+            column_number = last
+            kept += len(kept_cells)
+            if consumer is not None:
+                flush()
+                given = number
+            rows[number] = dict(kept_cells)
+
         self.fast_rows = fast_rows
         self.parser.StartElementHandler = start
         self.parser.CharacterDataHandler = data
@@ -1057,6 +1228,8 @@ class _SheetParser:
     # -- after the last cell
 
     def result(self, name: str) -> RawSheet:
+        if self.consumer is not None:
+            return RawSheet(name=name, header_row=0, headers=(), rows=(), streamed=True)
         rows = self.rows
         if self.merges:
             self._fill_merged(name)

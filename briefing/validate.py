@@ -18,6 +18,7 @@ from briefing.model import (
     RawRow,
     RawSheet,
     RawWorkbook,
+    RowConsumer,
     Severity,
 )
 from briefing.schema import (
@@ -59,13 +60,16 @@ CELL = re.compile(r"([A-Z]+)(\d+)")
 MEMO_ENTRIES = 4096  # distinct clean values a column remembers the typed value of
 
 
-def validate_workbook(raw: RawWorkbook, schema: Schema = SCHEMA) -> Dossier:
+def validate_workbook(
+    raw: RawWorkbook, schema: Schema = SCHEMA, streams: RecordStreams | None = None
+) -> Dossier:
     """The workbook's records, by sheet, and every problem found in them.
 
-    A dossier whose problems include errors holds empty values where cells were wrong: later
+    `streams` are the consumers the reader gave the rows of sheets it kept no rows of. A
+    dossier whose problems include errors holds empty values where cells were wrong: later
     checks may read it, but it must not reach a memo.
     """
-    state = _Validation(schema)
+    state = streams.state if streams is not None else _Validation(schema)
     records = {spec.name: state.read_sheet(raw, spec) for spec in schema.sheets}
     state.check_ids_and_references(records)
     for spec in schema.sheets:
@@ -149,6 +153,7 @@ class _Validation:
     # Sheets whose records could not be read: references into them cannot be checked.
     unreadable: set[str] = field(default_factory=set)
     cited_by_candidates: set[str] = field(default_factory=set)
+    streams: dict[str, _RecordStream] = field(default_factory=dict)  # by the spec's name
 
     def error(self, sheet: str, cell: str, message: str) -> None:
         self.problems.append(Problem(sheet, cell, message))
@@ -176,6 +181,8 @@ class _Validation:
             return []
         if spec.layout is Layout.FIELDS:
             return self._read_fields(locate_header(sheet, spec), spec)
+        if sheet.streamed:
+            return self.streams[spec.name].finish()
         return self._read_records(locate_header(sheet, spec), spec)
 
     def _map_headers(
@@ -209,6 +216,17 @@ class _Validation:
         return letters
 
     def _read_records(self, sheet: RawSheet, spec: SheetSpec) -> list[Any]:
+        records = self.records_reader(sheet, spec)
+        if records is None:
+            return []
+        hidden = set(sheet.hidden_rows)
+        for row in sheet.rows:
+            records.add(row, row.number in hidden)
+        return records.finish()
+
+    def records_reader(self, sheet: RawSheet, spec: SheetSpec) -> _RecordsReader | None:
+        """What reads the sheet's rows below its header into records; None (after saying so)
+        when a required column is missing."""
         columns = spec.fields
         letters = self._map_headers(sheet, spec.header_keys, warn_unknown=True)
         absent = [c for _, c in columns if normalize_header(c.header) not in letters]
@@ -231,57 +249,8 @@ class _Validation:
                 message = f"{what}; the sheet is empty: add its header row"
             self.error(sheet.name, "", message)
             self.unreadable.add(sheet.name)
-            return []
-        # A row with a bad cell is still kept, so that its ID and references are checked
-        # and one mistake is reported once; no dossier is built while any error stands.
-        records = []
-        review = letters.get(normalize_header(REVIEW_HEADER))
-        column_letters = {
-            attr: letters.get(normalize_header(column.header), "") for attr, column in columns
-        }
-        # Rows repeat their claimants, units and days: each column remembers the values it
-        # has read cleanly (keyed by type too, as True == 1 == 1.0), and converts each once.
-        plan = [
-            (attr, column, column_letters[attr], dict[tuple[type, CellValue], Any]())
-            for attr, column in columns
-        ]
-        unreviewed: list[int] = []
-        for row in sheet.rows:
-            flag = row.cells.get(review) if review else None
-            if flag is not None and normalize_header(str(flag.value)) == UNREVIEWED:
-                unreviewed.append(row.number)
-                source = row.cells.get(letters.get("source", ""))
-                if source is not None:  # a source only candidates cite is not an orphan
-                    self.cited_by_candidates.add(str(source.value).strip())
-                continue
-            values: dict[str, Any] = {}
-            cells = RowCoordinates(column_letters, row.number)
-            for attr, column, letter, known in plan:
-                raw = row.cells.get(letter) if letter else None
-                key = None if raw is None or raw.error else (type(raw.value), raw.value)
-                if key is not None and key in known:
-                    values[attr] = known[key]
-                    continue
-                seen = len(self.problems)
-                values[attr] = value = self.read_cell(sheet.name, cells[attr], raw, column)
-                if key is not None and len(self.problems) == seen and len(known) < MEMO_ENTRIES:
-                    known[key] = value
-            self._check_period(spec, values, cells, sheet.name)
-            records.append(spec.record(**values, coordinates=cells))
-        if unreviewed:
-            self.warn(
-                sheet.name,
-                "",
-                f"{count(len(unreviewed), 'unreviewed candidate')} "
-                f"({_row_ranges(unreviewed)}) left out of checks and the memo; check each, "
-                f"then clear its {REVIEW_HEADER} cell",
-            )
-        if sheet.hidden_rows:
-            left_out = set(unreviewed)
-            self._warn_hidden(
-                sheet, [row.number for row in sheet.rows if row.number not in left_out]
-            )
-        return records
+            return None
+        return _RecordsReader(self, sheet.name, spec, letters)
 
     def _warn_hidden(self, sheet: RawSheet, read: list[int]) -> None:
         """Rows read into the dossier that Excel hides: the analyst may think them left out."""
@@ -290,7 +259,7 @@ class _Validation:
         if numbers:
             self.warn(sheet.name, "", _hidden_rows_read(numbers))
 
-    def _check_period(
+    def check_period(
         self, spec: SheetSpec, values: Mapping[str, Any], cells: Mapping[str, str], name: str
     ) -> None:
         """A record's end (Until, Withdrawn) may not come before its start (Date, Stated)."""
@@ -471,11 +440,12 @@ class _Validation:
                 if self.unreadable.intersection(targets):
                     continue
                 known = [i for sheet in targets for i in ids_by_sheet.get(sheet, [])]
+                known_ids = set(known)  # a judgment may cite any of a million figures
                 for record in records[spec.name]:
                     value = getattr(record, attr)
                     for ref in (value,) if isinstance(value, str) else value:
                         cited.add(ref)
-                        if ref and ref not in known:
+                        if ref and ref not in known_ids:
                             self.error(
                                 spec.name,
                                 record.coordinates[attr],
@@ -488,6 +458,173 @@ class _Validation:
                     source.coordinates["id"],
                     f"source '{source.id}' is cited by no record",
                 )
+
+
+_REQUIRED = object()  # in a records reader's plan: the column has no empty value to give
+
+
+class _RecordsReader:
+    """Reads a sheet's rows below its header, one at a time, into records.
+
+    A row with a bad cell is still kept, so that its ID and references are checked and one
+    mistake is reported once; no dossier is built while any error stands.
+    """
+
+    def __init__(
+        self, state: _Validation, name: str, spec: SheetSpec, letters: Mapping[str, str]
+    ) -> None:
+        self.state, self.name, self.spec = state, name, spec
+        self.records: list[Any] = []
+        self.unreviewed: list[int] = []
+        self.hidden: list[int] = []  # hidden rows read into records
+        self.review = letters.get(normalize_header(REVIEW_HEADER))
+        self.source = letters.get("source", "")
+        self.letters = {
+            attr: letters.get(normalize_header(column.header), "") for attr, column in spec.fields
+        }
+        # Rows repeat their claimants, units and days: each column remembers the values it
+        # has read cleanly (keyed by type too, as True == 1 == 1.0), and converts each once.
+        # An optional column's empty cell is its empty value, with nothing to check.
+        self.plan = [
+            (
+                attr,
+                column,
+                self.letters[attr],
+                dict[tuple[type, CellValue], Any](),
+                _REQUIRED if column.required else _empty(column),
+            )
+            for attr, column in spec.fields
+        ]
+
+    def add(self, row: RawRow, hidden: bool) -> None:
+        state, name = self.state, self.name
+        review = self.review
+        flag = row.cells.get(review) if review else None
+        if flag is not None and normalize_header(str(flag.value)) == UNREVIEWED:
+            self.unreviewed.append(row.number)
+            source = row.cells.get(self.source)
+            if source is not None:  # a source only candidates cite is not an orphan
+                state.cited_by_candidates.add(str(source.value).strip())
+            return
+        if hidden:
+            self.hidden.append(row.number)
+        values: dict[str, Any] = {}
+        cells = RowCoordinates(self.letters, row.number)
+        problems = state.problems
+        for attr, column, letter, known, blank in self.plan:
+            raw = row.cells.get(letter) if letter else None
+            if raw is None and blank is not _REQUIRED:
+                values[attr] = blank
+                continue
+            key = None if raw is None or raw.error else (type(raw.value), raw.value)
+            if key is not None and key in known:
+                values[attr] = known[key]
+                continue
+            seen = len(problems)
+            values[attr] = value = state.read_cell(name, cells[attr], raw, column)
+            if key is not None and len(problems) == seen and len(known) < MEMO_ENTRIES:
+                known[key] = value
+        state.check_period(self.spec, values, cells, name)
+        self.records.append(self.spec.record(**values, coordinates=cells))
+
+    def finish(self) -> list[Any]:
+        """The records read, after the warnings about rows left out or hidden."""
+        if self.unreviewed:
+            self.state.warn(
+                self.name,
+                "",
+                f"{count(len(self.unreviewed), 'unreviewed candidate')} "
+                f"({_row_ranges(self.unreviewed)}) left out of checks and the memo; check each, "
+                f"then clear its {REVIEW_HEADER} cell",
+            )
+        if self.hidden:
+            self.state.warn(self.name, "", _hidden_rows_read(self.hidden))
+        return self.records
+
+
+class _RecordStream:
+    """A records sheet's rows taken as the reader meets them (a RowConsumer).
+
+    The first rows are held until the header can be told from a title above it (see
+    locate_header); every later row becomes a record at once, so the sheet's raw cells are
+    never all held.
+    """
+
+    def __init__(self, state: _Validation, name: str, spec: SheetSpec) -> None:
+        self.state, self.name, self.spec = state, name, spec
+        self.problems_before = len(state.problems)
+        self.held: list[tuple[RawRow, bool]] = []
+        self.reader: _RecordsReader | None = None
+        self.started = False
+
+    def restart(self) -> None:
+        """Forget what was taken: the sheet is read again, whole, and validated as such."""
+        del self.state.problems[self.problems_before :]
+        self.state.unreadable.discard(self.name)
+        self.held, self.reader, self.started = [], None, False
+
+    def take(self, row: RawRow, hidden: bool) -> None:
+        if self.started:
+            if self.reader is not None:
+                self.reader.add(row, hidden)
+            return
+        self.held.append((row, hidden))
+        if len(self.held) > HEADER_SEARCH_ROWS:
+            self._start()
+
+    def _start(self) -> None:
+        """Find the header among the rows held, then read the rest of them."""
+        self.started = True
+        held, self.held = self.held, []
+        header_row, headers = 0, ()  # type: tuple[int, tuple[tuple[str, str], ...]]
+        if held:
+            first = held[0][0]
+            header_row = first.number
+            headers = tuple(
+                (letter, "" if raw.value is None else str(raw.value))
+                for letter, raw in first.cells.items()
+            )
+        below = held[1:]
+        sheet = RawSheet(
+            name=self.name,
+            header_row=header_row,
+            headers=headers,
+            rows=tuple(row for row, _ in below),
+            hidden_rows=tuple(row.number for row, hidden in below if hidden),
+        )
+        located = locate_header(sheet, self.spec)
+        self.reader = self.state.records_reader(located, self.spec)
+        if self.reader is not None:
+            for row, hidden in below:
+                if row.number > located.header_row:
+                    self.reader.add(row, hidden)
+
+    def finish(self) -> list[Any]:
+        if not self.started:
+            self._start()
+        return [] if self.reader is None else self.reader.finish()
+
+
+class RecordStreams:
+    """The records sheets' consumers, to hand the reader before validate_workbook.
+
+    Called with a sheet's name, it gives the consumer of the schema's records sheet of that
+    name (once: a second sheet of the same name is kept whole, and ignored as before), or
+    None for a sheet read whole.
+    """
+
+    def __init__(self, schema: Schema = SCHEMA) -> None:
+        self.state = _Validation(schema)
+
+    def __call__(self, name: str) -> RowConsumer | None:
+        wanted = name.strip().casefold()
+        for spec in self.state.schema.sheets:
+            if spec.layout is Layout.RECORDS and spec.name.strip().casefold() == wanted:
+                if spec.name in self.state.streams:
+                    return None
+                stream = self.state.streams[spec.name] = _RecordStream(self.state, name, spec)
+                return stream
+        return None
 
 
 def _unknown_reference(ref: str, kind: Kind, targets: tuple[str, ...], known: list[str]) -> str:

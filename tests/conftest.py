@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
-from briefing.model import RawCell, RawWorkbook
+from briefing.model import RawCell, RawRow, RawWorkbook, RowConsumer, RowConsumers
 from briefing.pipeline import example_records
 from briefing.schema import SCHEMA
 from briefing.workbook import workbook_bytes
@@ -62,13 +62,79 @@ def _reads_match_openpyxl(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
 
     streaming = sheetxml.read_workbook
 
-    def checked(path: Path, progress: Any = None) -> RawWorkbook:
-        raw = streaming(path, progress)
+    def checked(
+        path: Path, progress: Any = None, consumers: RowConsumers | None = None
+    ) -> RawWorkbook:
+        whole = streaming(path, progress)
         if path.stat().st_size <= ORACLE_MAX_BYTES:
-            assert raw == read_with_openpyxl(path), f"{path}: the readers disagree"
+            assert whole == read_with_openpyxl(path), f"{path}: the readers disagree"
+        if consumers is None:
+            return whole
+        taken: dict[str, list[tuple[RawRow, bool]]] = {}
+        raw = streaming(path, progress, recording_consumers(consumers, taken))
+        for sheet in raw.sheets:
+            if sheet.streamed:
+                assert as_given(taken[sheet.name]) == rows_given(whole, sheet.name), (
+                    f"{path}: the rows given out of '{sheet.name}' are not the rows kept"
+                )
         return raw
 
     monkeypatch.setattr(sheetxml, "read_workbook", checked)
+
+
+class _RecordingConsumer:
+    """A RowConsumer that notes what it is given, then passes it on."""
+
+    def __init__(self, consumer: RowConsumer, rows: list[tuple[RawRow, bool]]) -> None:
+        self.consumer, self.rows = consumer, rows
+
+    def take(self, row: RawRow, hidden: bool) -> None:
+        self.rows.append((row, hidden))
+        self.consumer.take(row, hidden)
+
+    def restart(self) -> None:
+        self.rows.clear()
+        self.consumer.restart()
+
+
+def recording_consumers(
+    consumers: RowConsumers, taken: dict[str, list[tuple[RawRow, bool]]]
+) -> RowConsumers:
+    """`consumers`, each noting in `taken[sheet name]` the rows (and hidden flags) it took."""
+
+    def consumer_for(name: str) -> RowConsumer | None:
+        consumer = consumers(name)
+        if consumer is None:
+            return None
+        return _RecordingConsumer(consumer, taken.setdefault(name, []))
+
+    return consumer_for
+
+
+def rows_given(whole: RawWorkbook, name: str) -> list[object]:
+    """What a consumer of the sheet should take: its header row, then its rows, in order.
+
+    The header row is given as a kept sheet keeps it, (row, (letter, text) pairs); every
+    later row with whether Excel hides it.
+    """
+    sheet = next(sheet for sheet in whole.sheets if sheet.name == name)
+    if not sheet.header_row:
+        return []
+    hidden = set(sheet.hidden_rows)
+    rows: list[object] = [(sheet.header_row, sheet.headers)]
+    return rows + [(row, row.number in hidden) for row in sheet.rows]
+
+
+def as_given(taken: list[tuple[RawRow, bool]]) -> list[object]:
+    """The rows a consumer took, its first (the header) as rows_given gives it."""
+    if not taken:
+        return []
+    first = taken[0][0]
+    header = tuple(
+        (letter, "" if raw.value is None else str(raw.value)) for letter, raw in first.cells.items()
+    )
+    rows: list[object] = [(first.number, header)]
+    return rows + list(taken[1:])
 
 
 def set_cells(path: Path, edits: Edits) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
+from typing import Any
 
 import pytest
 
@@ -100,3 +102,45 @@ def test_without_an_address_space_limit_the_render_runs_in_this_process(
     with pytest.raises(TemplateError) as caught:
         render_bounded(out_of_memory_here, (1,), "t.docx")
     assert str(caught.value) == out_of_memory("t.docx")
+
+
+class _Started:
+    """Notes each child render_bounded or started_ahead starts (monkeypatched Popen)."""
+
+    def __init__(self) -> None:
+        self.children: list[subprocess.Popen[bytes]] = []
+        self.start = subprocess.Popen  # the real one, before the test replaces it
+
+    def popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started: subprocess.Popen[bytes] = self.start(*args, **kwargs)
+        self.children.append(started)
+        return started
+
+    def commands(self) -> list[str]:
+        """The code each child was started to run (python -I -c CODE ...)."""
+        return [str(list(c.args)[3]) for c in self.children]  # type: ignore[arg-type]
+
+
+def test_a_child_started_ahead_is_the_one_that_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _Started()
+    monkeypatch.setattr(subprocess, "Popen", started.popen)
+    with child.started_ahead():
+        assert len(started.children) == 1  # before any render is asked for
+        assert started.commands() == [child.AHEAD]
+        assert render_bounded(doubled, ("ab",), "t.docx") == b"abab"
+        assert render_bounded(doubled, ("cd",), "t.docx") == b"cdcd"  # a child of its own
+    assert started.commands() == [child.AHEAD, child.CHILD]
+    assert all(c.returncode == 0 for c in started.children)
+
+
+def test_a_child_started_ahead_and_not_used_is_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _Started()
+    monkeypatch.setattr(subprocess, "Popen", started.popen)
+    with pytest.raises(TemplateError), child.started_ahead():
+        raise TemplateError("the workbook failed before the render")
+    (ahead,) = started.children
+    assert ahead.returncode == -signal.SIGKILL
+    with child.started_ahead():
+        pass  # a second block starts a child of its own, the first one being gone
+    assert len(started.children) == 2
+    assert started.children[1].returncode == -signal.SIGKILL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,15 @@ from briefing.model import Severity
 from briefing.pipeline import check_workbook, load_dossier
 from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow, TimelineRow
 from briefing.text import PartialDate
-from tests.conftest import cell, coordinate, field_cell, field_row, label_cell
+from tests.conftest import (
+    cell,
+    column_letter,
+    coordinate,
+    field_cell,
+    field_row,
+    label_cell,
+    patch_sheet_xml,
+)
 
 MakeWorkbook = Callable[..., Path]
 FIGURES = SCHEMA.sheet("Figures")
@@ -563,3 +572,42 @@ def test_equal_values_of_other_types_are_read_each_as_its_own(make_workbook: Mak
     assert [figure.note for figure in dossier.rows(FigureRow)[:3]] == ["1", "TRUE", "1.5"]
     note = cell("Figures", "Note", 3).split("!")[1]
     assert dossier.rows(FigureRow)[1].coordinates["note"] == note
+
+
+def _rows_out_of_order(xml: str) -> str:
+    """The sheet's row 2 moved after its last row, as some programs write rows."""
+    second = re.search(r"<row r=\"2\".*?</row>", xml)
+    assert second is not None
+    without = xml.replace(second[0], "", 1)
+    return without.replace("</sheetData>", second[0] + "</sheetData>", 1)
+
+
+def _merged_notes(xml: str) -> str:
+    """Two Note cells of the sheet merged: merged ranges are listed after the rows."""
+    note = column_letter("Figures", "Note")
+    merge = f'<mergeCells count="1"><mergeCell ref="{note}2:{note}3"/></mergeCells>'
+    return xml.replace("</sheetData>", "</sheetData>" + merge, 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_rows_out_of_order, id="rows-out-of-order"),
+        pytest.param(_merged_notes, id="merged-range"),
+    ],
+)
+def test_a_records_sheet_read_again_whole_names_each_problem_once(
+    make_workbook: MakeWorkbook, change: Callable[[str], str]
+) -> None:
+    """Rows go to validation as they are read; a sheet that must be read whole (rows out of
+    order, merged ranges) is read again, and what its rows said the first time is forgotten."""
+    # Rows past those held while the header is looked for, so that their problems are said
+    # while the sheet streams.
+    edits: dict[str, object] = {cell("Figures", "ID", row): f"F{row}" for row in range(12, 25)}
+    edits[cell("Figures", "Value", 3)] = "eighty-seven"
+    edits[cell("Figures", "Value", 24)] = "eighty-eight"
+    expected = problems_of(make_workbook(edits, name="plain.xlsx"))
+    assert f"{cell('Figures', 'Value', 24)}: expected a number, got 'eighty-eight'" in expected
+    path = make_workbook(edits, name="changed.xlsx")
+    patch_sheet_xml(path, "Figures", change)
+    assert problems_of(path) == expected
