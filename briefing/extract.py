@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,13 +64,47 @@ EVENTS = (
     r"killed|wounded|injured|hurt|dead|shot down|downed|destroyed|intercepted|launched|fired|"
     r"captured|detained|evacuated|damaged|released|exchanged|returned|missing"
 )
+# A headline's "kill 2, injure 9" and a lede's "killing one man and wounding 5 others".
+EVENT_FORMS = {
+    "kill": "killed", "kills": "killed", "killing": "killed",
+    "wound": "wounded", "wounds": "wounded", "wounding": "wounded",
+    "injure": "injured", "injures": "injured", "injuring": "injured",
+}  # fmt: skip
+CASUALTIES = frozenset({"killed", "wounded", "injured", "hurt", "dead"})
 EVENT = re.compile(rf"{EVENTS}|shot|down|hit|struck")  # words no unit is
 EVENT_AFTER = re.compile(
     rf"\s*(?:were|was|have been|had been|are|been)\s+(?:\w+ly\s+)?(?P<event>{EVENTS})\b"
 )
 EVENT_BEFORE = re.compile(
-    rf"\b(?P<event>{EVENTS})\s+(?:at least\s+|more than\s+|nearly\s+|about\s+|some\s+)?\Z"
+    rf"\b(?P<event>{EVENTS}|{'|'.join(EVENT_FORMS)})\s+"
+    r"(?:at least\s+|more than\s+|nearly\s+|about\s+|some\s+|another\s+)?\Z"
 )
+# "one" is a count where it counts a casualty: "killing one person", "one civilian was
+# wounded", "three in Izium and one in Kupiansk".
+PERSON = r"(?:person|civilian|man|woman|child|resident|soldier|serviceman|policeman)"
+ONE_CASUALTY = re.compile(
+    rf"\b((?:{EVENTS}|{'|'.join(EVENT_FORMS)})\s+(?:at least\s+)?)[Oo]ne\b(?=\s+{PERSON}\b)"
+    rf"|\b()[Oo]ne\b(?=\s+{PERSON}\s+(?:was|has been|had been)\s+(?:{EVENTS})\b)"
+    r"|(\d[^.;]*?\band\s+)one\b(?=\s+(?:more\s+)?(?:in|near|at)\s+[A-Z]|\s+of\s+the\s+\d)"
+)
+# "4 people were killed, 3 were still hospitalised": the state a bare number is in.
+STATE_AFTER = re.compile(
+    r"\s+(?:were|are|was|have been|had been|remain|remained)\s+(?:\w+ly\s+|still\s+)?"
+    r"(?:believed\s+|reported\s+|thought\s+|feared\s+)?(?P<state>[a-z]+ed)\b"
+)
+# "the two sides", "both countries": parties the story has named, not a count.
+PARTIES_NAMED = re.compile(
+    r"\s+(?:sides|countries|nations|leaders|parties|delegations|presidents|governments|"
+    r"states|neighbou?rs|armies)\b"
+)
+# "ages 61 and 64", "a 70-year-old", "aged 19", "under the age of 30": an age, not a count.
+AGE_BEFORE = re.compile(r"\b(?:aged?|ages|age of)\s+(?:\d+\s+and\s+|between\s+)?\Z")
+AGE_AFTER = re.compile(r"[- ]years?[- ]old\b")
+THE_BEFORE = re.compile(r"\b(?:[Tt]he|[Bb]oth|[Tt]hese|[Tt]hose)\s+\Z")
+# "three Kh-101 or Kh-555 cruise missiles": a model's name, as a word of what is counted.
+MODEL = re.compile(r"[A-Z][\w]*-[\w-]+|[A-Z]+\d[\w-]*")
+# "wounding 5 others", "two more near Lyman": what the number before counted.
+ELIDED_NOUNS = frozenset({"others", "other", "more"})
 PLACE_FOLLOWS = re.compile(r"\s*(?:in|near|at|on)\b")
 ADDRESS = re.compile(r"https?://\S+")
 RATES = {"annually": "a year", "daily": "a day", "monthly": "a month", "weekly": "a week"}
@@ -81,6 +115,8 @@ NUMBER_OF = re.compile(r"\bnumber of (?P<what>[\w'’-]+)")
 CASUALTY = re.compile(r"^(dead|killed|injured|wounded|hurt)\b")
 CASUALTY_WORDS = {"dead": "killed"}
 UNITS = {"kilometers": "km", "kilometres": "km", "metres": "m", "meters": "m"}
+# "one person", "one civilian" count people.
+UNITS |= dict.fromkeys(("person", "civilian", "man", "woman", "child", "resident"), "people")
 HEADER_LINE = 120  # characters: a headline or date line is shorter than this
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY = re.compile(rf"\b(?:on|late|early|last|this)\s+({'|'.join(WEEKDAYS)})\b", re.IGNORECASE)
@@ -98,6 +134,7 @@ MONTH_NAMED = re.compile(
 )
 LAST_MONTH = re.compile(r"\blast month\b", re.IGNORECASE)
 YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
+LAST_WEEK = re.compile(r"\blast week\b", re.IGNORECASE)
 # fmt: off
 STOP_WORDS = frozenset({
     "and", "or", "but", "in", "on", "at", "near", "from", "to", "into", "by", "for", "with",
@@ -109,24 +146,37 @@ STOP_WORDS = frozenset({
     "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would",
     "could", "can", "may", "might", "if", "when", "still", "also", "not", "overnight",
     "yesterday", "today",
+    # "90 prisoners each", "two women aged 70": what follows is no part of what is counted.
+    "each", "apiece", "aged",
 })
 # fmt: on
 ATTRIBUTION = re.compile(
     r"\b(said|says|saying|stated|states|stating|called|calls|commented|insisted|insists|"
     r"warned|warns|accused|accuses|dismissed|denounced|criticized|criticised|asserted|"
-    r"emphasized|emphasised|stressed|pointed out|declared|weighed in|mentioned|urged|urge|"
+    r"emphasized|emphasised|stressed|pointed out|declared|weighed in|mentioned|urged|urges|urge|"
     r"argued|noted|described|claimed|claiming|claims|announced|announcing|deemed|reported|"
     r"reporting|reports|told|"
-    r"tells|added|adds|wrote|writes|posted|confirmed|asked|explained|[Aa]ccording to|read)\b"
+    r"tells|added|adds|wrote|writes|posted|confirmed|asked|explained|clarified|specified|"
+    r"[Aa]ccording to|read)\b"
 )
 # "…, says Commander-in-Chief Syrskyi": the verb before its speaker.
 INVERTED = re.compile(
     r"(?:^|[,\s])(?:said|says|added|wrote|[Aa]ccording to)\s+"
     r"(?P<who>(?:(?:an?|the)\s+(?:statement|report|post|release)\s+(?:by|from)\s+)?"
-    r"(?:the\s+|an?\s+)?(?:[A-Z]|(?:source|official)s?\b)[^,;:]*)"
+    r"(?:the\s+|an?\s+)?(?:[A-Z]|(?:source|official)s?\b)[^,;:]*"
+    r"|(?:the|its|his|her)\s+(?:[\w-]+\s+){0,2}(?:governor|mayor|minister|ministry|spokesman|"
+    r"spokeswoman|spokesperson|officials?|administration|military|agency|army|commander)\b)"
+)
+# "said Russia is stalling talks", "says Kyiv will not yield": a clause after the verb.
+CLAUSE_IN_NAME = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|would|does|do|did|can|could|must|should)\b"
+)
+# "regional governor Ivan Petrenko said": a title in lower case before a full name.
+TITLED_NAME = re.compile(
+    r"^(?P<title>(?:[a-z][\w'’-]*\s+){1,3})(?P<name>(?:[A-Z][\w'’.-]*\s*){2,4})$"
 )
 # A news agency's dateline: "KYIV, Ukraine (AP) — ".
-DATELINE = re.compile(r"^[A-Z][A-Z .'-]+(?:,\s*[\w .'-]+)?\s*\(\w+\)\s*[—–-]+\s*")
+DATELINE = re.compile(r"^[A-Z][A-Z .'-]+(?:,\s*[\w .'-]+)?\s*(?:\(\w+\)\s*[—–-]+|>>)\s*")
 # Words that open a clause: the speaker is named after the last of them before the verb.
 CLAUSE_OPENERS = re.compile(
     r"\b(?:that|and|but|while|as|when|however|after|before|with)\s+", re.IGNORECASE
@@ -139,9 +189,29 @@ ROLE_NOUNS = frozenset({
     "head", "premier", "chancellor",
 })
 # fmt: on
+# "the ministry said", "the officials clarified": a body named before, without its name.
+# fmt: off
+BODY_NOUNS = frozenset({
+    "ministry", "officials", "authorities", "agency", "administration", "military", "army",
+    "office", "service", "government", "department", "command", "headquarters", "council",
+    "committee", "force", "forces",
+})
+# fmt: on
 GROUP_SPEAKERS = frozenset({"officials", "authorities", "source", "sources", "witnesses"})
-# Said of something, not by someone: "No casualties were reported."
-PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+\Z")
+# "its mayor", "the ministry", "the governor of the Sumy region".
+ROLE_PHRASE = re.compile(
+    r"^(?:the|its|his|her|their)\s+(?P<role>(?:[\w’'-]+\s+){0,2}[\w’'-]+.*)$", re.I
+)
+# "Ukraine's air force downed 9 drones, it said": the "it" is the sentence's subject.
+SUBJECT = re.compile(
+    r"^\s*(?:The\s+)?(?P<subject>[A-Z][\w’'.-]*(?:\s+[A-Za-z][\w’'.-]*){0,4}?)\s+"
+    r"(?:[a-z]+ed|shot|said|says|hit|struck|has|have|had|was|were|is|are|will|would)\b"
+)
+# Said of something, not by someone: "No casualties were reported."; "Ukraine hasn't
+# specified", "Russia did not say": nothing said.
+PASSIVE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+\Z|(?:\bnot|n['’]t|\bnever)\s+(?:\w+ly\s+)?\Z"
+)
 # "according to a statement by the British government": the speaker is who made it.
 MADE_BY = re.compile(r"^(?:an?|the)\s+(?:statement|report|post|release)\s+(?:by|from)\s+(.+)$")
 # A condition one party sets another, as news writes it: "demanded that", "on condition that",
@@ -151,8 +221,11 @@ DEMAND = re.compile(
     r"demand(?:s|ed|ing)?\s+[\w’']+(?:\s+[\w’']+){0,3}\s+to\b|(?:a|the|its|his|their)\s+demands?\b|"
     r"on (?:the )?condition that|conditions?\b[^.]{0,80}?\binclud(?:e|es|ing)\b|"
     r"must|should|insist(?:s|ed)?\s+(?:that|on)|call(?:s|ed|ing)?\s+(?:for|on)\b|"
-    r"urg(?:e|es|ed|ing)\s+[\w’']+(?:\s+[\w’']+){0,4}\s+to\b|wants?\s+(?:to\s+see|\w+\s+to)\b|"
-    r"(?:only|even)\s+if\b|provided\s+that|as\s+long\s+as(?!\s+it\s+takes)|requires?|"
+    r"urg(?:e|es|ed|ing)\s+[\w’']+(?:\s+[\w’']+){0,4}\s+to\b|"
+    r"(?<!not\s)(?<!n't\s)(?<!n’t\s)wants?\s+(?:to\s+see|\w+\s+to)\b|"
+    r"(?:only|even)\s+if\b|\bonly\b[^.;,]{0,60}?\bif\b|as\s+soon\s+as\b(?!\s+possible)|"
+    r"\bready\b[^.;]{0,80}?\bif\b|provided\s+that|"
+    r"(?<!for\s)as\s+long\s+as(?!\s+it\s+takes|\s+possible)|requires?|"
     r"required|seeks?|sought)",
     re.IGNORECASE,
 )
@@ -160,14 +233,37 @@ REGION = re.compile(
     r"\b(?:[Ii]n|[Nn]ear|[Aa]cross)\s+the\s+(?P<region>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+region)"
     r"(?:\s+of\s+(?P<country>[A-Z][\w'-]*))?"
 )
+# "2 people were hurt in Pisochyn, …": a place the gazetteer does not list, named
+# right after what a number counts, before the clause ends.
+# fmt: off
+NOT_PLACES = frozenset({
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "Telegram", "Facebook", "Ukraine", "Russia", "Moscow", "Kyiv", "Kiev",
+    "Europe", "English", "Ukrainian", "Russian", "Parliament",
+})
+# fmt: on
+UNLISTED = re.compile(
+    r"^[^,;.]*?\b(?:in|near|outside)\s+(?P<place>[A-Z][a-z’'-]+(?:-[A-Z][a-z’'-]+)?)"
+    r"(?=\s*(?:[,;:.]|$)|\s+(?:and|on|overnight|after|when|while)\b)"
+)
+# A paragraph that goes on with what the one before told of: "The attack also …", "It …".
+GOES_ON = re.compile(
+    r"^(?:It|He|She|They|The (?:attack|strike|strikes|attacks|debris|blast|shelling|explosion|"
+    r"drone|drones|missile|missiles|fire|fires))\b"
+)
 VILLAGE = re.compile(r"\b(?:village|town|city) of (?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)")
 PRONOUNS = frozenset({"he", "she", "they", "it", "these", "this"})
-QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
+QUOTED = re.compile(
+    r"\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\w)['\u2018](?=[A-Z]).*?[,.!?]['\u2019](?=\s|$)"
+)
+# The end of a quotation in single quotes: "… next few days.'" ("Russia's" is no end).
+SINGLE_CLOSING = re.compile(r"[,.!?]['\u2019](?=\s|$)")
 PARTY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Russia", re.compile(r"\b(Putin|Kremlin|Moscow|Russia|Russian)\b")),
     ("Ukraine", re.compile(r"\b(Kyiv|Ukraine|Ukrainian|Zelenskyy?)\b")),
     ("NATO", re.compile(r"\bNATO\b")),
-    ("United States", re.compile(r"\b(US|U\.S\.|United States|Washington)\b")),
+    ("United States", re.compile(r"\b(US|United States|Washington)\b|(?<!\w)U\.S\.(?!\w)")),
 )
 # A source ID is cited in cells and split on commas and spaces: keep it one plain word.
 SOURCE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
@@ -221,7 +317,7 @@ def extract_article(text: str, path: Path | None = None) -> Article:
         publisher=publisher,
         url=next((line for line in lines[:10] if ADDRESS.fullmatch(line)), ""),
     )
-    speaker = ""
+    recent: list[tuple[str, str]] = []  # the speakers named so far, (actor, role)
     party = ""
     seen: set[str] = set()
     # What an article reports was said, and demanded, by the day it was published.
@@ -229,11 +325,13 @@ def extract_article(text: str, path: Path | None = None) -> Article:
     stated: Row = {"Stated": article.published.isoformat()} if article.published else {}
     # Where the headline puts the story holds where a paragraph names no place of its own.
     headline_place = find_place(f"in {article.title}")
-    # Where the headline puts the story holds where a paragraph names no place of its own.
-    headline_place = find_place(f"in {article.title}")
+    place: Place | None = headline_place
     for paragraph in text.split("\n"):
-        # A place or a time named earlier in the paragraph holds for what follows.
-        place: Place | None = headline_place
+        if not paragraph.strip():
+            continue  # the blank line between paragraphs
+        # A place or a time named earlier in the paragraph holds for what follows; a paragraph
+        # that goes on with the one before ("The attack also …") keeps its place.
+        place = place if GOES_ON.match(paragraph.strip()) else headline_place
         when: str | None = None
         for sentence in sentences(paragraph):
             if len(sentence) > LONGEST_SENTENCE:
@@ -245,10 +343,18 @@ def extract_article(text: str, path: Path | None = None) -> Article:
             place = find_place(sentence) or place
             when = _time_named(sentence, article.published) or when
             day = when or (article.published.isoformat() if article.published else None)
-            claimant = _speaker(sentence, speaker)[0]
+            claimant = _speaker(sentence, recent)[0]
             article.figures.extend(_figures(sentence, day, place, claimant))
-            speaker, party = _statements(article, sentence, speaker, party, dated, stated)
+            party = _statements(article, sentence, recent, party, dated, stated)
+    _name_roles(article)
     article.figures = _told_once(article.figures, article.title)
+    # A headline's condition is told again in the body, by the same party.
+    parties = {row["Party"] for row in article.demands if row["Quote"] != article.title}
+    article.demands = [
+        row
+        for row in article.demands
+        if row["Quote"] != article.title or row["Party"] not in parties
+    ]
     # A headline's "…, Air Force says" is told again in the body, with the speaker's words.
     speakers = {row["Actor"] for row in article.reactions if row["Quote"] != article.title}
     article.reactions = [
@@ -279,32 +385,70 @@ def _told_once(figures: list[Row], headline: str) -> list[Row]:
     body = [row for row in figures if row["Quote"] != headline]
     told = {key(row) for row in body}
     kept = [row for row in figures if row["Quote"] != headline or key(row) not in told]
-    seen: set[tuple[object, ...]] = set()
+    seen: dict[tuple[object, ...], object] = {}  # each figure's key, and its sentence
     once = []
     for row in kept:
-        if row["Quote"] != headline and key(row) in seen:
-            continue
-        seen.add(key(row))
+        told_in = seen.get(key(row))
+        if row["Quote"] != headline and told_in is not None and told_in != row["Quote"]:
+            continue  # a later sentence restates it ("two missiles, two cruise missiles" do not)
+        seen.setdefault(key(row), row["Quote"])
         once.append(row)
     return once
 
 
+def _name_roles(article: Article) -> None:
+    """Name a speaker the lede gives only by role from the sentences after it.
+
+    "…, its mayor said." and then "Mayor Ivan Petrenko said …": the mayor of the lede is Ivan
+    Petrenko, in the reaction and as the figures' Claimed by.
+    """
+    reactions = article.reactions
+    for index, row in enumerate(reactions):
+        role = str(row["Actor"])
+        if not role or role[0].isupper() or role.casefold() in PRONOUNS:
+            continue
+        noun = role.split()[-1].casefold()
+        named = next(
+            (
+                later
+                for later in reactions[index + 1 : index + 4]
+                if str(later["Actor"])[:1].isupper() and noun in str(later["Actor"]).casefold()
+            ),
+            None,
+        )
+        if named is None:
+            continue
+        row["Actor"] = named["Actor"]
+        for figure in article.figures:
+            if figure["Quote"] == row["Quote"] and figure.get("Claimed by") == role:
+                figure["Claimed by"] = named["Actor"]
+
+
 def _statements(
-    article: Article, sentence: str, speaker: str, party: str, dated: Row, stated: Row
-) -> tuple[str, str]:
-    """Add the sentence's reaction and demand, if any; the last speaker and party named."""
-    actor, role = _speaker(sentence, speaker)
+    article: Article,
+    sentence: str,
+    recent: list[tuple[str, str]],
+    party: str,
+    dated: Row,
+    stated: Row,
+) -> str:
+    """Add the sentence's reaction and demand, if any, and its speaker to `recent`; the last
+    party named."""
+    actor, role = _speaker(sentence, recent)
     if actor:  # a statement nobody is named for is no one's reaction
-        speaker = actor
+        recent.append((actor, role))
         article.reactions.append(
             {"Actor": actor, "Role": role, **dated, "Quote": sentence, "Review": UNREVIEWED}
         )
     if DEMAND.search(sentence):
         # "They also seek reparations from Moscow": a pronoun continues the last party.
+        # The one who sets a condition is who states it: "“Troops must leave Kherson,” Putin
+        # said" is Russia's; else the first party the sentence names.
         starts_with_pronoun = sentence.split(" ", 1)[0].casefold() in PRONOUNS
-        party = party if starts_with_pronoun else (_party(sentence) or party)
+        said_by = _party(f"{actor} {role}") if actor else ""
+        party = said_by or (party if starts_with_pronoun else (_party(sentence) or party))
         article.demands.append({"Party": party, **stated, "Quote": sentence, "Review": UNREVIEWED})
-    return speaker, party
+    return party
 
 
 def _date_line(lines: Iterable[str]) -> tuple[dt.date | None, str]:
@@ -352,6 +496,8 @@ def _time_named(sentence: str, published: dt.date | None) -> str | None:
             return day.isoformat()
     if YESTERDAY.search(sentence):
         return (published - dt.timedelta(days=1)).isoformat()
+    if LAST_WEEK.search(sentence):  # the week before the article's, from its Monday
+        return (published - dt.timedelta(days=published.weekday() + 7)).isoformat()
     month = MONTH_NAMED.search(sentence)
     if month:
         number = MONTH_NUMBERS[month["month"][:3].casefold()]
@@ -380,7 +526,14 @@ def _figures(sentence: str, when: str | None, place: Place | None, claimant: str
             continue  # a year
         if NAMED_BEFORE.search(digits, 0, start) or digits.startswith("-", end):
             continue  # a number in a name: an F-16, the Group of 7, a 15-16 June summit
-        metric = _counted(digits, start, end) or _elided(digits, start, end, previous)
+        if THE_BEFORE.search(digits, 0, start) and PARTIES_NAMED.match(digits, end):
+            continue  # "talks between the two sides"
+        if AGE_BEFORE.search(digits, 0, start) or AGE_AFTER.match(digits, end):
+            continue  # "aged 61 and 64", "a 70-year-old man"
+        metric = _counted(digits, start, end)
+        if metric.split()[:1] and metric.split()[0].casefold() in ELIDED_NOUNS and previous:
+            metric = _elided(digits, start, end, previous, whole=True)
+        metric = metric or _elided(digits, start, end, previous)
         next_word = end + len(digits[end:]) - len(digits[end:].lstrip())
         rate = RATE.match(digits, next_word)
         if rate is None and metric:
@@ -397,6 +550,8 @@ def _figures(sentence: str, when: str | None, place: Place | None, claimant: str
         metric = CASUALTY.sub(lambda m: f"people {CASUALTY_WORDS.get(m[1], m[1])}", metric)
         previous = metric or previous
         nouns = [word for word in metric.split() if not EVENT.fullmatch(word)]
+        if len(nouns) >= 2 and nouns[-1].endswith("ed"):
+            nouns.pop()  # "homes burned", "people trapped": the unit is what the verb is said of
         unit = UNITS.get(nouns[-1].casefold(), nouns[-1]) if nouns else ""
         if currency is not None:
             unit = CURRENCIES[currency[1]]
@@ -440,12 +595,16 @@ def _in_digits(sentence: str) -> str:
     )
     text = NAMED_NUMBER.sub(lambda m: m[0].replace(" ", "\u00a0"), text)
     text = words_to_digits(text, smallest=2)
+    text = ONE_CASUALTY.sub(lambda m: f"{m[1] or m[2] or m[3] or ''}1", text)
     return ONE_AMONG_COUNTS.sub("1", text)
 
 
 def _place_between(after: str, before: str) -> Place | None:
     """The place named after a number (or else before it): a known one, or a village or
     region the words around it name ("the village of Esman", "in the Sumy region")."""
+    unlisted = UNLISTED.match(after)
+    if find_place(after) is None and unlisted and unlisted["place"] not in NOT_PLACES:
+        return Place(unlisted["place"], "", "")
     known = find_place(after) or find_place(before)
     region = REGION.search(after) or REGION.search(before)
     village = VILLAGE.search(after) or VILLAGE.search(before)
@@ -465,15 +624,28 @@ def _place_between(after: str, before: str) -> Place | None:
     )
 
 
-def _elided(digits: str, start: int, end: int, previous: str) -> str:
+def _elided(digits: str, start: int, end: int, previous: str, *, whole: bool = False) -> str:
     """What a bare number counts when the sentence said it before: "killed 2 people and
-    wounded 4" counts people wounded, "3 people in Kharkiv and 4 in Chuhuiv" people."""
+    wounded 4" counts people wounded, "3 people in Kharkiv and 4 in Chuhuiv" people; with
+    `whole`, a number followed by "others" or "more" counts all the last one did ("4
+    soldiers were captured near Izium and 2 more near Lyman": soldiers captured)."""
     words_follow = re.match(r"\s*[\w'’-]", digits[end:]) is not None
-    if not previous or (words_follow and not PLACE_FOLLOWS.match(digits, end)):
+    if not previous or (
+        words_follow
+        and not whole
+        and not PLACE_FOLLOWS.match(digits, end)
+        and not STATE_AFTER.match(digits, end)
+    ):
         return ""
     counted = previous.split()[0]
+    counted = "people" if UNITS.get(counted.casefold()) == "people" else counted
+    state = STATE_AFTER.match(digits, end)
+    if counted and words_follow and state is not None:  # "3 were still hospitalised"
+        return f"{counted} {state['state']}"
     happened = EVENT_BEFORE.search(digits, 0, start)
-    return f"{counted} {happened['event']}" if happened else counted
+    if happened:
+        return f"{counted} {EVENT_FORMS.get(happened['event'], happened['event'])}"
+    return previous if whole else counted
 
 
 def _counted(digits: str, start: int, end: int) -> str:
@@ -482,12 +654,28 @@ def _counted(digits: str, start: int, end: int) -> str:
     part_of = PART_OF.match(digits, end)
     if part_of is not None:
         end = part_of.end()
-    words = []
-    for word in re.findall(r"[\w'’-]+|[^\w\s]", digits[end:])[:6]:
+    words: list[str] = []
+    tokens = re.findall(r"[\w'’-]+|[^\w\s]", digits[end:])[:10]
+    # "9 of Ukraine's oblasts", "2 of the drones": the number counts the noun after "of".
+    if (
+        tokens[:1] == ["of"]
+        and len(tokens) > 2
+        and re.fullmatch(r"the|its|their|\w+['’]s", tokens[1])
+    ):
+        tokens = tokens[2:]
+    skip = 0
+    for index, word in enumerate(tokens):
+        if skip:
+            skip -= 1
+            continue
+        follows = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if word == "or" and words and all(MODEL.fullmatch(w) for w in [*words, follows]):
+            skip = 1  # "Kh-101 or Kh-555 cruise missiles"
+            continue
         if not re.match(r"[\w'’-]", word) or word.casefold() in STOP_WORDS:
             break
         words.append(word)
-        if len(words) == 3:
+        if len([w for w in words if not MODEL.fullmatch(w)]) == 3 or len(words) == 4:
             break
     while words and words[-1].casefold() == "of":  # "prisoners of" war cut short
         words.pop()
@@ -498,17 +686,22 @@ def _counted(digits: str, start: int, end: int) -> str:
     rest = digits[end:]
     happened = EVENT_AFTER.match(rest, len(" ".join(words)) + (len(rest) - len(rest.lstrip())))
     happened = happened or EVENT_BEFORE.search(digits, 0, start)
-    if words and happened is not None and happened["event"] not in words:
-        words.append(happened["event"])
+    event = EVENT_FORMS.get(happened["event"], happened["event"]) if happened else ""
+    if not words and event in CASUALTIES and not PART_OF.match(digits, end):
+        words = ["people"]  # "kill 1, injure 24"
+    if words and event and event not in words:
+        words.append(event)
     return " ".join(words)
 
 
-def _speaker(sentence: str, previous: str) -> tuple[str, str]:
+def _speaker(sentence: str, recent: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
     """Who an attributed sentence quotes, and their role when an apposition gives it.
 
     The speaker is the name just before the verb that attributes ("…, Foreign Minister Ivan
     Petrenko said"), after it ("…, says Gen. Petrenko", "according to Reuters"), or, for "he"
-    or "the Ukrainian leader", the last speaker named.
+    or "the Ukrainian leader", the last speaker named; for "the governor" or "the ministry", the
+    last speaker named with that role; for "…, it said", the sentence's subject. `recent` holds
+    the speakers named so far, (actor, role), the last one last.
     """
     masked = _outside_quotes(DATELINE.sub(lambda m: " " * len(m[0]), sentence))
     verb = ATTRIBUTION.search(masked)
@@ -518,10 +711,12 @@ def _speaker(sentence: str, previous: str) -> tuple[str, str]:
     if PASSIVE.search(before + " "):
         return "", ""
     after = INVERTED.search(masked)
+    if after is not None and CLAUSE_IN_NAME.search(_name_only(after["who"])):
+        after = None  # "…, said Russia is stalling talks": a clause, not a name
     if after is not None and (
         verb[0].casefold() == "according to" or not before.strip() or before.endswith(",")
     ):
-        return _name_only(after["who"]), ""
+        return _role_speaker(_name_only(after["who"]), recent) or (_name_only(after["who"]), "")
     before = re.sub(r"\s+(?:also|then|later|earlier|quickly|again|has|have|had)$", "", before)
     closed = before.endswith(",")  # "Ivan Petrenko, an adviser to the president, said"
     parts = [part.strip() for part in re.split(r"[,;:—–]", before.strip(" ,")) if part.strip()]
@@ -536,22 +731,29 @@ def _speaker(sentence: str, previous: str) -> tuple[str, str]:
         else:
             actor, role = parts[-2], parts[-1]  # "Ivan Petrenko, an adviser, said"
     actor = CLAUSE_OPENERS.split(actor)[-1].strip()
+    resolved = _role_speaker(actor, recent)
+    if resolved is not None:
+        return resolved
     # "Gov. Vadym Filashkin of the Donetsk region said": the speaker is before the "of" of a
     # place ("Deputy Head of the Presidential Office" is a title, and stays whole).
     titled, of, where = actor.partition(" of ")
     if of and len(titled.split()) >= 2 and find_place(f"in {where}") is not None:
         actor, role = titled, role or f"of {where}"
-    if role.startswith(("who ", "which ")):
-        role = ""
-    words = actor.split()
-    if actor.casefold() in PRONOUNS or (
-        words and words[0].casefold() == "the" and words[-1].casefold() in ROLE_NOUNS
-    ):
-        return previous or actor, ""
-    actor = re.sub(r"^the\s+(?=[A-Z])", "", actor)  # "the Russian Ministry of Defense"
+    if role.startswith(("who ", "which ")) or re.match(r"[a-z]+ing\b", role):
+        role = ""  # "Ivan Petrenko, speaking on television, said": no role
+    if actor.casefold() in ("it", "they") and len(parts) >= 2:
+        subject = SUBJECT.match(masked)
+        if subject is not None and subject["subject"].split()[0].casefold() not in PRONOUNS:
+            return subject["subject"], ""
+    if actor.casefold() in PRONOUNS:
+        return (recent[-1][0] if recent else actor), ""
+    actor = re.sub(r"^[Tt]he\s+(?=[A-Z])", "", actor)  # "the Russian Ministry of Defense"
     words = actor.split()
     if not words or len(words) > 10:
         return "", ""
+    titled_name = TITLED_NAME.match(actor)
+    if titled_name is not None:
+        actor, role = titled_name["name"].strip(), role or titled_name["title"].strip()
     if not actor[0].isupper() and words[-1].casefold() not in GROUP_SPEAKERS:
         return "", ""
     role = re.sub(r"^(?:an?|the)\s+", "", role)
@@ -560,10 +762,44 @@ def _speaker(sentence: str, previous: str) -> tuple[str, str]:
     return actor, role[:120]
 
 
+def _role_speaker(phrase: str, recent: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The speaker a role without a name stands for; None when the phrase is no role.
+
+    "The governor of the Sumy region" is a speaker of its own; "the governor" is the last
+    speaker named a governor, "the ministry" the last ministry (or body), "the Ukrainian
+    leader" the last speaker; with no one named before, the role itself ("regional governor").
+    """
+    found = ROLE_PHRASE.match(phrase.strip())
+    if found is None:
+        return None
+    role = found["role"].strip()
+    head, of, where = role.partition(" of ")
+    noun = head.split()[-1] if head.split() else ""
+    if noun[:1].isupper():  # "the Russian Ministry of Defense" is a name
+        return None
+    if noun not in ROLE_NOUNS and noun not in BODY_NOUNS:
+        return None
+    if of and find_place(f"in {where}") is not None:
+        return role, ""  # "the governor of the northern region of Sumy"
+    last = recent[-1][0] if recent else ""
+    if last and noun in BODY_NOUNS and last.split()[-1].casefold() in BODY_NOUNS:
+        return last, ""  # "the officials" of the administration named just before
+    for actor, title in reversed(recent):
+        if noun.removesuffix("s") in f"{actor} {title}".casefold():
+            return actor, ""
+    if last and noun in ROLE_NOUNS:
+        return last, ""  # "the Ukrainian leader"
+    if last and last.split()[-1].casefold() in BODY_NOUNS:
+        return last, ""  # "the officials" of the administration named before
+    return role, ""
+
+
 def _outside_quotes(sentence: str) -> str:
     """The sentence with quoted words blanked, a quotation begun in an earlier sentence too."""
-    masked = QUOTED.sub(lambda match: " " * len(match[0]), sentence)
+    # A quotation ends a clause: "“…,” he said" as "…, he said".
+    masked = QUOTED.sub(lambda match: " " * (len(match[0]) - 1) + ",", sentence)
     closing = max(masked.rfind("\u201d"), masked.rfind('"') if masked.count('"') % 2 else -1)
+    closing = max([closing, *(match.end() - 1 for match in SINGLE_CLOSING.finditer(masked))])
     if closing >= 0:  # '… as planned," the source told.': the quote opened before
         masked = " " * (closing + 1) + masked[closing + 1 :]
     return masked

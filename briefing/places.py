@@ -85,6 +85,11 @@ AT_PLACE = (
 # A country is a place after the words that put something there, and after "to" or "against"
 # ("sent to Ukraine", "launched against Ukraine"), never as the one who acts ("by Russia").
 COUNTRY = re.compile(rf"\b(?:{AT_PLACE}|to|against)\s+(?P<name>{UKRAINE}|{RUSSIA})\b(?!['’]s)")
+# "four of Ukraine's oblasts", "Russia's southern regions": the country's own land.
+COUNTRY_LAND = re.compile(
+    rf"\b(?P<name>{UKRAINE}|{RUSSIA})['’]s\s+(?:[a-z]+ern\s+|[a-z]+\s+and\s+[a-z]+ern\s+)?"
+    r"(?:oblasts|regions|provinces|cities|towns|villages|territory|airspace)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str], dict[
         rf"|\b{REGION_WORDS}\s+of\s+(?P<after>{alternatives(regions)})\b"
     )
     city = re.compile(
-        rf"\b(?:{AT_PLACE})\s+(?:the\s+(?:city|town|village)\s+of\s+)?"
+        rf"\b(?:{AT_PLACE})\s+(?:(?:{UKRAINE}|{RUSSIA})['’]s\s+)?(?:the\s+(?:city|town|village)\s+of\s+)?"
         rf"(?P<name>{alternatives(cities)})\b(?!\s+{REGION_WORDS})"
     )
     return region, city, regions, cities
@@ -151,6 +156,6 @@ def find_place(text: str) -> Place | None:
         region = _city_regions()[city]
         found.append((match.start("name"), Place(city, f"{region} region", countries[region])))
     if not found:
-        country = COUNTRY.search(text)
+        country = COUNTRY.search(text) or COUNTRY_LAND.search(text)
         return Place("", "", country["name"]) if country else None
     return min(found, key=lambda item: item[0])[1]

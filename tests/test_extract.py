@@ -621,6 +621,61 @@ def test_a_speaker_of_a_place_is_named_without_it(sentence: str, actor: str, rol
             "Two F-16 jets and Su-34 bombers flew.", [(2, "jets", "F-16 jets")], id="F-16"
         ),
         pytest.param("The summit on June 15-16 ended.", [], id="date-range"),
+        pytest.param(
+            "Drones struck 5 of Russia's regions.",
+            [(5, "regions", "regions")],
+            id="part-of-a-country-s",
+        ),
+        pytest.param(
+            "A strike killed one civilian and injured 6 others.",
+            [(1, "people", "civilian killed"), (6, "people", "people injured")],
+            id="one-casualty-and-others",
+        ),
+        pytest.param(
+            "Air defences downed 10 of 14 missiles and one of the four drones.",
+            [
+                (10, "missiles", "missiles downed"),
+                (14, "missiles", "missiles"),
+                (1, "drones", "drones"),
+                (4, "drones", "drones"),
+            ],
+            id="and-one-of-the-four",
+        ),
+        pytest.param(
+            "Strikes kill 2, injure 9.",
+            [(2, "people", "people killed"), (9, "people", "people injured")],
+            id="headline-verbs",
+        ),
+        pytest.param(
+            "Shelling killed 4 people, and 3 were still hospitalised.",
+            [(4, "people", "people killed"), (3, "people", "people hospitalised")],
+            id="bare-number-and-its-state",
+        ),
+        pytest.param(
+            "Four soldiers were captured near Izium and two more near Lyman.",
+            [(4, "soldiers", "soldiers captured"), (2, "soldiers", "soldiers captured")],
+            id="two-more",
+        ),
+        pytest.param(
+            "Talks between the two sides led to a swap of 90 prisoners each.",
+            [(90, "prisoners", "swap of prisoners")],
+            id="the-two-sides",
+        ),
+        pytest.param(
+            "A 70-year-old man and two women aged 61 and 64 were hurt.",
+            [(2, "women", "women")],
+            id="ages",
+        ),
+        pytest.param(
+            "The army said it downed three Kh-101 or Kh-555 cruise missiles.",
+            [(3, "missiles", "Kh-101 cruise missiles downed")],
+            id="model-or-model",
+        ),
+        pytest.param(
+            "Air defences shot down two ballistic missiles and two cruise missiles.",
+            [(2, "missiles", "ballistic missiles shot down"), (2, "missiles", "cruise missiles")],
+            id="same-value-twice-in-a-sentence",
+        ),
     ],
 )
 def test_numbers_as_news_writes_them(sentence: str, figures: list[tuple[float, str, str]]) -> None:
@@ -676,11 +731,91 @@ def test_a_figure_the_headline_and_body_both_tell_is_proposed_once() -> None:
             id="role-for-last-speaker",
         ),
         pytest.param("No casualties were reported.", [], id="passive-is-no-speaker"),
+        pytest.param(
+            "'We will rebuild,' Ivan Petrenko wrote.",
+            [("Ivan Petrenko", "")],
+            id="single-quotes",
+        ),
+        pytest.param(
+            "Ivan Petrenko said talks would go on. Moscow wants “a full halt,” he added.",
+            [("Ivan Petrenko", ""), ("Ivan Petrenko", "")],
+            id="a-quotation-ends-a-clause",
+        ),
+        pytest.param(
+            "Ukraine's air force downed 9 drones overnight, it said.",
+            [("Ukraine's air force", "")],
+            id="it-is-the-subject",
+        ),
+        pytest.param(
+            "KYIV >> Regional officials said a school burned.",
+            [("Regional officials", "")],
+            id="dateline-with-arrows",
+        ),
+        pytest.param(
+            "Governor Ivan Petrenko said talks went on. "
+            "The governor of the Sumy region said a school burned.",
+            [("Governor Ivan Petrenko", ""), ("governor of the Sumy region", "")],
+            id="a-role-of-a-place-is-someone-else",
+        ),
+        pytest.param(
+            "Governor Ivan Petrenko said a school burned. Olena Marchenko said roads were shut. "
+            "According to the governor, power is back.",
+            [
+                ("Governor Ivan Petrenko", ""),
+                ("Olena Marchenko", ""),
+                ("Governor Ivan Petrenko", ""),
+            ],
+            id="the-role-is-the-last-who-had-it",
+        ),
+        pytest.param(
+            "The Donetsk Military Administration reported shelling. "
+            "Homes burned, the officials clarified.",
+            [("Donetsk Military Administration", ""), ("Donetsk Military Administration", "")],
+            id="the-officials-of-the-body-before",
+        ),
+        pytest.param(
+            "Russia's Ministry of Defence confirmed the swap. "
+            "'The men are safe,' the ministry said.",
+            [("Russia's Ministry of Defence", ""), ("Russia's Ministry of Defence", "")],
+            id="the-ministry",
+        ),
+        pytest.param(
+            "Shelling hit a school in Sumy, its mayor said. Mayor Ivan Petrenko said more.",
+            [("Mayor Ivan Petrenko", ""), ("Mayor Ivan Petrenko", "")],
+            id="a-role-in-the-lede-named-after",
+        ),
+        pytest.param(
+            "Roads were shut, regional governor Ivan Petrenko said.",
+            [("Ivan Petrenko", "regional governor")],
+            id="lower-case-title",
+        ),
+        pytest.param("Moscow did not say how many drones it launched.", [], id="did-not-say"),
+        pytest.param("Kyiv hasn't confirmed the strike.", [], id="has-not-confirmed"),
+        pytest.param(
+            "Ivan Petrenko, speaking on television, said Russia is stalling talks.",
+            [("Ivan Petrenko", "")],
+            id="a-clause-after-said-is-no-name",
+        ),
+        pytest.param(
+            "Ivan Petrenko urges allies to send jets, says Russia is stalling.",
+            [("Ivan Petrenko", "")],
+            id="headline-urges-and-says",
+        ),
     ],
 )
 def test_speakers_as_news_names_them(sentences: str, speakers: list[tuple[str, str]]) -> None:
     found = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentences}").reactions
     assert [(row["Actor"], row["Role"]) for row in found] == speakers
+
+
+def test_a_role_in_the_lede_is_named_in_the_figures_too() -> None:
+    text = (
+        "Headline\nThe Desk Wire, 16 June 2024\n\n"
+        "Shelling wounded 3 people in Sumy, its mayor said.\n"
+        "Mayor Ivan Petrenko said a school burned."
+    )
+    (figure,) = extract_article(text).figures
+    assert figure["Claimed by"] == "Mayor Ivan Petrenko"
 
 
 def test_fresh_ids_number_on_from_the_highest_taken() -> None:
@@ -715,6 +850,22 @@ def test_fresh_ids_number_on_from_the_highest_taken() -> None:
         pytest.param(
             "Kyiv wants to see Moscow's proposals before the talks.", "Ukraine", id="wants-to-see"
         ),
+        pytest.param(
+            "Moscow would only stop the offensive if Kyiv gave up its bid.",
+            "Russia",
+            id="only-then-if",
+        ),
+        pytest.param(
+            "Putin said Russia would talk as soon as Kyiv withdrew its troops.",
+            "Russia",
+            id="as-soon-as",
+        ),
+        pytest.param(
+            "Kyiv is ready to halt strikes if Moscow does the same.", "Ukraine", id="ready-if"
+        ),
+        pytest.param(
+            "“Ukrainian troops must leave Kherson,” Putin said.", "Russia", id="the-speaker-s-party"
+        ),
     ],
 )
 def test_conditions_as_news_writes_them(sentence: str, party: str) -> None:
@@ -729,10 +880,25 @@ def test_conditions_as_news_writes_them(sentence: str, party: str) -> None:
             "Both sides will discuss the conditions for a truce.", id="conditions-talked-of"
         ),
         pytest.param("Aid will flow for as long as it takes.", id="as-long-as-it-takes"),
+        pytest.param("Moscow will delay talks for as long as possible.", id="for-as-long-as"),
+        pytest.param("Washington did not want to see Ukraine in NATO.", id="did-not-want"),
+        pytest.param("The swap will happen as soon as possible, he said.", id="soon-as-possible"),
     ],
 )
 def test_what_is_no_condition(sentence: str) -> None:
     assert extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{sentence}").demands == []
+
+
+def test_a_condition_the_headline_and_body_both_tell_is_proposed_once() -> None:
+    text = (
+        "Putin says Kyiv must withdraw troops\nThe Desk Wire, 16 June 2024\n\n"
+        "“Ukrainian troops must withdraw,” Putin said."
+    )
+    (demand,) = extract_article(text).demands
+    assert (demand["Party"], demand["Quote"]) == (
+        "Russia",
+        "“Ukrainian troops must withdraw,” Putin said.",
+    )
 
 
 @pytest.mark.parametrize(
@@ -757,6 +923,9 @@ def test_a_figure_is_claimed_by_whom_the_sentence_names(sentence: str, claimed_b
         pytest.param("Officials said 12 drones fell in December.", "2023-12", id="month-last-year"),
         pytest.param("Officials said 12 drones fell last month.", "2024-05", id="last-month"),
         pytest.param(
+            "Officials said last week that 12 drones fell.", "2024-06-03", id="last-week-monday"
+        ),
+        pytest.param(
             "Shelling began on Saturday. Officials said 12 people were hurt.",
             "2024-06-15",
             id="day-held-in-the-paragraph",
@@ -766,6 +935,25 @@ def test_a_figure_is_claimed_by_whom_the_sentence_names(sentence: str, claimed_b
 def test_a_month_is_a_month_and_a_day_holds_for_its_paragraph(text: str, date: str) -> None:
     (figure,) = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{text}").figures
     assert figure["Date"] == date
+
+
+def test_a_place_the_gazetteer_lacks_is_taken_from_after_its_number() -> None:
+    text = "Headline\n16 June 2024\n\nTwo people were hurt in Pisochyn and three in Kupiansk."
+    pisochyn, kupiansk = extract_article(text).figures
+    assert pisochyn["Location"] == "Pisochyn"
+    assert (kupiansk["Location"], kupiansk["Region"]) == ("Kupiansk", "Kharkiv region")
+
+
+def test_a_paragraph_that_goes_on_with_the_last_keeps_its_place() -> None:
+    text = (
+        "Drones hit a port\n16 June 2024\n\n"
+        "Officials said drones hit a port in Mykolaiv.\n"
+        "The attack damaged 4 warehouses.\n"
+        "Elsewhere, 3 drones fell."
+    )
+    damaged, fell = extract_article(text).figures
+    assert (damaged["Location"], damaged["Region"]) == ("Mykolaiv", "Mykolaiv region")
+    assert "Region" not in fell
 
 
 def test_the_headline_s_place_holds_where_a_paragraph_names_none() -> None:

@@ -51,6 +51,16 @@ from briefing.places import CITIES, RUSSIA_REGIONS, UKRAINE_REGIONS, Place, find
             id="country-alone",
         ),
         pytest.param(
+            "Drones struck four of Ukraine's oblasts.",
+            Place("", "", "Ukraine"),
+            id="a-country-s-land",
+        ),
+        pytest.param(
+            "A blast hit Ukraine's Kremenchuk.",
+            Place("Kremenchuk", "Poltava region", "Ukraine"),
+            id="country-s-city",
+        ),
+        pytest.param(
             "In the city of Dnepropetrovsk, sirens sounded; later in Kherson too.",
             Place("Dnipro", "Dnipropetrovsk region", "Ukraine"),
             id="first-place-named",
@@ -66,6 +76,7 @@ def test_places_are_found(text: str, place: Place) -> None:
     [
         pytest.param("Kyiv said it would not agree.", id="capital-as-government"),
         pytest.param("Ukraine's leader spoke on Friday.", id="country-as-actor"),
+        pytest.param("Ukraine's partners met in Rome.", id="country-s-partners"),
         pytest.param("Nothing happened anywhere.", id="no-place"),
     ],
 )
