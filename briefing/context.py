@@ -430,9 +430,17 @@ def _figure(figure: FigureRow) -> dict[str, str]:
 
 
 def _period(start: PartialDate | None, until: PartialDate | None) -> str:
-    """A date, or the period from a date until another: "10 May–10 June 2024"."""
+    """A date, or the period from a date until another: "10 May–10 June 2024"; a whole
+    month, as extract writes "last month", is the month: "May 2024"."""
     if until is None or start is None:
         return format_date(start)
+    first, last = start.start, until.end
+    if (
+        first.day == 1
+        and (first.year, first.month) == (last.year, last.month)
+        and (last + dt.timedelta(days=1)).day == 1
+    ):
+        return f"{first:%B %Y}"
     return (
         Edition(until.end, (until.end - start.start).days + 1).window
         if (start.precision is until.precision is Precision.DAY)

@@ -332,7 +332,7 @@ def extract_article(text: str, path: Path | None = None) -> Article:
         # A place or a time named earlier in the paragraph holds for what follows; a paragraph
         # that goes on with the one before ("The attack also …") keeps its place.
         place = place if GOES_ON.match(paragraph.strip()) else headline_place
-        when: str | None = None
+        when: Span | None = None
         for sentence in sentences(paragraph):
             if len(sentence) > LONGEST_SENTENCE:
                 article.skipped += 1
@@ -342,7 +342,7 @@ def extract_article(text: str, path: Path | None = None) -> Article:
             seen.add(sentence)
             place = find_place(sentence) or place
             when = _time_named(sentence, article.published) or when
-            day = when or (article.published.isoformat() if article.published else None)
+            day = when or ((article.published.isoformat(), None) if article.published else None)
             claimant = _speaker(sentence, recent)[0]
             article.figures.extend(_figures(sentence, day, place, claimant))
             party = _statements(article, sentence, recent, party, dated, stated)
@@ -472,46 +472,63 @@ def _date_line(lines: Iterable[str]) -> tuple[dt.date | None, str]:
     return None, ""
 
 
-def _time_named(sentence: str, published: dt.date | None) -> str | None:
-    """The day or month a sentence puts its events on, read against the article's date, as
-    the workbook writes it ("2024-06-14", "2024-06"); None when it names none.
+# When a figure's events happened: (Date, Until) as ISO days, Until None for a single day.
+Span = tuple[str, str | None]
+
+
+def _time_named(sentence: str, published: dt.date | None) -> Span | None:
+    """The day a sentence puts its events on, or the period its figures cover, read against
+    the article's date; None when it names none.
 
     "on Saturday" is the last Saturday up to the article's day, "on Aug. 25" that day of the
     article's year (or the year before, if it would come after the article), "yesterday" the
-    day before, "in early June" or "last month" a month. "Overnight" names no other day: a
-    morning report counts the night it ends.
+    day before. A figure told for a week or a month covers it: "last week" is that week's
+    Monday to Sunday, "in early June" or "last month" the month's first day to its last (or
+    to the article's day, for the month it was written in), "since January" January's first
+    day to the article's day. "Overnight" names no other day: a morning report counts the
+    night it ends.
     """
     if published is None:
         return None
     weekday = WEEKDAY.search(sentence)
     if weekday:
         back = (published.weekday() - WEEKDAYS.index(weekday[1].capitalize())) % 7
-        return (published - dt.timedelta(days=back)).isoformat()
+        return (published - dt.timedelta(days=back)).isoformat(), None
     for match in DAY_OF_MONTH.finditer(sentence):
         written = match[0].replace(".", "").replace("Sept", "Sep")
         day = parse_date_text(f"{written} {published.year}")
         if day is not None:
             if day > published:
                 day = day.replace(year=day.year - 1)
-            return day.isoformat()
+            return day.isoformat(), None
     if YESTERDAY.search(sentence):
-        return (published - dt.timedelta(days=1)).isoformat()
-    if LAST_WEEK.search(sentence):  # the week before the article's, from its Monday
-        return (published - dt.timedelta(days=published.weekday() + 7)).isoformat()
+        return (published - dt.timedelta(days=1)).isoformat(), None
+    if LAST_WEEK.search(sentence):  # the week before the article's, Monday to Sunday
+        monday = published - dt.timedelta(days=published.weekday() + 7)
+        return monday.isoformat(), (monday + dt.timedelta(days=6)).isoformat()
     month = MONTH_NAMED.search(sentence)
     if month:
         number = MONTH_NUMBERS[month["month"][:3].casefold()]
         year = int(month["year"]) if month["year"] else published.year
         if not month["year"] and (year, number) > (published.year, published.month):
             year -= 1
-        return f"{year:04d}-{number:02d}"
+        first = dt.date(year, number, 1)
+        if month[0].split()[0].casefold() == "since":
+            return first.isoformat(), published.isoformat()
+        return _month_span(first, published)
     if LAST_MONTH.search(sentence):
         earlier = published.replace(day=1) - dt.timedelta(days=1)
-        return f"{earlier.year:04d}-{earlier.month:02d}"
+        return _month_span(earlier.replace(day=1), published)
     return None
 
 
-def _figures(sentence: str, when: str | None, place: Place | None, claimant: str) -> Iterator[Row]:
+def _month_span(first: dt.date, published: dt.date) -> Span:
+    """A month from its first day to its last, or to the article's day if that comes first."""
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first.isoformat(), min(last, published).isoformat()
+
+
+def _figures(sentence: str, when: Span | None, place: Place | None, claimant: str) -> Iterator[Row]:
     """A candidate for each number the sentence reports; years and days of months are not."""
     digits = _in_digits(sentence)
     dates = [match.span() for match in DAY_OF_MONTH.finditer(digits)]
@@ -566,7 +583,9 @@ def _figures(sentence: str, when: str | None, place: Place | None, claimant: str
             "Review": UNREVIEWED,
         }
         if when is not None:
-            row["Date"] = when
+            row["Date"] = when[0]
+            if when[1] is not None and when[1] != when[0]:
+                row["Until"] = when[1]
         # The place named after a number, before the next one, belongs to it; else the
         # place named before it, since the last number; else the paragraph's last place.
         after = digits[end : matches[index + 1].start() if index + 1 < len(matches) else None]

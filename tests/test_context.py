@@ -378,3 +378,24 @@ def test_a_judgment_resting_on_a_judgment_cites_its_sources() -> None:
     )
     assert [j["citation"] for j in context.judgments] == ["[S2]", "[S2]"]
     assert context.caveats[-1] == "Judgments J1 and J2 each rest on a single source, [S2]."
+
+
+@pytest.mark.parametrize(
+    ("start", "until", "printed"),
+    [
+        pytest.param(PartialDate(2024, 6, 14), None, "14 June 2024", id="a-day"),
+        pytest.param(PartialDate(2024, 5, 10), PartialDate(2024, 6, 10), "10 May–10 June 2024"),
+        pytest.param(PartialDate(2024, 5, 1), PartialDate(2024, 5, 31), "May 2024", id="a-month"),
+        pytest.param(PartialDate(2024, 2, 1), PartialDate(2024, 2, 29), "February 2024"),
+        pytest.param(PartialDate(2024, 6, 1), PartialDate(2024, 6, 14), "1–14 June 2024"),
+        pytest.param(PartialDate(2024, 5, 1), PartialDate(2024, 6, 30), "1 May–30 June 2024"),
+        pytest.param(PartialDate(2024, 5), None, "May 2024", id="a-month-typed-as-one"),
+    ],
+)
+def test_a_figure_s_period_prints_as_a_reader_writes_it(
+    start: PartialDate, until: PartialDate | None, printed: str
+) -> None:
+    found = build_context(
+        dossier(figures=[figure("F1", "MoD", "drones", 5, date=start, until=until)])
+    )
+    assert found.figures[0]["date"] == printed

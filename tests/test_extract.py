@@ -916,25 +916,57 @@ def test_a_figure_is_claimed_by_whom_the_sentence_names(sentence: str, claimed_b
 
 
 @pytest.mark.parametrize(
-    ("text", "date"),
+    ("text", "date", "until"),
     [
-        pytest.param("In early June, officials said 12 drones fell.", "2024-06", id="early-month"),
-        pytest.param("Officials said 12 drones fell in January.", "2024-01", id="month"),
-        pytest.param("Officials said 12 drones fell in December.", "2023-12", id="month-last-year"),
-        pytest.param("Officials said 12 drones fell last month.", "2024-05", id="last-month"),
         pytest.param(
-            "Officials said last week that 12 drones fell.", "2024-06-03", id="last-week-monday"
+            "In early June, officials said 12 drones fell.",
+            "2024-06-01",
+            "2024-06-16",
+            id="this-month-to-the-article-s-day",
+        ),
+        pytest.param(
+            "Officials said 12 drones fell in January.", "2024-01-01", "2024-01-31", id="month"
+        ),
+        pytest.param(
+            "Officials said 12 drones fell in February.",
+            "2024-02-01",
+            "2024-02-29",
+            id="leap-february",
+        ),
+        pytest.param(
+            "Officials said 12 drones fell in December.",
+            "2023-12-01",
+            "2023-12-31",
+            id="month-last-year",
+        ),
+        pytest.param(
+            "Officials said 12 drones fell last month.", "2024-05-01", "2024-05-31", id="last-month"
+        ),
+        pytest.param(
+            "Officials said 120 drones fell since January.",
+            "2024-01-01",
+            "2024-06-16",
+            id="since-a-month",
+        ),
+        pytest.param(
+            "Officials said last week that 12 drones fell.",
+            "2024-06-03",
+            "2024-06-09",
+            id="last-week-monday-to-sunday",
         ),
         pytest.param(
             "Shelling began on Saturday. Officials said 12 people were hurt.",
             "2024-06-15",
+            None,
             id="day-held-in-the-paragraph",
         ),
     ],
 )
-def test_a_month_is_a_month_and_a_day_holds_for_its_paragraph(text: str, date: str) -> None:
+def test_a_figure_told_for_a_month_or_week_covers_it_and_a_day_holds_for_its_paragraph(
+    text: str, date: str, until: str | None
+) -> None:
     (figure,) = extract_article(f"Headline\nThe Desk Wire, 16 June 2024\n\n{text}").figures
-    assert figure["Date"] == date
+    assert (figure["Date"], figure.get("Until")) == (date, until)
 
 
 def test_a_place_the_gazetteer_lacks_is_taken_from_after_its_number() -> None:
