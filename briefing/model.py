@@ -190,6 +190,7 @@ class Dossier:
         if self.behind is not None:
             return self.behind
         cited: dict[str, tuple[str, ...]] = {}
+        alone: dict[str, tuple[str]] = {}
         resting: list[tuple[str, tuple[str, ...]]] = []  # (record ID, IDs it rests on)
         for spec in self.schema.record_sheets:
             if not spec.has_ids:
@@ -200,7 +201,8 @@ class Dossier:
                 if spec.name == SOURCES:
                     cited[record.id] = (record.id,)
                 elif cites_sources:
-                    cited[record.id] = (record.source,)
+                    # One tuple per source, shared by the million figures that may cite it.
+                    cited[record.id] = alone.setdefault(record.source, (record.source,))
                 elif refs:
                     based_on = tuple(r for a in refs for r in getattr(record, a))
                     resting.append((record.id, based_on))

@@ -391,26 +391,32 @@ class _Validation:
     # -- across sheets
 
     def check_ids_and_references(self, records: Mapping[str, list[Any]]) -> None:
-        seen: dict[str, str] = {}
+        # Each ID's first record (its class names its sheet). A million figures make a million
+        # entries: where a record stands is worked out only for a duplicate.
+        seen: dict[str, Any] = {}
         # Versioned sheets: an ID may come again with another start (a revised judgment).
         versions: dict[str, set[Any]] = {}
         sheets = self.schema.sheets
+        sheet_of = {spec.record: spec for spec in sheets}
         for spec in sheets:
             if not spec.has_ids:
                 continue
             versioned = spec.timing is Timing.VERSIONED
             for record in records[spec.name]:
-                where = f"{spec.name}!{record.coordinates['id']}"
                 if not record.id:
                     continue
                 start = getattr(record, spec.starts) if versioned else None
-                if record.id not in seen:
-                    seen[record.id] = where
-                    versions[record.id] = {start}
+                first = seen.get(record.id)
+                if first is None:
+                    seen[record.id] = record
+                    if versioned:
+                        versions[record.id] = {start}
                     continue
+                first_sheet = sheet_of[type(first)]
+                same_sheet = first_sheet is spec
                 if (
                     versioned
-                    and seen[record.id].startswith(f"{spec.name}!")
+                    and same_sheet
                     and start is not None
                     and None not in versions[record.id]
                     and start not in versions[record.id]
@@ -418,13 +424,14 @@ class _Validation:
                     versions[record.id].add(start)
                     continue
                 hint = ""
-                if versioned and seen[record.id].startswith(f"{spec.name}!"):
+                if versioned and same_sheet:
                     header = dict(spec.fields)[spec.starts].header
                     hint = f"; to revise it, give both rows their {header}, the new one later"
+                where = f"{first_sheet.name}!{first.coordinates['id']}"
                 self.error(
                     spec.name,
                     record.coordinates["id"],
-                    f"duplicate ID '{record.id}' (also at {seen[record.id]}){hint}",
+                    f"duplicate ID '{record.id}' (also at {where}){hint}",
                 )
         ids_by_sheet = {
             spec.name: [record.id for record in records[spec.name]]
