@@ -1137,9 +1137,9 @@ class _SheetParser:
 
         def plain_row(
             data: bytes, row: re.Match[bytes], end: int
-        ) -> tuple[int, int, int, list[tuple[str, RawCell]]] | None:
+        ) -> tuple[int, int, int, dict[str, RawCell]] | None:
             """A row of plain values read at once: (where it ends, its number, its last
-            column, its cells).
+            column, its cells by column letter).
 
             Plain: numbered later than every row before it, and each cell in its own row, in
             column order, holding a number, a shared string or an inline string that is not
@@ -1153,8 +1153,9 @@ class _SheetParser:
             close = data.find(b"</row>", start, end)
             if close < 0 or PLAIN_ROW_CELLS.fullmatch(data, start, close) is None:
                 return None
-            kept_cells: list[tuple[str, RawCell]] = []
+            kept_cells: dict[str, RawCell] = {}
             previous = 0
+            row_text = digits.decode()  # the row number as a coordinate writes it
             try:
                 for letters, cell_digits, style, kind, value, inline in PLAIN_CELLS.findall(
                     data, start, close
@@ -1200,13 +1201,13 @@ class _SheetParser:
                         cell_value = strings[int(value)]
                         if cell_value is None:
                             return None
-                    coordinate = f"{column[0]}{cell_digits.decode()}"
-                    kept_cells.append((column[0], RawCell(coordinate, cell_value)))  # type: ignore[arg-type]
+                    letter = column[0]
+                    kept_cells[letter] = RawCell(letter + row_text, cell_value)  # type: ignore[arg-type]
             except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
                 return None  # store reads the row, and says what is wrong with it
             return close + 6, int(digits), previous, kept_cells
 
-        def keep_row(number: int, last: int, kept_cells: list[tuple[str, RawCell]]) -> None:
+        def keep_row(number: int, last: int, kept_cells: dict[str, RawCell]) -> None:
             """Keep a plain row's cells (see plain_row), or give them to the consumer."""
             nonlocal last_place, column_number, kept, given
             if not kept_cells:
@@ -1217,7 +1218,7 @@ class _SheetParser:
             if consumer is not None:
                 flush()
                 given = number
-            rows[number] = dict(kept_cells)
+            rows[number] = kept_cells
 
         self.fast_rows = fast_rows
         self.parser.StartElementHandler = start
