@@ -58,7 +58,7 @@ from briefing.output import (
 from briefing.provenance import source_folders, verify_provenance
 from briefing.schema import SCHEMA, BriefingFields, Schema, SourceRow
 from briefing.sheetxml import Progress
-from briefing.text import count, describe
+from briefing.text import count, describe, missing_file
 from briefing.validate import locate_header, sort_problems, validate_workbook
 
 if TYPE_CHECKING:
@@ -683,8 +683,9 @@ def watch_memo(
     is checked first, in one line: the workbook is missing, the memo cannot be written there.
     """
     if not os.path.isfile(workbook):
+        reason = missing_file(workbook) if os.path.lexists(workbook) else "no such file"
         raise WorkbookUnreadable(
-            f"{workbook}: no such file; name the workbook to watch, as saved by Excel"
+            f"{workbook}: {reason}; name the workbook to watch, as saved by Excel"
         )
     target = output or default_output(workbook)
     ensure_output(target, ".docx", workbook, template)

@@ -1072,6 +1072,53 @@ def test_a_device_is_not_a_regular_file(
     assert workbook.read_bytes() == before
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        pytest.param(["check", "{pipe}"], "not a regular file; give the .xlsx file", id="check"),
+        pytest.param(["build", "{pipe}"], "not a regular file; give the .xlsx file", id="build"),
+        pytest.param(
+            ["build", "{workbook}", "--since", "{pipe}"],
+            "not a regular file; give the .xlsx file",
+            id="build-since",
+        ),
+        pytest.param(
+            ["extract", str(SEED_ARTICLE), "-o", "{pipe}"],
+            "not a regular file; give the .xlsx file",
+            id="extract-into",
+        ),
+        pytest.param(
+            ["watch", "{pipe}"],
+            "is not a regular file (a device, a pipe or a socket); name the workbook to watch, "
+            "as saved by Excel",
+            id="watch",
+        ),
+    ],
+)
+def test_a_pipe_named_as_a_workbook_is_not_a_regular_file(
+    example_workbook: Path, tmp_path: Path, command: list[str], reason: str
+) -> None:
+    """A named pipe that no program writes: opening it to look at its first bytes would block."""
+    pipe = tmp_path / "pipe.xlsx"
+    os.mkfifo(pipe)
+    arguments = [word.format(pipe=pipe, workbook=example_workbook) for word in command]
+    before = example_workbook.read_bytes()
+    # In a process of its own, so that a command stuck opening the pipe fails the test.
+    finished = subprocess.run(
+        [sys.executable, "-c", "from briefing.cli import run; run()", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert (finished.returncode, finished.stderr) == (1, f"Error: {pipe}: {reason}\n")
+    assert example_workbook.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["desk.xlsx", "pipe.xlsx"]
+
+
 def _has_open(pid: int, path: Path) -> bool:
     """Whether process `pid` holds `path` open, as Linux's /proc shows it."""
     folder = Path(f"/proc/{pid}/fd")
