@@ -55,7 +55,7 @@ from briefing.output import (
     pdf_from_docx,
     write_atomically,
 )
-from briefing.provenance import source_folders, verify_provenance
+from briefing.provenance import openly_within, source_folders, verify_provenance
 from briefing.schema import SCHEMA, BriefingFields, Schema, SourceRow
 from briefing.sheetxml import Progress
 from briefing.text import count, describe, missing_file
@@ -405,11 +405,8 @@ def extract_candidates(
         ids = existing_ids(existing)
         # A page, document or PDF is checked through a UTF-8 copy of the text read from it;
         # so is a text file that `check` would not read from where it is (outside the
-        # workbook's folder and the one above it).
-        reachable = any(
-            Path(os.path.realpath(article)).is_relative_to(folder)
-            for folder in source_folders(target)
-        )
+        # workbook's folder and the one above it, or in a hidden folder).
+        reachable = openly_within(Path(os.path.realpath(article)), source_folders(target))
         copy, saved = (
             text_copy_path(article, target.parent, read.text)
             if read.converted or not reachable
