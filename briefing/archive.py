@@ -121,6 +121,8 @@ def is_opendocument(path: Path) -> bool:
     """Whether `path` is to be read as an OpenDocument spreadsheet: by its name or its content."""
     if path.suffix.casefold() == ".ods":
         return True
+    if not os.path.isfile(path):  # a pipe would block the read: the guards name what it is
+        return False
     try:
         with path.open("rb") as handle:
             if handle.read(4) != ZIP_MAGIC:

@@ -360,16 +360,15 @@ def text_copy_path(article: Path, folder: Path, text: str) -> tuple[Path, bool]:
     or `name-2.txt`, … when a different file holds that name; and whether that file already
     holds this very text (so that extracting the same article again finds it a source)."""
     data = text.encode("utf-8")
+    stem = article.stem.lstrip(".") or "article"  # never hidden: check reads no hidden file
     for number in range(1, 1000):
-        candidate = folder / (
-            f"{article.stem}.txt" if number == 1 else f"{article.stem}-{number}.txt"
-        )
+        candidate = folder / (f"{stem}.txt" if number == 1 else f"{stem}-{number}.txt")
         if not os.path.lexists(candidate):
             return candidate, False
         if os.path.isfile(candidate) and _same_bytes(candidate, data):
             return candidate, True
     raise ExtractError(
-        f"{folder}: {article.stem}.txt to {article.stem}-999.txt are all taken by other files; "
+        f"{folder}: {stem}.txt to {stem}-999.txt are all taken by other files; "
         "move some of them, or give the article's text as a .txt file"
     )
 

@@ -9,7 +9,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def exclusive_lock(path: Path, *, wait: float | None = None) -> Iterator[Path]:
     deadline = time.monotonic() + (WAIT_SECONDS if wait is None else wait)
     while not _create(lock, me):
         holder = _read(lock)
-        if _is_stale(lock, holder) and _remove_if_unchanged(lock, holder):
+        if _is_stale(lock, holder) and _clear_stale(lock, holder):
             continue
         if time.monotonic() >= deadline:
             raise WorkbookLocked(_locked_message(path, lock, holder))
@@ -103,6 +103,34 @@ def _is_stale(lock: Path, holder: Holder | None) -> bool:
             return False  # released meanwhile: the next try creates it
     # A process on another host (a shared folder) cannot be looked at from here.
     return holder.host == socket.gethostname() and not process_runs(holder.pid)
+
+
+def _clear_stale(lock: Path, holder: Holder | None) -> bool:
+    """Delete a stale lock file that still names `holder`; returns whether it is gone.
+
+    One waiter at a time clears, holding desk.xlsx.lock.clearing (O_EXCL): between reading the
+    lock file and deleting it, another waiter could otherwise clear it too, take the lock, and
+    have its new lock deleted. A clearing older than UNWRITTEN_SECONDS was left by a process
+    killed while it cleared, and is removed.
+    """
+    clearing = lock.with_name(f"{lock.name}.clearing")
+    try:
+        os.close(os.open(clearing, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:
+        with suppress(OSError):
+            if time.time() - clearing.stat().st_mtime > UNWRITTEN_SECONDS:
+                clearing.unlink()
+        return False
+    except OSError:
+        return False
+    try:
+        # Read again now that no one else clears: the lock may have been replaced meanwhile.
+        return (
+            _read(lock) == holder and _is_stale(lock, holder) and _remove_if_unchanged(lock, holder)
+        )
+    finally:
+        with suppress(OSError):
+            clearing.unlink()
 
 
 def _remove_if_unchanged(lock: Path, holder: Holder | None) -> bool:

@@ -63,11 +63,11 @@ from briefing.output import (
     pdf_from_docx,
     write_atomically,
 )
-from briefing.provenance import source_folders, verify_provenance
+from briefing.provenance import openly_within, source_folders, verify_provenance
 from briefing.render.child import started_ahead
 from briefing.schema import SCHEMA, BriefingFields, Schema, SourceRow
 from briefing.sheetxml import Progress
-from briefing.text import count, describe
+from briefing.text import count, describe, missing_file
 from briefing.validate import RecordStreams, locate_header, sort_problems, validate_workbook
 
 if TYPE_CHECKING:
@@ -425,11 +425,8 @@ def extract_candidates(
         ids = existing_ids(existing)
         # A page, document or PDF is checked through a UTF-8 copy of the text read from it;
         # so is a text file that `check` would not read from where it is (outside the
-        # workbook's folder and the one above it).
-        reachable = any(
-            Path(os.path.realpath(article)).is_relative_to(folder)
-            for folder in source_folders(target)
-        )
+        # workbook's folder and the one above it, or in a hidden folder).
+        reachable = openly_within(Path(os.path.realpath(article)), source_folders(target))
         copy, saved = (
             text_copy_path(article, target.parent, read.text)
             if read.converted or not reachable
@@ -703,8 +700,9 @@ def watch_memo(
     is checked first, in one line: the workbook is missing, the memo cannot be written there.
     """
     if not os.path.isfile(workbook):
+        reason = missing_file(workbook) if os.path.lexists(workbook) else "no such file"
         raise WorkbookUnreadable(
-            f"{workbook}: no such file; name the workbook to watch, as saved by Excel"
+            f"{workbook}: {reason}; name the workbook to watch, as saved by Excel"
         )
     target = output or default_output(workbook)
     ensure_output(target, ".docx", workbook, template)

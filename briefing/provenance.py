@@ -181,11 +181,20 @@ def _read_source(
         # realpath, not Path.resolve, which raises on a symlink loop before Python 3.13.
         resolved = Path(os.path.realpath(path))
         allowed = allowed or (Path(os.path.realpath(folder)),)
-        if not any(resolved.is_relative_to(place) for place in allowed):
+        inside = [place for place in allowed if resolved.is_relative_to(place)]
+        if not inside:
             raise UnreadableText(
                 f"{what} leads outside {_listed_folders(allowed)}; move the text copy into "
                 f"{'it' if len(allowed) == 1 else 'one of them'}, or name its folder with "
                 "--sources-dir"
+            )
+        if not openly_within(resolved, inside):
+            nearest = max(inside, key=lambda place: len(place.parts))
+            hidden = next(p for p in resolved.relative_to(nearest).parts if p.startswith("."))
+            raise UnreadableText(
+                f"{what} leads into a hidden folder or file ({hidden}), where keys and "
+                "settings are kept, not sources; move the text copy into a folder such as "
+                "../seeds"
             )
         hint = f"give a text file's path relative to the workbook (looked for {path})"
         if not os.path.isfile(resolved):
@@ -206,6 +215,19 @@ def _read_source(
     # Paragraphs stay apart: "..." may leave words out of a paragraph, not join two.
     paragraphs = (normalize(part) for part in PARAGRAPH_BREAK.split(text))
     return SourceText(f" {PARAGRAPH} ".join(p for p in paragraphs if p), sentences, words)
+
+
+def openly_within(path: Path, folders: Sequence[Path]) -> bool:
+    """Whether `path` (resolved) lies in one of `folders` through no hidden folder or file.
+
+    The folder above a workbook saved in ~/Downloads is the home folder, whose hidden folders
+    hold text a workbook must not make `check` print: ../.ssh/id_rsa, ../.aws/credentials.
+    """
+    return any(
+        path.is_relative_to(folder)
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        for folder in folders
+    )
 
 
 def _listed_folders(folders: Sequence[Path]) -> str:

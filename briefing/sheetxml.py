@@ -39,7 +39,7 @@ from briefing.archive import (
 )
 from briefing.errors import WorkbookUnreadable
 from briefing.model import RawCell, RawRow, RawSheet, RawWorkbook, RowConsumer, RowConsumers
-from briefing.text import describe
+from briefing.text import describe, terminal_safe
 
 # ---------------------------------------------------------------------------- OOXML names
 
@@ -261,7 +261,7 @@ class TerminalProgress:
     """
 
     def __init__(self, path: Path, stream: IO[str] | None = None, after: float = 1.0) -> None:
-        self.label = f"Reading {path.name}"
+        self.label = f"Reading {terminal_safe(path.name)}"  # a name in a folder may hold ESC
         self.stream = stream if stream is not None else sys.stderr
         self.started = time.monotonic()
         self.after = after

@@ -1025,14 +1025,22 @@ def test_the_sources_row_takes_publisher_and_address_from_the_header(
     assert source["Published"] == dt.datetime(2024, 6, 14)  # noqa: DTZ001 - a date cell, no zone
 
 
+@pytest.mark.parametrize(
+    "place",
+    [
+        pytest.param("inbox/today/story.txt", id="outside-the-desk"),
+        pytest.param("desks/.inbox/story.txt", id="in-a-hidden-folder-above"),
+        pytest.param("desks/june/.story.txt", id="a-hidden-file-beside-it"),
+    ],
+)
 def test_an_article_check_could_not_reach_is_copied_beside_the_workbook(
-    article: Path, tmp_path: Path
+    article: Path, tmp_path: Path, place: str
 ) -> None:
-    far = tmp_path / "inbox" / "today" / "story.txt"
-    far.parent.mkdir(parents=True)
+    far = tmp_path / place
+    far.parent.mkdir(parents=True, exist_ok=True)
     far.write_bytes(article.read_bytes())
     target = tmp_path / "desks" / "june" / "desk.xlsx"
-    target.parent.mkdir(parents=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     extract_candidates(far, target, now=NOW)
     copy = target.parent / "story.txt"
     assert copy.read_bytes() == far.read_bytes()

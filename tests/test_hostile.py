@@ -560,9 +560,21 @@ OUTSIDE = (
 )
 LOOKED_FOR = "give a text file's path relative to the workbook (looked for {desk}/{file})"
 
+HIDDEN = (
+    "the source file '{file}' leads into a hidden folder or file ({hidden}), where keys and "
+    "settings are kept, not sources; move the text copy into a folder such as ../seeds"
+)
+
 
 def nothing(desk: Path) -> None:
     """No file is made: the path is refused before anything is opened."""
+
+
+def secret(place: Path) -> Path:
+    """A text file of the kind a home folder's hidden folders hold, "root:" and all."""
+    place.parent.mkdir(parents=True, exist_ok=True)
+    place.write_text("root: -----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1r\n", encoding="utf-8")
+    return place
 
 
 @pytest.mark.parametrize(
@@ -592,6 +604,24 @@ def nothing(desk: Path) -> None:
             lambda desk: (desk / "zero.txt").symlink_to("/dev/zero"),
             OUTSIDE,
             id="symlink-to-dev-zero",
+        ),
+        pytest.param(
+            "../.ssh/id_rsa",
+            lambda desk: secret(desk.parent / ".ssh" / "id_rsa"),
+            HIDDEN.replace("{hidden}", ".ssh"),
+            id="hidden-folder-above",
+        ),
+        pytest.param(
+            "../.netrc",
+            lambda desk: secret(desk.parent / ".netrc"),
+            HIDDEN.replace("{hidden}", ".netrc"),
+            id="hidden-file-above",
+        ),
+        pytest.param(
+            "notes.txt",
+            lambda desk: (desk / "notes.txt").symlink_to(secret(desk.parent / ".aws" / "keys")),
+            HIDDEN.replace("{hidden}", ".aws"),
+            id="symlink-into-hidden-folder",
         ),
         pytest.param(
             "sources",
@@ -647,6 +677,21 @@ def test_a_source_file_outside_the_desk_or_not_text_is_one_problem_at_its_cell(
         f"{SOURCE_FILE}: {problem}\n{path}: 1 error, 0 warnings\n",
     )
     assert "root:" not in result.output  # nothing of /etc/passwd
+
+
+def test_a_desk_in_a_hidden_folder_reads_the_sources_beside_it(
+    runner: CliRunner, make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    """Only a hidden folder below the workbook's folder, or the one above it, is refused."""
+    seeds = tmp_path / ".desk" / "seeds"
+    seeds.mkdir(parents=True)
+    (seeds / SEED_ARTICLE.name).write_bytes(SEED_ARTICLE.read_bytes())
+    (tmp_path / ".desk" / "workbooks").mkdir()
+    path = make_workbook(
+        {SOURCE_FILE: f"../seeds/{SEED_ARTICLE.name}"}, name=".desk/workbooks/desk.xlsx"
+    )
+    result = runner.invoke(app, ["check", str(path)])
+    assert (result.exit_code, result.stdout) == (0, f"{path}: no problems found\n")
 
 
 @pytest.fixture
@@ -1070,6 +1115,53 @@ def test_a_device_is_not_a_regular_file(
     result = runner.invoke(app, [word.format(workbook=workbook) for word in command])
     assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
     assert workbook.read_bytes() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        pytest.param(["check", "{pipe}"], "not a regular file; give the .xlsx file", id="check"),
+        pytest.param(["build", "{pipe}"], "not a regular file; give the .xlsx file", id="build"),
+        pytest.param(
+            ["build", "{workbook}", "--since", "{pipe}"],
+            "not a regular file; give the .xlsx file",
+            id="build-since",
+        ),
+        pytest.param(
+            ["extract", str(SEED_ARTICLE), "-o", "{pipe}"],
+            "not a regular file; give the .xlsx file",
+            id="extract-into",
+        ),
+        pytest.param(
+            ["watch", "{pipe}"],
+            "is not a regular file (a device, a pipe or a socket); name the workbook to watch, "
+            "as saved by Excel",
+            id="watch",
+        ),
+    ],
+)
+def test_a_pipe_named_as_a_workbook_is_not_a_regular_file(
+    example_workbook: Path, tmp_path: Path, command: list[str], reason: str
+) -> None:
+    """A named pipe that no program writes: opening it to look at its first bytes would block."""
+    pipe = tmp_path / "pipe.xlsx"
+    os.mkfifo(pipe)
+    arguments = [word.format(pipe=pipe, workbook=example_workbook) for word in command]
+    before = example_workbook.read_bytes()
+    # In a process of its own, so that a command stuck opening the pipe fails the test.
+    finished = subprocess.run(
+        [sys.executable, "-c", "from briefing.cli import run; run()", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert (finished.returncode, finished.stderr) == (1, f"Error: {pipe}: {reason}\n")
+    assert example_workbook.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["desk.xlsx", "pipe.xlsx"]
 
 
 def _has_open(pid: int, path: Path) -> bool:

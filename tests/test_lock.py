@@ -166,3 +166,55 @@ def test_a_stale_lock_that_cannot_be_deleted_ends_the_wait_in_one_line(
     with pytest.raises(WorkbookLocked) as caught, exclusive_lock(path):
         pass
     assert str(caught.value).endswith(f"or delete {held} if that process is no longer running")
+
+
+def test_two_waiters_clearing_one_stale_lock_never_both_hold_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another waiter clears the stale lock and takes it just as this one was about to delete it.
+
+    Without one clearer at a time, this waiter then deleted the other's new lock and took one of
+    its own: two extracts rewrote the workbook at once, and one's rows were lost.
+    """
+    path = tmp_path / "desk.xlsx"
+    write_lock(path, dead_pid())
+    other = exclusive_lock(path, wait=0)
+    entered: list[str] = []
+    real_read = lock._read  # noqa: SLF001 - the read whose moment the other waiter takes
+    reads = 0
+
+    def read(found: Path) -> lock.Holder | None:
+        nonlocal reads
+        holder = real_read(found)
+        reads += 1
+        if reads == 2:  # read again before deleting it: the other waiter runs now
+            try:
+                other.__enter__()
+                entered.append("other")
+            except WorkbookLocked:
+                pass
+        return holder
+
+    monkeypatch.setattr(lock, "_read", read)
+    try:
+        with exclusive_lock(path, wait=0.3):
+            entered.append("this")
+    except WorkbookLocked:
+        pass
+    finally:
+        if "other" in entered:
+            other.__exit__(None, None, None)
+    assert len(entered) == 1, entered
+
+
+def test_a_clearing_left_by_a_killed_process_is_cleared_once_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "desk.xlsx"
+    write_lock(path, dead_pid())
+    clearing = tmp_path / "desk.xlsx.lock.clearing"
+    clearing.write_bytes(b"")
+    os.utime(clearing, (time.time() - 120, time.time() - 120))
+    with exclusive_lock(path, wait=1) as held:
+        assert json.loads(held.read_text(encoding="utf-8"))["pid"] == os.getpid()
+    assert sorted(tmp_path.iterdir()) == []

@@ -683,6 +683,13 @@ def test_terminal_progress_shows_on_a_terminal_after_its_delay_only() -> None:
     assert waiting.getvalue() == piped.getvalue() == ""
 
 
+def test_terminal_progress_prints_a_file_name_without_its_control_sequences() -> None:
+    """A file in a folder of workbooks may be named to retitle the terminal that lists it."""
+    terminal = _Terminal()
+    TerminalProgress(Path("desk\x1b]0;pwned\x07\x9b2J.xlsx"), terminal, after=0)(50, 100)
+    assert terminal.getvalue() == "\rReading desk.xlsx: 50%"
+
+
 @needs_office
 @pytest.mark.office
 def test_a_workbook_saved_by_libreoffice_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
