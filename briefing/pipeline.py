@@ -110,6 +110,11 @@ def init_workbook(
     path: Path, *, example: bool = False, force: bool = False, schema: Schema = SCHEMA
 ) -> Path:
     """Write a new workbook at `path`; refuse to replace a file unless `force`."""
+    if path.suffix.casefold() == ".ods":
+        raise OutputError(
+            f"{path}: init writes .xlsx workbooks only, not OpenDocument (.ods); give "
+            f"{path.with_suffix('.xlsx')} instead (LibreOffice opens it, and may save it as .ods)"
+        )
     ensure_new_file(path, ".xlsx", force=force)
     records, briefing = example_records() if example else ({}, {})
     from briefing.workbook import workbook_bytes

@@ -1627,6 +1627,17 @@ def test_extract_into_an_ods_names_the_xlsx_it_could_write(
     assert not target.exists()
 
 
+def test_init_of_an_ods_names_the_xlsx_it_writes_instead(tmp_path: Path, runner: CliRunner) -> None:
+    target = tmp_path / "desk.ods"
+    result = runner.invoke(app, ["init", str(target)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {target}: init writes .xlsx workbooks only, not OpenDocument (.ods); give "
+        f"{tmp_path / 'desk.xlsx'} instead (LibreOffice opens it, and may save it as .ods)\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_extract_into_an_ods_named_xlsx_says_what_it_is(tmp_path: Path, runner: CliRunner) -> None:
     target = ods.write_ods(tmp_path / "desk.xlsx", {"Figures": ods.row(ods.text("ID"))})
     before = target.read_bytes()
