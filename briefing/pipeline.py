@@ -7,11 +7,13 @@ import gc
 import json
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -621,11 +623,38 @@ def _run_jobs(
     # A fresh interpreter a worker, not a fork: the parent may hold threads (a progress
     # display, a file watcher) that a fork would copy half-way.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context) as pool:
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_worker_started) as pool:
         try:
-            yield from pool.map(work, jobs)
+            yield from pool.map(partial(_unless_interrupted, work), jobs)
         finally:
             pool.shutdown(cancel_futures=True)
+
+
+_interrupted = {"on": False}  # in a batch's worker process: Ctrl-C was pressed
+
+
+def _worker_started() -> None:
+    """A batch's worker notes Ctrl-C, then stops the workbook it is on as a lone command does.
+
+    The pool has handed each worker its next workbooks already; without the note, a worker
+    would go on to build them after Ctrl-C, and the command would end only when they were.
+    A worker started with Ctrl-C ignored (a command run in the background) keeps ignoring it.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        _interrupted["on"] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+
+
+def _unless_interrupted(work: Callable[[Job], ResultT], job: Job) -> ResultT:
+    """`work` on `job`, unless Ctrl-C was pressed while this worker was on an earlier one."""
+    if _interrupted["on"]:
+        raise KeyboardInterrupt
+    return work(job)
 
 
 def _check_one(job: Job) -> Outcome[CheckReport]:

@@ -1127,6 +1127,68 @@ def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
     assert sorted(tmp_path.iterdir()) == before
 
 
+def _opened_by_anyone(path: Path) -> bool:
+    """Whether any process holds `path` open, as Linux's /proc shows it."""
+    return any(_has_open(int(proc.name), path) for proc in Path("/proc").glob("[0-9]*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_ctrl_c_during_a_batch_builds_no_other_workbook(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) while the worker processes read two
+    workbooks of 300,000 rows: the workbooks queued behind them are not built."""
+    slow = make_workbook(name="slow.xlsx")
+    book = openpyxl.load_workbook(slow)
+    book.create_sheet("Scratch")["A1"] = "notes"
+    book.save(slow)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n}.5</v></c></row>'
+        for n in range(2, 300_002)
+    )
+    patch_sheet_xml(slow, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    fast = make_workbook(name="fast.xlsx")
+    desks, memos = tmp_path / "desks", tmp_path / "memos"
+    desks.mkdir()
+    memos.mkdir()
+    slow_ones = [desks / "a-slow-1.xlsx", desks / "a-slow-2.xlsx"]
+    for copy in slow_ones:
+        copy.write_bytes(slow.read_bytes())
+    for name in "bcdef":
+        (desks / f"{name}.xlsx").write_bytes(fast.read_bytes())
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(desks)]
+    # On a loaded machine the signal may land only after the slow builds ended: that run
+    # proves nothing, so the memos go and the batch runs again.
+    for _ in range(3):
+        process = subprocess.Popen(
+            [*command, "-o", str(memos)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            preexec_fn=interruptible,
+            start_new_session=True,
+        )
+        try:
+            while process.poll() is None and not all(map(_opened_by_anyone, slow_ones)):
+                time.sleep(0.01)
+            os.killpg(process.pid, signal.SIGINT)
+            out, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        if process.returncode != 0:
+            break
+        for memo in memos.iterdir():
+            memo.unlink()
+    assert (process.returncode, out, err) == (
+        130,
+        "",
+        "Error: interrupted (Ctrl-C), and no file was left half-written; run the command again "
+        "to finish it\n",
+    )
+    assert sorted(memos.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------- two at once
 
 
