@@ -630,31 +630,39 @@ def _run_jobs(
             pool.shutdown(cancel_futures=True)
 
 
-_interrupted = {"on": False}  # in a batch's worker process: Ctrl-C was pressed
+# In a batch's worker process: whether Ctrl-C was pressed, and whether a workbook is in hand.
+_worker = {"interrupted": False, "working": False}
 
 
 def _worker_started() -> None:
-    """A batch's worker notes Ctrl-C, then stops the workbook it is on as a lone command does.
+    """A batch's worker notes Ctrl-C, and stops the workbook in hand as a lone command does.
 
-    The pool has handed each worker its next workbooks already; without the note, a worker
-    would go on to build them after Ctrl-C, and the command would end only when they were.
+    Noted, because the pool has handed each worker its next workbooks already: without the
+    note, a worker would go on to build them after Ctrl-C, and the command would end only when
+    they were. Raised only in a workbook, because a worker that Ctrl-C stops while it waits for
+    one dies with a traceback, and the pool then kills the others half-way through theirs.
     A worker started with Ctrl-C ignored (a command run in the background) keeps ignoring it.
     """
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return
 
     def interrupted(signum: int, frame: object) -> None:
-        _interrupted["on"] = True
-        raise KeyboardInterrupt
+        _worker["interrupted"] = True
+        if _worker["working"]:
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupted)
 
 
 def _unless_interrupted(work: Callable[[Job], ResultT], job: Job) -> ResultT:
-    """`work` on `job`, unless Ctrl-C was pressed while this worker was on an earlier one."""
-    if _interrupted["on"]:
+    """`work` on `job`, unless Ctrl-C was pressed in this worker since it began."""
+    if _worker["interrupted"]:
         raise KeyboardInterrupt
-    return work(job)
+    _worker["working"] = True
+    try:
+        return work(job)
+    finally:
+        _worker["working"] = False
 
 
 def _check_one(job: Job) -> Outcome[CheckReport]:
