@@ -462,18 +462,22 @@ def watch(
     with _user_errors(workbook):
         rebuilds = pipeline.watch_memo(workbook, output, template, pdf=pdf, sources_dir=sources_dir)
     _echo(f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops")
+    memo = output or pipeline.default_output(workbook)
     try:
         for outcome in rebuilds:
             _print_problems(outcome.problems, hint=BUILD_HINT)
-            _echo(f"{time.strftime('%H:%M:%S')} {_rebuilt(outcome)}")
+            _echo(f"{time.strftime('%H:%M:%S')} {_rebuilt(outcome, memo)}")
     except KeyboardInterrupt:
         _echo(f"Stopped watching {workbook}")
 
 
-def _rebuilt(outcome: Outcome[BuildResult]) -> str:
-    """One line for one build of `watch`: what it wrote, or why the last memo is kept."""
+def _rebuilt(outcome: Outcome[BuildResult], memo: Path) -> str:
+    """One line for one build of `watch`: what it wrote, or why the last memo is kept (or
+    that there is none yet)."""
     result = outcome.result
     if result is None:
+        if not memo.exists():
+            return f"Error: {outcome.error}; the memo is made at the first save without errors"
         return f"Error: {outcome.error}, and the last good memo stays"
     written = " and ".join(str(path) for path in (result.path, result.pdf) if path is not None)
     found = count(len(result.warnings), "warning") if result.warnings else "no problems"

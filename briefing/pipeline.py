@@ -724,6 +724,11 @@ def watch_memo(
     A build that fails leaves the last good memo as it was. What cannot change between saves
     is checked first, in one line: the workbook is missing, the memo cannot be written there.
     """
+    if os.path.isdir(workbook):
+        raise WorkbookUnreadable(
+            f"{workbook}: is a folder; watch takes one workbook, such as {workbook / 'desk.xlsx'} "
+            f"(briefing build {workbook} builds every workbook in it once)"
+        )
     if not os.path.isfile(workbook):
         raise WorkbookUnreadable(
             f"{workbook}: no such file; name the workbook to watch, as saved by Excel"

@@ -1049,6 +1049,54 @@ def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
             watching.kill()
 
 
+def test_watch_from_a_broken_workbook_says_the_memo_comes_with_the_first_good_save(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    workbook = make_workbook({BROKEN_VALUE: "eighty-seven"})
+    good = make_workbook(name="good.xlsx").read_bytes()
+    out = tmp_path / "memo.docx"
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "watch"]
+    with subprocess.Popen(
+        [*command, str(workbook), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=interruptible,
+    ) as watching:
+        try:
+            assert watching.stdout is not None
+            lines, _ = in_thread(iter(watching.stdout.readline, ""))
+            assert str(lines.get(timeout=WAIT)).startswith(f"Watching {workbook}: ")
+            assert lines.get(timeout=WAIT) == (
+                f"{BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+            )
+            assert re.fullmatch(
+                rf"{CLOCK} Error: {workbook}: the workbook has 1 error; nothing was written; "
+                r"the memo is made at the first save without errors\n",
+                str(lines.get(timeout=WAIT)),
+            )
+            assert not out.exists()
+            saves = saving(lambda: save_as_excel_does(workbook, good), times=3)
+            assert re.fullmatch(
+                rf"{CLOCK} Wrote {out}: no problems\n",
+                str(next_save(lines, saves, seconds=WAIT / 2)),
+            )
+            watching.send_signal(signal.SIGINT)
+            assert watching.wait(WAIT) == 0
+        finally:
+            watching.kill()
+
+
+def test_watch_given_a_folder_says_it_takes_one_workbook(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["watch", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {tmp_path}: is a folder; watch takes one workbook, such as "
+        f"{tmp_path / 'desk.xlsx'} (briefing build {tmp_path} builds every workbook in it once)\n",
+    )
+
+
 def test_watch_refuses_a_missing_workbook_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
     missing = tmp_path / "desk.xlsx"
     result = runner.invoke(app, ["watch", str(missing)])
