@@ -575,7 +575,7 @@ def build_many(
     same memo, or a folder that cannot be written in, stop the whole batch in one line.
     """
     if output_folder is not None:
-        ensure_output_folder(output_folder)
+        ensure_output_folder(output_folder, workbooks)
     jobs = []
     claimed: dict[Path, Path] = {}
     for workbook in workbooks:
@@ -593,8 +593,19 @@ def build_many(
     return _run_jobs(_build_one, jobs, workers)
 
 
-def ensure_output_folder(folder: Path) -> None:
-    """Raise OutputError unless `folder` is a folder that memos can be written in."""
+def ensure_output_folder(folder: Path, workbooks: Sequence[Path] = ()) -> None:
+    """Raise OutputError unless `folder` is a folder that memos can be written in.
+
+    A memo's name (`-o memo.docx`) where `workbooks` are several names them: one may be a word
+    taken for a workbook (`--pdf true`).
+    """
+    if folder.suffix.casefold() == ".docx" and not os.path.isdir(folder) and workbooks:
+        named = ", ".join(str(path) for path in workbooks[:3])
+        more = f" and {len(workbooks) - 3} more" if len(workbooks) > 3 else ""
+        raise OutputError(
+            f"{folder}: -o names one memo, but {len(workbooks)} workbooks were given ({named}"
+            f"{more}); give one workbook, or -o a folder for their memos"
+        )
     if not os.path.isdir(folder):
         found = "is a file" if os.path.exists(folder) else "does not exist"
         raise OutputError(

@@ -991,6 +991,36 @@ def test_a_batch_that_cannot_be_written_is_one_line_before_any_build(
     assert not list(tmp_path.rglob("*.docx"))
 
 
+@pytest.mark.parametrize(
+    ("words", "given"),
+    [
+        pytest.param(["--pdf", "true"], "2 workbooks were given (desk.xlsx, true)", id="pdf-true"),
+        pytest.param(
+            ["a.xlsx", "b.xlsx", "c.xlsx"],
+            "4 workbooks were given (desk.xlsx, a.xlsx, b.xlsx and 1 more)",
+            id="many",
+        ),
+    ],
+)
+def test_a_memo_name_for_several_workbooks_names_them(
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    words: list[str],
+    given: str,
+) -> None:
+    """`--pdf true` makes `true` a second workbook: the error shows it."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["build", "desk.xlsx", *words, "-o", "memo.docx"])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"Error: memo.docx: -o names one memo, but {given}; give one workbook, or -o a folder "
+        "for their memos\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_since_takes_one_workbook(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
     first, second = make_workbook(name="a.xlsx"), make_workbook(name="b.xlsx")
     result = runner.invoke(app, ["build", str(first), str(second), "--since", str(first)])
