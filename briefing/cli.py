@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
+class BriefingArgument(TyperArgument):
+    """An argument listed by its name alone (`WORKBOOKS`), without Typer's Python type beside
+    it (`<list[Path]>`): its help says what it takes."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
 class BriefingCommand(TyperCommand):
     """A command whose help reads as Unix manuals do: `build [OPTIONS] WORKBOOK`.
 
@@ -37,8 +45,10 @@ class BriefingCommand(TyperCommand):
     def __init__(self, name: str | None, **settings: Any) -> None:
         super().__init__(name, **settings)
         for param in self.params:
-            if isinstance(param, TyperArgument) and param.metavar is None and param.name:
-                param.metavar = param.name.upper()
+            if isinstance(param, TyperArgument):
+                param.__class__ = BriefingArgument
+                if param.metavar is None and param.name:
+                    param.metavar = param.name.upper()
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -95,6 +105,7 @@ SourcesDirOption = Annotated[
     Path | None,
     typer.Option(
         "--sources-dir",
+        metavar="FOLDER",
         help="A folder the Sources' text copies (File) may be in, besides the workbook's "
         "folder and the folder above it.",
     ),
@@ -202,7 +213,7 @@ def init(
 def check(
     workbooks: Annotated[
         list[Path],
-        typer.Argument(help="The workbooks to check (.xlsx), or folders of them."),
+        typer.Argument(help="The workbooks to check (.xlsx or .ods), or folders of them."),
     ],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
@@ -308,37 +319,49 @@ def _summary(report: CheckReport) -> str:
 def build(
     workbooks: Annotated[
         list[Path],
-        typer.Argument(help="The workbook to build from (.xlsx); or several, or folders of them."),
+        typer.Argument(
+            help="The workbook to build from (.xlsx or .ods); or several, or folders of them."
+        ),
     ],
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
+            metavar="PATH",
             help="Where to write the memo (default: WORKBOOK.docx here); with several "
             "workbooks, the folder to write their memos in.",
         ),
     ] = None,
     template: Annotated[
         Path | None,
-        typer.Option("--template", "-t", help="A Word template with Jinja tags (.docx)."),
+        typer.Option(
+            "--template", "-t", metavar="FILE", help="A Word template with Jinja tags (.docx)."
+        ),
     ] = None,
     date: Annotated[
         str | None,
         typer.Option(
             "--date",
+            metavar="DATE",
             help="The edition's day: the records of that day and those in force on it "
             "(default: the Briefing sheet's Date).",
         ),
     ] = None,
     days: Annotated[
         int,
-        typer.Option("--days", min=1, help="Days the edition covers, up to --date (7: weekly)."),
+        typer.Option(
+            "--days",
+            min=1,
+            metavar="DAYS",
+            help="Days the edition covers, up to --date (7: weekly).",
+        ),
     ] = 1,
     since: Annotated[
         Path | None,
         typer.Option(
             "--since",
+            metavar="WORKBOOK",
             help="An earlier copy of the workbook (yesterday's, or extract's backup): the memo "
             "says what changed since.",
         ),
@@ -412,16 +435,21 @@ def _build_many(inputs: Sequence[Path], output: Path | None, options: BuildOptio
 
 @app.command(epilog="Example: briefing watch desk.xlsx -o memo.docx --pdf")
 def watch(
-    workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx).")],
+    workbook: Annotated[Path, typer.Argument(help="The workbook to build from (.xlsx or .ods).")],
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Where to write the memo (default: WORKBOOK.docx here)."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write the memo (default: WORKBOOK.docx here).",
         ),
     ] = None,
     template: Annotated[
         Path | None,
-        typer.Option("--template", "-t", help="A Word template with Jinja tags (.docx)."),
+        typer.Option(
+            "--template", "-t", metavar="FILE", help="A Word template with Jinja tags (.docx)."
+        ),
     ] = None,
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also write a PDF beside the memo (needs LibreOffice).")
@@ -434,18 +462,22 @@ def watch(
     with _user_errors(workbook):
         rebuilds = pipeline.watch_memo(workbook, output, template, pdf=pdf, sources_dir=sources_dir)
     _echo(f"Watching {workbook}: the memo is built again each time it is saved; Ctrl-C stops")
+    memo = output or pipeline.default_output(workbook)
     try:
         for outcome in rebuilds:
             _print_problems(outcome.problems, hint=BUILD_HINT)
-            _echo(f"{time.strftime('%H:%M:%S')} {_rebuilt(outcome)}")
+            _echo(f"{time.strftime('%H:%M:%S')} {_rebuilt(outcome, memo)}")
     except KeyboardInterrupt:
         _echo(f"Stopped watching {workbook}")
 
 
-def _rebuilt(outcome: Outcome[BuildResult]) -> str:
-    """One line for one build of `watch`: what it wrote, or why the last memo is kept."""
+def _rebuilt(outcome: Outcome[BuildResult], memo: Path) -> str:
+    """One line for one build of `watch`: what it wrote, or why the last memo is kept (or
+    that there is none yet)."""
     result = outcome.result
     if result is None:
+        if not memo.exists():
+            return f"Error: {outcome.error}; the memo is made at the first save without errors"
         return f"Error: {outcome.error}, and the last good memo stays"
     written = " and ".join(str(path) for path in (result.path, result.pdf) if path is not None)
     found = count(len(result.warnings), "warning") if result.warnings else "no problems"
@@ -461,11 +493,15 @@ def extract(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="The workbook to add to or create (default: ARTICLE.xlsx here)."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="The workbook to add to or create (default: ARTICLE.xlsx here).",
         ),
     ] = None,
     source_id: Annotated[
-        str | None, typer.Option("--source-id", help="The ID for the article's Sources row.")
+        str | None,
+        typer.Option("--source-id", metavar="ID", help="The ID for the article's Sources row."),
     ] = None,
 ) -> None:
     """Add candidate figures, reactions and demands from an article, marked unreviewed."""

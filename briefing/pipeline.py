@@ -7,11 +7,13 @@ import gc
 import json
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -119,6 +121,11 @@ def init_workbook(
     path: Path, *, example: bool = False, force: bool = False, schema: Schema = SCHEMA
 ) -> Path:
     """Write a new workbook at `path`; refuse to replace a file unless `force`."""
+    if path.suffix.casefold() == ".ods":
+        raise OutputError(
+            f"{path}: init writes .xlsx workbooks only, not OpenDocument (.ods); give "
+            f"{path.with_suffix('.xlsx')} instead (LibreOffice opens it, and may save it as .ods)"
+        )
     ensure_new_file(path, ".xlsx", force=force)
     records, briefing = example_records() if example else ({}, {})
     from briefing.workbook import workbook_bytes
@@ -585,7 +592,7 @@ def build_many(
     same memo, or a folder that cannot be written in, stop the whole batch in one line.
     """
     if output_folder is not None:
-        ensure_output_folder(output_folder)
+        ensure_output_folder(output_folder, workbooks)
     jobs = []
     claimed: dict[Path, Path] = {}
     for workbook in workbooks:
@@ -603,8 +610,19 @@ def build_many(
     return _run_jobs(_build_one, jobs, workers)
 
 
-def ensure_output_folder(folder: Path) -> None:
-    """Raise OutputError unless `folder` is a folder that memos can be written in."""
+def ensure_output_folder(folder: Path, workbooks: Sequence[Path] = ()) -> None:
+    """Raise OutputError unless `folder` is a folder that memos can be written in.
+
+    A memo's name (`-o memo.docx`) where `workbooks` are several names them: one may be a word
+    taken for a workbook (`--pdf true`).
+    """
+    if folder.suffix.casefold() == ".docx" and not os.path.isdir(folder) and workbooks:
+        named = ", ".join(str(path) for path in workbooks[:3])
+        more = f" and {len(workbooks) - 3} more" if len(workbooks) > 3 else ""
+        raise OutputError(
+            f"{folder}: -o names one memo, but {len(workbooks)} workbooks were given ({named}"
+            f"{more}); give one workbook, or -o a folder for their memos"
+        )
     if not os.path.isdir(folder):
         found = "is a file" if os.path.exists(folder) else "does not exist"
         raise OutputError(
@@ -633,11 +651,46 @@ def _run_jobs(
     # A fresh interpreter a worker, not a fork: the parent may hold threads (a progress
     # display, a file watcher) that a fork would copy half-way.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context) as pool:
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_worker_started) as pool:
         try:
-            yield from pool.map(work, jobs)
+            yield from pool.map(partial(_unless_interrupted, work), jobs)
         finally:
             pool.shutdown(cancel_futures=True)
+
+
+# In a batch's worker process: whether Ctrl-C was pressed, and whether a workbook is in hand.
+_worker = {"interrupted": False, "working": False}
+
+
+def _worker_started() -> None:
+    """A batch's worker notes Ctrl-C, and stops the workbook in hand as a lone command does.
+
+    Noted, because the pool has handed each worker its next workbooks already: without the
+    note, a worker would go on to build them after Ctrl-C, and the command would end only when
+    they were. Raised only in a workbook, because a worker that Ctrl-C stops while it waits for
+    one dies with a traceback, and the pool then kills the others half-way through theirs.
+    A worker started with Ctrl-C ignored (a command run in the background) keeps ignoring it.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        _worker["interrupted"] = True
+        if _worker["working"]:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+
+
+def _unless_interrupted(work: Callable[[Job], ResultT], job: Job) -> ResultT:
+    """`work` on `job`, unless Ctrl-C was pressed in this worker since it began."""
+    if _worker["interrupted"]:
+        raise KeyboardInterrupt
+    _worker["working"] = True
+    try:
+        return work(job)
+    finally:
+        _worker["working"] = False
 
 
 def _check_one(job: Job) -> Outcome[CheckReport]:
@@ -699,6 +752,11 @@ def watch_memo(
     A build that fails leaves the last good memo as it was. What cannot change between saves
     is checked first, in one line: the workbook is missing, the memo cannot be written there.
     """
+    if os.path.isdir(workbook):
+        raise WorkbookUnreadable(
+            f"{workbook}: is a folder; watch takes one workbook, such as {workbook / 'desk.xlsx'} "
+            f"(briefing build {workbook} builds every workbook in it once)"
+        )
     if not os.path.isfile(workbook):
         reason = missing_file(workbook) if os.path.lexists(workbook) else "no such file"
         raise WorkbookUnreadable(

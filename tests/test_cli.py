@@ -724,7 +724,7 @@ def test_every_help_has_an_example_that_runs_and_no_types_on_flags(
     runner: CliRunner, words: tuple[str, ...]
 ) -> None:
     text = help_of(runner, words)
-    for leftover in ("<bool>", "BOOLEAN", "{", "}"):
+    for leftover in ("<bool>", "BOOLEAN", "{", "}", "<path>", "<str>", "list[", "range>"):
         assert leftover not in text
     examples = re.findall(r"^  Example: (.+)$", text, re.MULTILINE)
     assert len(examples) == 1, text
@@ -745,6 +745,7 @@ def test_every_help_has_an_example_that_runs_and_no_types_on_flags(
         pytest.param(("init",), "briefing init [OPTIONS] WORKBOOK", "WORKBOOK", id="init"),
         pytest.param(("check",), "briefing check [OPTIONS] WORKBOOKS...", "WORKBOOKS", id="check"),
         pytest.param(("build",), "briefing build [OPTIONS] WORKBOOKS...", "WORKBOOKS", id="build"),
+        pytest.param(("watch",), "briefing watch [OPTIONS] WORKBOOK", "WORKBOOK", id="watch"),
         pytest.param(("extract",), "briefing extract [OPTIONS] ARTICLE", "ARTICLE", id="extract"),
         pytest.param(
             ("template", "new"),
@@ -766,13 +767,34 @@ def test_usage_lines_name_arguments_in_capitals(
     text = help_of(runner, words)
     assert text.splitlines()[0] == f"Usage: {usage}"
     if argument is not None:
-        assert re.search(rf"^Arguments:\n  {argument} <[^>]+>  ", text, re.MULTILINE), text
+        assert re.search(rf"^Arguments:\n  {argument}  \S", text, re.MULTILINE), text
 
 
 def test_flags_show_no_type(runner: CliRunner) -> None:
     text = help_of(runner, ["build"])
-    assert "\n  --pdf                  Also write a PDF beside the memo" in text
-    assert "\n  --email                Also write an email draft" in text
+    assert "\n  --pdf                 Also write a PDF beside the memo" in text
+    assert "\n  --email               Also write an email draft" in text
+
+
+def test_options_and_arguments_show_what_they_take_not_a_python_type(runner: CliRunner) -> None:
+    text = help_of(runner, ["build"])
+    arguments = text.split("Arguments:\n", 1)[1].split("\n\n", 1)[0]
+    assert " ".join(arguments.split()) == (
+        "WORKBOOKS The workbook to build from (.xlsx or .ods); or several, or folders of them. "
+        "[required]"
+    )
+    options = [line.split("  ")[1] for line in text.splitlines() if line.startswith("  -")]
+    assert options == [
+        "-o, --output PATH",
+        "-t, --template FILE",
+        "--date DATE",
+        "--days DAYS",
+        "--since WORKBOOK",
+        "--pdf",
+        "--email",
+        "--sources-dir FOLDER",
+        "--help",
+    ]
 
 
 def test_a_missing_argument_is_named_in_capitals(runner: CliRunner) -> None:
@@ -969,6 +991,36 @@ def test_a_batch_that_cannot_be_written_is_one_line_before_any_build(
     assert not list(tmp_path.rglob("*.docx"))
 
 
+@pytest.mark.parametrize(
+    ("words", "given"),
+    [
+        pytest.param(["--pdf", "true"], "2 workbooks were given (desk.xlsx, true)", id="pdf-true"),
+        pytest.param(
+            ["a.xlsx", "b.xlsx", "c.xlsx"],
+            "4 workbooks were given (desk.xlsx, a.xlsx, b.xlsx and 1 more)",
+            id="many",
+        ),
+    ],
+)
+def test_a_memo_name_for_several_workbooks_names_them(
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    words: list[str],
+    given: str,
+) -> None:
+    """`--pdf true` makes `true` a second workbook: the error shows it."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["build", "desk.xlsx", *words, "-o", "memo.docx"])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"Error: memo.docx: -o names one memo, but {given}; give one workbook, or -o a folder "
+        "for their memos\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_since_takes_one_workbook(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
     first, second = make_workbook(name="a.xlsx"), make_workbook(name="b.xlsx")
     result = runner.invoke(app, ["build", str(first), str(second), "--since", str(first)])
@@ -1025,6 +1077,54 @@ def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
             assert watching.stderr.read() == ""
         finally:  # a failed assertion must not leave the watch running, nor the test
             watching.kill()
+
+
+def test_watch_from_a_broken_workbook_says_the_memo_comes_with_the_first_good_save(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    workbook = make_workbook({BROKEN_VALUE: "eighty-seven"})
+    good = make_workbook(name="good.xlsx").read_bytes()
+    out = tmp_path / "memo.docx"
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "watch"]
+    with subprocess.Popen(
+        [*command, str(workbook), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=interruptible,
+    ) as watching:
+        try:
+            assert watching.stdout is not None
+            lines, _ = in_thread(iter(watching.stdout.readline, ""))
+            assert str(lines.get(timeout=WAIT)).startswith(f"Watching {workbook}: ")
+            assert lines.get(timeout=WAIT) == (
+                f"{BROKEN_VALUE}: expected a number, got 'eighty-seven'\n"
+            )
+            assert re.fullmatch(
+                rf"{CLOCK} Error: {workbook}: the workbook has 1 error; nothing was written; "
+                r"the memo is made at the first save without errors\n",
+                str(lines.get(timeout=WAIT)),
+            )
+            assert not out.exists()
+            saves = saving(lambda: save_as_excel_does(workbook, good), times=3)
+            assert re.fullmatch(
+                rf"{CLOCK} Wrote {out}: no problems\n",
+                str(next_save(lines, saves, seconds=WAIT / 2)),
+            )
+            watching.send_signal(signal.SIGINT)
+            assert watching.wait(WAIT) == 0
+        finally:
+            watching.kill()
+
+
+def test_watch_given_a_folder_says_it_takes_one_workbook(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["watch", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {tmp_path}: is a folder; watch takes one workbook, such as "
+        f"{tmp_path / 'desk.xlsx'} (briefing build {tmp_path} builds every workbook in it once)\n",
+    )
 
 
 def test_watch_refuses_a_missing_workbook_in_one_line(runner: CliRunner, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from briefing import lock
 from briefing.cli import app
 from briefing.extract import extract_article
-from briefing.pipeline import check_workbook, load_dossier
+from briefing.pipeline import check_workbook, load_dossier, parallel_workers
 from briefing.render import default_template
 from briefing.schema import DemandRow, FigureRow, SourceRow
 from briefing.text import PartialDate
@@ -1219,6 +1219,123 @@ def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
     assert sorted(tmp_path.iterdir()) == before
 
 
+def _opened_by_anyone(path: Path) -> bool:
+    """Whether any process holds `path` open, as Linux's /proc shows it."""
+    return any(_has_open(int(proc.name), path) for proc in Path("/proc").glob("[0-9]*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_ctrl_c_during_a_batch_builds_no_other_workbook(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) while the worker processes read two
+    workbooks of 300,000 rows: the workbooks queued behind them are not built."""
+    slow = make_workbook(name="slow.xlsx")
+    book = openpyxl.load_workbook(slow)
+    book.create_sheet("Scratch")["A1"] = "notes"
+    book.save(slow)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n}.5</v></c></row>'
+        for n in range(2, 300_002)
+    )
+    patch_sheet_xml(slow, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    fast = make_workbook(name="fast.xlsx")
+    desks, memos = tmp_path / "desks", tmp_path / "memos"
+    desks.mkdir()
+    memos.mkdir()
+    slow_ones = [desks / "a-slow-1.xlsx", desks / "a-slow-2.xlsx"]
+    for copy in slow_ones:
+        copy.write_bytes(slow.read_bytes())
+    for name in "bcdef":
+        (desks / f"{name}.xlsx").write_bytes(fast.read_bytes())
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(desks)]
+    # On a loaded machine the signal may land only after the slow builds ended: that run
+    # proves nothing, so the memos go and the batch runs again.
+    for _ in range(3):
+        process = subprocess.Popen(
+            [*command, "-o", str(memos)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            preexec_fn=interruptible,
+            start_new_session=True,
+        )
+        try:
+            while process.poll() is None and not all(map(_opened_by_anyone, slow_ones)):
+                time.sleep(0.01)
+            os.killpg(process.pid, signal.SIGINT)
+            out, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        if process.returncode != 0:
+            break
+        for memo in memos.iterdir():
+            memo.unlink()
+    assert (process.returncode, out, err) == (
+        130,
+        "",
+        "Error: interrupted (Ctrl-C), and no file was left half-written; run the command again "
+        "to finish it\n",
+    )
+    assert sorted(memos.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.skipif(parallel_workers(4) < 2, reason="a batch runs in one process on one core")
+def test_ctrl_c_while_a_worker_waits_for_a_workbook_is_still_one_line(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    """One worker reads a workbook of 300,000 rows; the other, done with the three broken
+    workbooks it was given, waits for more when Ctrl-C comes: it must not die with a
+    traceback (the pool would then kill the first half-way)."""
+    slow = make_workbook(name="slow.xlsx")
+    book = openpyxl.load_workbook(slow)
+    book.create_sheet("Scratch")["A1"] = "notes"
+    book.save(slow)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n}.5</v></c></row>'
+        for n in range(2, 300_002)
+    )
+    patch_sheet_xml(slow, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    desks, memos = tmp_path / "desks", tmp_path / "memos"
+    desks.mkdir()
+    memos.mkdir()
+    (desks / "a-slow.xlsx").write_bytes(slow.read_bytes())
+    for name in "bcd":
+        (desks / f"{name}.xlsx").write_text("not a workbook", encoding="utf-8")
+    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(desks)]
+    for _ in range(3):
+        process = subprocess.Popen(
+            [*command, "-o", str(memos)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            preexec_fn=interruptible,
+            start_new_session=True,
+        )
+        try:
+            while process.poll() is None and not _opened_by_anyone(desks / "a-slow.xlsx"):
+                time.sleep(0.01)
+            time.sleep(0.5)  # the broken workbooks fail in milliseconds
+            os.killpg(process.pid, signal.SIGINT)
+            out, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        if process.returncode != 1:  # 1: the slow workbook was built before the signal
+            break
+        for memo in memos.iterdir():
+            memo.unlink()
+    assert (process.returncode, out, err) == (
+        130,
+        "",
+        "Error: interrupted (Ctrl-C), and no file was left half-written; run the command again "
+        "to finish it\n",
+    )
+    assert sorted(memos.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------- two at once
 
 
@@ -1717,6 +1834,17 @@ def test_extract_into_an_ods_names_the_xlsx_it_could_write(
         f"-o {tmp_path / 'desk.xlsx'} instead (LibreOffice opens and saves it)\n",
     )
     assert not target.exists()
+
+
+def test_init_of_an_ods_names_the_xlsx_it_writes_instead(tmp_path: Path, runner: CliRunner) -> None:
+    target = tmp_path / "desk.ods"
+    result = runner.invoke(app, ["init", str(target)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {target}: init writes .xlsx workbooks only, not OpenDocument (.ods); give "
+        f"{tmp_path / 'desk.xlsx'} instead (LibreOffice opens it, and may save it as .ods)\n",
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_extract_into_an_ods_named_xlsx_says_what_it_is(tmp_path: Path, runner: CliRunner) -> None:
