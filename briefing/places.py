@@ -142,19 +142,31 @@ def _city_regions() -> dict[str, str]:
     return {city: region for city, region, _ in CITIES}
 
 
+WORD = re.compile(r"\w+")
+
+
+@cache
+def _first_words() -> frozenset[str]:
+    """The first word of every spelling of a region or city: a text naming none of them names
+    no region or city, and the two long patterns need not look (most sentences of an article)."""
+    _, _, regions, cities = _patterns()
+    return frozenset(WORD.findall(spelling)[0] for spelling in (*regions, *cities))
+
+
 def find_place(text: str) -> Place | None:
     """The first region or city that `text` names, with its region and country; None if none."""
-    region_pattern, city_pattern, regions, cities = _patterns()
-    countries = _region_countries()
     found = []
-    for match in region_pattern.finditer(text):
-        spelling = match["name"] or match["after"]
-        name = regions[spelling]
-        found.append((match.start(), Place("", f"{name} region", countries[name])))
-    for match in city_pattern.finditer(text):
-        city = cities[match["name"]]
-        region = _city_regions()[city]
-        found.append((match.start("name"), Place(city, f"{region} region", countries[region])))
+    if not _first_words().isdisjoint(WORD.findall(text)):
+        region_pattern, city_pattern, regions, cities = _patterns()
+        countries = _region_countries()
+        for match in region_pattern.finditer(text):
+            spelling = match["name"] or match["after"]
+            name = regions[spelling]
+            found.append((match.start(), Place("", f"{name} region", countries[name])))
+        for match in city_pattern.finditer(text):
+            city = cities[match["name"]]
+            region = _city_regions()[city]
+            found.append((match.start("name"), Place(city, f"{region} region", countries[region])))
     if not found:
         country = COUNTRY.search(text) or COUNTRY_LAND.search(text)
         return Place("", "", country["name"]) if country else None
