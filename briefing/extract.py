@@ -133,6 +133,12 @@ MONTH_NAMED = re.compile(
     r"December)\b(?!\s+\d{1,2}\b)(?:\s+(?P<year>\d{4}))?"
 )
 LAST_MONTH = re.compile(r"\blast month\b", re.IGNORECASE)
+# A word every time _time_named reads begins with: a sentence without one names no time.
+TIME_WORD = re.compile(
+    r"\b(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|"
+    r"yesterday|last)",
+    re.IGNORECASE,
+)
 YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 LAST_WEEK = re.compile(r"\blast week\b", re.IGNORECASE)
 # fmt: off
@@ -343,9 +349,9 @@ def extract_article(text: str, path: Path | None = None) -> Article:
             place = find_place(sentence) or place
             when = _time_named(sentence, article.published) or when
             day = when or ((article.published.isoformat(), None) if article.published else None)
-            claimant = _speaker(sentence, recent)[0]
-            article.figures.extend(_figures(sentence, day, place, claimant))
-            party = _statements(article, sentence, recent, party, dated, stated)
+            speaker = _speaker(sentence, recent)
+            article.figures.extend(_figures(sentence, day, place, speaker[0]))
+            party = _statements(article, sentence, speaker, recent, party, dated, stated)
     _name_roles(article)
     article.figures = _told_once(article.figures, article.title)
     # A headline's condition is told again in the body, by the same party.
@@ -427,14 +433,15 @@ def _name_roles(article: Article) -> None:
 def _statements(
     article: Article,
     sentence: str,
+    speaker: tuple[str, str],
     recent: list[tuple[str, str]],
     party: str,
     dated: Row,
     stated: Row,
 ) -> str:
-    """Add the sentence's reaction and demand, if any, and its speaker to `recent`; the last
-    party named."""
-    actor, role = _speaker(sentence, recent)
+    """Add the sentence's reaction and demand, if any, and its speaker (actor, role, as
+    _speaker found them) to `recent`; the last party named."""
+    actor, role = speaker
     if actor:  # a statement nobody is named for is no one's reaction
         recent.append((actor, role))
         article.reactions.append(
@@ -488,7 +495,7 @@ def _time_named(sentence: str, published: dt.date | None) -> Span | None:
     day to the article's day. "Overnight" names no other day: a morning report counts the
     night it ends.
     """
-    if published is None:
+    if published is None or TIME_WORD.search(sentence) is None:
         return None
     weekday = WEEKDAY.search(sentence)
     if weekday:
@@ -622,9 +629,10 @@ def _place_between(after: str, before: str) -> Place | None:
     """The place named after a number (or else before it): a known one, or a village or
     region the words around it name ("the village of Esman", "in the Sumy region")."""
     unlisted = UNLISTED.match(after)
-    if find_place(after) is None and unlisted and unlisted["place"] not in NOT_PLACES:
+    listed = find_place(after)
+    if listed is None and unlisted and unlisted["place"] not in NOT_PLACES:
         return Place(unlisted["place"], "", "")
-    known = find_place(after) or find_place(before)
+    known = listed or find_place(before)
     region = REGION.search(after) or REGION.search(before)
     village = VILLAGE.search(after) or VILLAGE.search(before)
     if not (region or village):
