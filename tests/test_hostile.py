@@ -1207,6 +1207,10 @@ def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
             out, err = process.communicate(timeout=120)
         finally:
             process.kill()
+            process.wait()  # reaped, its pipes closed: a failure stays this test's alone
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
         if process.returncode != 0:
             break
         (tmp_path / "memo.docx").unlink()

@@ -78,11 +78,10 @@ def render_bounded(function: Callable[..., bytes], args: tuple[Any, ...], name: 
         try:
             stdout, stderr = child.communicate(request, timeout=seconds + HARD_STOP_SECONDS)
         except subprocess.TimeoutExpired as err:
-            child.kill()
-            child.communicate()
+            _end(child)
             raise TemplateError(too_slow(name, seconds)) from err
         except BaseException:  # Ctrl-C, say: the child goes too, as subprocess.run does it
-            child.kill()
+            _end(child)
             raise
     returncode = child.returncode
     kind, body = stdout[:1], stdout[1:]
@@ -108,6 +107,17 @@ def render_bounded(function: Callable[..., bytes], args: tuple[Any, ...], name: 
 
 # The child started ahead (see started_ahead) that the next render takes, if any.
 _started: list[subprocess.Popen[bytes]] = []
+
+
+def _end(child: subprocess.Popen[bytes]) -> None:
+    """Kill a child and reap it, reading nothing more from it: whatever it left in its pipes
+    is not waited for."""
+    child.kill()
+    for stream in (child.stdin, child.stdout, child.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    child.wait()
 
 
 def _start(command: str) -> subprocess.Popen[bytes]:
@@ -137,8 +147,7 @@ def started_ahead() -> Iterator[None]:
     finally:
         if child in _started:
             _started.remove(child)
-            child.kill()
-            child.communicate()
+            _end(child)
 
 
 def _child_environment() -> dict[str, str]:
