@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from briefing import lock
 from briefing.cli import app
 from briefing.extract import extract_article
+from briefing.output import PDF_SECONDS
 from briefing.pipeline import check_workbook, load_dossier, parallel_workers
 from briefing.render import default_template
 from briefing.schema import DemandRow, FigureRow, SourceRow
@@ -59,6 +60,7 @@ from tests.conftest import (
     field_cell,
     interruptible,
     memo_text,
+    needs_office,
     patch_sheet_xml,
     relationship,
     relationships,
@@ -1652,6 +1654,30 @@ def test_templates_cannot_use_gigabytes(
     result = runner.invoke(app, arguments)
     assert (result.exit_code, result.stderr) == (1, f"Error: {template}: {expected}\n")
     assert not out.exists()
+
+
+@pytest.mark.office
+@needs_office
+def test_a_template_that_keeps_libreoffice_busy_is_stopped_at_the_pdf_s_time_limit(
+    runner: CliRunner, example_workbook: Path, tmp_path: Path
+) -> None:
+    """Eight million characters in one paragraph stay inside the render's limits, and kept
+    LibreOffice laying out pages past 180 s; the PDF has its own limit, with nothing changed."""
+    template = word_template(tmp_path / "long.docx", "{{ 'All quiet on the front. ' * 300000 }}")
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"the earlier memo")
+    before = sorted(tmp_path.iterdir())
+    result = runner.invoke(
+        app, ["build", str(example_workbook), "-t", str(template), "-o", str(out), "--pdf"]
+    )
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {tmp_path / 'memo.pdf'}: LibreOffice took over {PDF_SECONDS} s to make the PDF; "
+        "nothing was changed; build a shorter edition (--days), or leave out --pdf and save the "
+        "memo as PDF from Word or LibreOffice\n",
+    )
+    assert out.read_bytes() == b"the earlier memo"
+    assert sorted(tmp_path.iterdir()) == before
 
 
 @pytest.mark.parametrize("command", ["build", "template check"])

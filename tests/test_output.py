@@ -623,6 +623,7 @@ def test_libreoffice_past_its_time_is_ended_with_the_converter_it_started(
         pdf_from_docx(memo, tmp_path / "memo.pdf", timeout=3)
     assert str(raised.value) == (
         f"{tmp_path / 'memo.pdf'}: LibreOffice took over 3 s to make the PDF; nothing was "
-        "changed; try again, or leave out --pdf"
+        "changed; build a shorter edition (--days), or leave out --pdf and save the memo as "
+        "PDF from Word or LibreOffice"
     )
     assert not still_runs(int(pid_file.read_text()))
