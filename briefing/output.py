@@ -299,7 +299,7 @@ def office_program(memo: Path) -> str:
 # rows, 22 pages) takes 6 s, three days' (1,000 rows, 52 pages) 15 s on a loaded 2-core
 # machine; a template printing 8 million characters kept it busy past 180 s. Past this, the
 # conversion and the converter it started are ended as one.
-PDF_SECONDS = 25
+PDF_SECONDS = 20
 
 
 def pdf_from_docx(docx: Path, target: Path, *, timeout: int = PDF_SECONDS) -> bytes:

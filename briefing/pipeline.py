@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ from briefing.model import (
 )
 from briefing.output import (
     METRIC_TWINS,
+    PDF_SECONDS,
     Attachment,
     StagedFiles,
     backup_path,
@@ -80,6 +82,10 @@ if TYPE_CHECKING:
 # when they run, so that `check` loads neither.
 
 EXAMPLE = "ceasefire-2024-06-14.json"
+# A memo and its PDF together: a template that renders for most of its own time limit and
+# then prints millions of characters leaves LibreOffice the rest, so that no template keeps
+# a build running longer.
+MEMO_AND_PDF_SECONDS = 25
 # The email's formats, and what their templates get beyond the memo's context.
 EMAIL_FORMATS = (".txt", ".html")
 EMAIL_NAMES = ("attachments",)
@@ -284,10 +290,16 @@ def build_memo(
 
         notices = []
         with StagedFiles() as staged:
+            rendering = time.monotonic()
             memo = staged.write(target, render_document(".docx", template, context, properties))
             made = [memo]
             if pdf_target:
-                made.append(staged.write(pdf_target, pdf_from_docx(memo, pdf_target)))
+                # LibreOffice gets what the render left of their time together, at most its own.
+                left = MEMO_AND_PDF_SECONDS - (time.monotonic() - rendering)
+                timeout = max(1, min(PDF_SECONDS, int(left)))
+                made.append(
+                    staged.write(pdf_target, pdf_from_docx(memo, pdf_target, timeout=timeout))
+                )
                 substituted = font_substitutions(document_fonts(memo))
                 if substituted:
                     twins = ", ".join(f"{twin} for {font}" for font, twin in METRIC_TWINS.items())
