@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import math
@@ -438,7 +439,7 @@ def _period(start: PartialDate | None, until: PartialDate | None) -> str:
     if (
         first.day == 1
         and (first.year, first.month) == (last.year, last.month)
-        and (last + dt.timedelta(days=1)).day == 1
+        and last.day == calendar.monthrange(last.year, last.month)[1]
     ):
         return f"{first:%B %Y}"
     return (

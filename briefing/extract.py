@@ -520,6 +520,8 @@ def _time_named(sentence: str, published: dt.date | None) -> Span | None:
         if not month["year"] and (year, number) > (published.year, published.month):
             year -= 1
         first = dt.date(year, number, 1)
+        if first > published:  # "by December 2025": a month to come covers nothing yet
+            return f"{year:04d}-{number:02d}", None
         if month[0].split()[0].casefold() == "since":
             return first.isoformat(), published.isoformat()
         return _month_span(first, published)

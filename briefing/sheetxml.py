@@ -1134,6 +1134,7 @@ class _SheetParser:
                 position = at
 
         plain_values: dict[tuple[bytes | None, bytes], object] = {}  # (style, <v>) -> value
+        plain_styles: set[bytes] = set()  # the style indexes a plain row's cells have had
 
         def plain_row(
             data: bytes, row: re.Match[bytes], end: int
@@ -1147,7 +1148,9 @@ class _SheetParser:
             none of store's checks apply to them. None for any other row, which store reads.
             """
             digits = row[1]
-            if digits is None or int(digits) <= last_place[0]:
+            # Once cells came out of order, a row may already hold cells read earlier: store
+            # reads the rest of the sheet.
+            if digits is None or not self.ordered or int(digits) <= last_place[0]:
                 return None
             start = row.end()
             close = data.find(b"</row>", start, end)
@@ -1170,6 +1173,9 @@ class _SheetParser:
                     if column[1] <= previous:
                         return None
                     previous = column[1]
+                    if style not in plain_styles:
+                        kinds[int(style) if style else 0]  # an unknown style: store refuses it
+                        plain_styles.add(style)
                     cell_value: object
                     if kind in (b"", b"n"):
                         if not value:
@@ -1218,7 +1224,7 @@ class _SheetParser:
             if consumer is not None:
                 flush()
                 given = number
-            rows[number] = kept_cells
+            rows.setdefault(number, {}).update(kept_cells)
 
         self.fast_rows = fast_rows
         self.parser.StartElementHandler = start

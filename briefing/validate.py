@@ -397,7 +397,10 @@ class _Validation:
         # Versioned sheets: an ID may come again with another start (a revised judgment).
         versions: dict[str, set[Any]] = {}
         sheets = self.schema.sheets
-        sheet_of = {spec.record: spec for spec in sheets}
+        # A schema may give two sheets one record class: then the sheet is looked for.
+        sheets_of: dict[type, list[SheetSpec]] = {}
+        for spec in sheets:
+            sheets_of.setdefault(spec.record, []).append(spec)
         for spec in sheets:
             if not spec.has_ids:
                 continue
@@ -412,7 +415,12 @@ class _Validation:
                     if versioned:
                         versions[record.id] = {start}
                     continue
-                first_sheet = sheet_of[type(first)]
+                candidates = sheets_of[type(first)]
+                first_sheet = candidates[0]
+                if len(candidates) > 1:
+                    first_sheet = next(
+                        s for s in candidates if any(r is first for r in records[s.name])
+                    )
                 same_sheet = first_sheet is spec
                 if (
                     versioned
@@ -560,6 +568,7 @@ class _RecordStream:
     def __init__(self, state: _Validation, name: str, spec: SheetSpec) -> None:
         self.state, self.name, self.spec = state, name, spec
         self.problems_before = len(state.problems)
+        self.cited_before = set(state.cited_by_candidates)
         self.held: list[tuple[RawRow, bool]] = []
         self.reader: _RecordsReader | None = None
         self.started = False
@@ -567,6 +576,7 @@ class _RecordStream:
     def restart(self) -> None:
         """Forget what was taken: the sheet is read again, whole, and validated as such."""
         del self.state.problems[self.problems_before :]
+        self.state.cited_by_candidates.intersection_update(self.cited_before)
         self.state.unreadable.discard(self.name)
         self.held, self.reader, self.started = [], None, False
 

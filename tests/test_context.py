@@ -390,6 +390,7 @@ def test_a_judgment_resting_on_a_judgment_cites_its_sources() -> None:
         pytest.param(PartialDate(2024, 6, 1), PartialDate(2024, 6, 14), "1–14 June 2024"),
         pytest.param(PartialDate(2024, 5, 1), PartialDate(2024, 6, 30), "1 May–30 June 2024"),
         pytest.param(PartialDate(2024, 5), None, "May 2024", id="a-month-typed-as-one"),
+        pytest.param(PartialDate(9999, 12, 1), PartialDate(9999, 12, 31), "December 9999"),
     ],
 )
 def test_a_figure_s_period_prints_as_a_reader_writes_it(

@@ -955,6 +955,12 @@ def test_a_figure_is_claimed_by_whom_the_sentence_names(sentence: str, claimed_b
             id="last-week-monday-to-sunday",
         ),
         pytest.param(
+            "Officials said 3,000 drones will be made by December 2025.",
+            "2025-12",
+            None,
+            id="a-month-to-come-is-a-month",
+        ),
+        pytest.param(
             "Shelling began on Saturday. Officials said 12 people were hurt.",
             "2024-06-15",
             None,

@@ -743,3 +743,39 @@ def test_rows_in_another_form_among_plain_ones_read_as_openpyxl_reads_them(
     found = raw.sheet("Data")
     assert found is not None
     assert found.rows[-1].number == 44999
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        pytest.param(
+            '<row r="5"><c r="A5" t="inlineStr"><is><t>a</t></is></c></row>'
+            '<row r="10"><c r="A10"><v>1</v></c></row><row r="3"><c r="A3"><v>3</v></c></row>'
+            '<row r="5"><c r="B5" t="inlineStr"><is><t>b</t></is></c></row>',
+            {"A5": RawCell("A5", "a"), "B5": RawCell("B5", "b")},
+            id="a-row-again-after-rows-out-of-order",
+        ),
+        pytest.param(
+            '<row r="10"><c r="A10"><v>1</v></c><c r="E11"><v>2</v></c><c r="F10"><v>3</v></c>'
+            '</row><row r="11"><c r="A11"><v>4</v></c></row>',
+            {"E11": RawCell("E11", 2), "A11": RawCell("A11", 4)},
+            id="a-row-holding-a-cell-of-the-next",
+        ),
+    ],
+)
+def test_a_plain_row_never_drops_cells_read_before_it(
+    tmp_path: Path, rows: str, expected: dict[str, RawCell]
+) -> None:
+    """Rows of plain values are read at once only while the sheet's cells come in order."""
+    found = cells(same_as_openpyxl(xlsx(tmp_path / "order.xlsx", {"Data": data(HEADER + rows)})))
+    assert {coordinate: found.get(coordinate) for coordinate in expected} == expected
+
+
+@pytest.mark.no_oracle
+def test_a_text_cell_with_a_style_the_workbook_lacks_is_refused_in_a_plain_row_too(
+    tmp_path: Path,
+) -> None:
+    row = '<row r="2"><c r="A2" s="99" t="inlineStr"><is><t>hi</t></is></c></row>'
+    path = xlsx(tmp_path / "styled.xlsx", {"Data": data(HEADER + row)})
+    with pytest.raises(WorkbookUnreadable):
+        read_workbook(path)

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from briefing.context import build_context
 from briefing.errors import InvalidWorkbook
-from briefing.model import Severity
+from briefing.model import RawCell, RawRow, Severity
 from briefing.pipeline import check_workbook, load_dossier
 from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow, TimelineRow
 from briefing.text import PartialDate
+from briefing.validate import RecordStreams
 from tests.conftest import (
     cell,
     column_letter,
@@ -611,3 +613,22 @@ def test_a_records_sheet_read_again_whole_names_each_problem_once(
     path = make_workbook(edits, name="changed.xlsx")
     patch_sheet_xml(path, "Figures", change)
     assert problems_of(path) == expected
+
+
+def test_a_restarted_stream_forgets_the_sources_its_candidate_rows_cited() -> None:
+    """A sheet read again whole may not have the candidate rows its streamed rows had."""
+    streams = RecordStreams()
+    figures = streams("Figures")
+    assert figures is not None
+    headers = [column.header for column in SCHEMA.sheet("Figures").columns] + ["Review"]
+    letters = {header: get_column_letter(index) for index, header in enumerate(headers, 1)}
+    figures.take(RawRow(1, {v: RawCell(f"{v}1", h) for h, v in letters.items()}), False)
+    for number in range(2, 16):
+        row = {"ID": f"F{number}", "Source": "S9" if number == 15 else "S1"}
+        if number == 15:
+            row["Review"] = "unreviewed"
+        cells = {letters[h]: RawCell(f"{letters[h]}{number}", v) for h, v in row.items()}
+        figures.take(RawRow(number, cells), False)
+    assert "S9" in streams.state.cited_by_candidates
+    figures.restart()
+    assert "S9" not in streams.state.cited_by_candidates
