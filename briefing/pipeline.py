@@ -631,9 +631,12 @@ def ensure_output_folder(folder: Path, workbooks: Sequence[Path] = ()) -> None:
     if folder.suffix.casefold() == ".docx" and not os.path.isdir(folder) and workbooks:
         named = ", ".join(str(path) for path in workbooks[:3])
         more = f" and {len(workbooks) - 3} more" if len(workbooks) > 3 else ""
+        given = f"{len(workbooks)} workbooks were given ({named}{more})"
+        if len(workbooks) == 1:  # one workbook is a batch only when a folder held it
+            given = f"a folder of workbooks was given ({named})"
         raise OutputError(
-            f"{folder}: -o names one memo, but {len(workbooks)} workbooks were given ({named}"
-            f"{more}); give one workbook, or -o a folder for their memos"
+            f"{folder}: -o names one memo, but {given}; give one workbook, or -o a folder for "
+            "their memos"
         )
     if not os.path.isdir(folder):
         found = "is a file" if os.path.exists(folder) else "does not exist"

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -1019,6 +1020,21 @@ def test_a_memo_name_for_several_workbooks_names_them(
         "for their memos\n",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_memo_name_for_a_folder_of_workbooks_says_it_is_a_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "desks").mkdir()
+    shutil.copyfile(SEED_WORKBOOK, tmp_path / "desks" / "kyiv.xlsx")
+    result = runner.invoke(app, ["build", "desks", "-o", "memo.docx"])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"Error: memo.docx: -o names one memo, but a folder of workbooks was given "
+        f"({Path('desks', 'kyiv.xlsx')}); give one workbook, or -o a folder for their memos\n",
+    )
 
 
 def test_since_takes_one_workbook(runner: CliRunner, make_workbook: MakeWorkbook) -> None:
