@@ -33,6 +33,8 @@ from briefing.workbook import workbook_bytes
 ROOT = Path(__file__).resolve().parent.parent
 SEED_WORKBOOK = ROOT / "workbooks" / "ceasefire-2024-06-14.xlsx"
 SEED_ARTICLE = ROOT / "seeds" / "putin-ceasefire-conditions-2024-06-14.txt"
+# The command line as a terminal runs it, in a process of its own: CLI + ["build", ...].
+CLI = [sys.executable, "-c", "from briefing.cli import run; run()"]
 # The candidates `extract` proposes from the seed article, by sheet.
 SEED_CANDIDATES = {"Demands": 10, "Reactions": 19, "Figures": 8}
 needs_office = pytest.mark.skipif(

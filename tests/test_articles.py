@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import shutil
 import subprocess
-import sys
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from briefing.articles import read_article
 from briefing.cli import app
 from briefing.errors import ExtractError, UnreadableText
 from briefing.pipeline import check_workbook, extract_candidates
-from tests.conftest import coordinate
+from tests.conftest import CLI, coordinate
 
 # An article written for these tests: a headline, a date line and four sentences that give a
 # figure, a reaction and a demand.
@@ -450,7 +449,7 @@ def test_what_the_libraries_log_never_reaches_the_terminal(
     make(article)
     command = ["extract", str(article), "-o", str(tmp_path / "desk.xlsx")]
     done = subprocess.run(
-        [sys.executable, "-c", "from briefing.cli import run; run()", *command],
+        [*CLI, *command],
         capture_output=True,
         text=True,
         timeout=120,

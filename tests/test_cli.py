@@ -9,7 +9,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,6 +23,7 @@ from briefing import cli
 from briefing.cli import app
 from briefing.errors import WorkbookUnreadable
 from tests.conftest import (
+    CLI,
     ROOT,
     SEED_WORKBOOK,
     WAIT,
@@ -1055,7 +1055,7 @@ def test_watch_prints_a_line_a_build_and_stops_on_ctrl_c(
     workbook = make_workbook()
     broken = make_workbook({BROKEN_VALUE: "eighty-seven"}, name="broken.xlsx").read_bytes()
     out = tmp_path / "memo.docx"
-    command = [sys.executable, "-c", "from briefing.cli import run; run()", "watch"]
+    command = [*CLI, "watch"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with subprocess.Popen(
         [*command, str(workbook), "-o", str(out)],
@@ -1101,7 +1101,7 @@ def test_watch_from_a_broken_workbook_says_the_memo_comes_with_the_first_good_sa
     workbook = make_workbook({BROKEN_VALUE: "eighty-seven"})
     good = make_workbook(name="good.xlsx").read_bytes()
     out = tmp_path / "memo.docx"
-    command = [sys.executable, "-c", "from briefing.cli import run; run()", "watch"]
+    command = [*CLI, "watch"]
     with subprocess.Popen(
         [*command, str(workbook), "-o", str(out)],
         stdout=subprocess.PIPE,

@@ -37,6 +37,7 @@ from briefing.text import PartialDate
 from briefing.workbook import read_workbook, workbook_bytes
 from tests import test_odsxml as ods
 from tests.conftest import (
+    CLI,
     LISTENER,
     NOT_WORKBOOKS,
     ROOT,
@@ -1154,7 +1155,7 @@ def test_a_pipe_named_as_a_workbook_is_not_a_regular_file(
     before = example_workbook.read_bytes()
     # In a process of its own, so that a command stuck opening the pipe fails the test.
     finished = subprocess.run(
-        [sys.executable, "-c", "from briefing.cli import run; run()", *arguments],
+        [*CLI, *arguments],
         capture_output=True,
         text=True,
         timeout=30,
@@ -1176,12 +1177,9 @@ def _has_open(pid: int, path: Path) -> bool:
         return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
-def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
-    make_workbook: MakeWorkbook, tmp_path: Path
-) -> None:
-    """A real SIGINT to a real process reading a workbook of 300,000 rows."""
-    path = make_workbook()
+def _slow_workbook(make_workbook: MakeWorkbook, name: str) -> Path:
+    """The seed workbook with a sheet of 300,000 rows: seconds to read, time for a Ctrl-C."""
+    path = make_workbook(name=name)
     book = openpyxl.load_workbook(path)
     book.create_sheet("Scratch")["A1"] = "notes"
     book.save(path)
@@ -1190,30 +1188,52 @@ def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
         for n in range(2, 300_002)
     )
     patch_sheet_xml(path, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    return path
+
+
+def _interruptible_cli(arguments: list[str], *, session: bool = False) -> subprocess.Popen[str]:
+    """The command line in a process of its own that Ctrl-C reaches; with `session`, at the
+    head of a process group of its own, as a terminal starts a command."""
+    return subprocess.Popen(
+        arguments,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=interruptible,
+        start_new_session=session,
+    )
+
+
+def _reap(process: subprocess.Popen[str]) -> None:
+    """End a test's process and close its pipes, reading nothing more: a failure stays that
+    test's alone, with no process left running into the next one."""
+    process.kill()
+    process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_ctrl_c_during_a_build_ends_in_one_line_and_leaves_no_temporary_files(
+    make_workbook: MakeWorkbook, tmp_path: Path
+) -> None:
+    """A real SIGINT to a real process reading a workbook of 300,000 rows."""
+    path = _slow_workbook(make_workbook, "desk.xlsx")
     before = sorted(tmp_path.iterdir())
-    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(path)]
+    command = [*CLI, "build", str(path)]
     # On a loaded machine the signal may land only after the build ended (exit 0, a memo
     # written): that run proves nothing, so the memo goes and the build runs again.
     for _ in range(3):
-        process = subprocess.Popen(
-            [*command, "-o", str(tmp_path / "memo.docx")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            preexec_fn=interruptible,
-        )
+        process = _interruptible_cli([*command, "-o", str(tmp_path / "memo.docx")])
         try:
             while not _has_open(process.pid, path) and process.poll() is None:
                 time.sleep(0.01)
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=120)
         finally:
-            process.kill()
-            process.wait()  # reaped, its pipes closed: a failure stays this test's alone
-            for stream in (process.stdout, process.stderr):
-                if stream is not None:
-                    stream.close()
+            _reap(process)
         if process.returncode != 0:
             break
         (tmp_path / "memo.docx").unlink()
@@ -1237,15 +1257,7 @@ def test_ctrl_c_during_a_batch_builds_no_other_workbook(
 ) -> None:
     """Ctrl-C (SIGINT to the terminal's process group) while the worker processes read two
     workbooks of 300,000 rows: the workbooks queued behind them are not built."""
-    slow = make_workbook(name="slow.xlsx")
-    book = openpyxl.load_workbook(slow)
-    book.create_sheet("Scratch")["A1"] = "notes"
-    book.save(slow)
-    rows = "".join(
-        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n}.5</v></c></row>'
-        for n in range(2, 300_002)
-    )
-    patch_sheet_xml(slow, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    slow = _slow_workbook(make_workbook, "slow.xlsx")
     fast = make_workbook(name="fast.xlsx")
     desks, memos = tmp_path / "desks", tmp_path / "memos"
     desks.mkdir()
@@ -1255,26 +1267,18 @@ def test_ctrl_c_during_a_batch_builds_no_other_workbook(
         copy.write_bytes(slow.read_bytes())
     for name in "bcdef":
         (desks / f"{name}.xlsx").write_bytes(fast.read_bytes())
-    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(desks)]
+    command = [*CLI, "build", str(desks)]
     # On a loaded machine the signal may land only after the slow builds ended: that run
     # proves nothing, so the memos go and the batch runs again.
     for _ in range(3):
-        process = subprocess.Popen(
-            [*command, "-o", str(memos)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            preexec_fn=interruptible,
-            start_new_session=True,
-        )
+        process = _interruptible_cli([*command, "-o", str(memos)], session=True)
         try:
             while process.poll() is None and not all(map(_opened_by_anyone, slow_ones)):
                 time.sleep(0.01)
             os.killpg(process.pid, signal.SIGINT)
             out, err = process.communicate(timeout=120)
         finally:
-            process.kill()
+            _reap(process)
         if process.returncode != 0:
             break
         for memo in memos.iterdir():
@@ -1296,32 +1300,16 @@ def test_ctrl_c_while_a_worker_waits_for_a_workbook_is_still_one_line(
     """One worker reads a workbook of 300,000 rows; the other, done with the three broken
     workbooks it was given, waits for more when Ctrl-C comes: it must not die with a
     traceback (the pool would then kill the first half-way)."""
-    slow = make_workbook(name="slow.xlsx")
-    book = openpyxl.load_workbook(slow)
-    book.create_sheet("Scratch")["A1"] = "notes"
-    book.save(slow)
-    rows = "".join(
-        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n}.5</v></c></row>'
-        for n in range(2, 300_002)
-    )
-    patch_sheet_xml(slow, "Scratch", lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+    slow = _slow_workbook(make_workbook, "slow.xlsx")
     desks, memos = tmp_path / "desks", tmp_path / "memos"
     desks.mkdir()
     memos.mkdir()
     (desks / "a-slow.xlsx").write_bytes(slow.read_bytes())
     for name in "bcd":
         (desks / f"{name}.xlsx").write_text("not a workbook", encoding="utf-8")
-    command = [sys.executable, "-c", "from briefing.cli import run; run()", "build", str(desks)]
+    command = [*CLI, "build", str(desks)]
     for _ in range(3):
-        process = subprocess.Popen(
-            [*command, "-o", str(memos)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            preexec_fn=interruptible,
-            start_new_session=True,
-        )
+        process = _interruptible_cli([*command, "-o", str(memos)], session=True)
         try:
             while process.poll() is None and not _opened_by_anyone(desks / "a-slow.xlsx"):
                 time.sleep(0.01)
@@ -1329,7 +1317,7 @@ def test_ctrl_c_while_a_worker_waits_for_a_workbook_is_still_one_line(
             os.killpg(process.pid, signal.SIGINT)
             out, err = process.communicate(timeout=120)
         finally:
-            process.kill()
+            _reap(process)
         if process.returncode != 1:  # 1: the slow workbook was built before the signal
             break
         for memo in memos.iterdir():
@@ -1350,7 +1338,7 @@ def extract_process(article: Path, workbook: Path) -> subprocess.Popen[str]:
     """`briefing extract ARTICLE -o WORKBOOK` in a process of its own, as a terminal runs it."""
     command = ["extract", str(article), "-o", str(workbook)]
     return subprocess.Popen(
-        [sys.executable, "-c", "from briefing.cli import run; run()", *command],
+        [*CLI, *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
