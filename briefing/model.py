@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +35,24 @@ class RawRow:
     cells: dict[str, RawCell]
 
 
+@dataclass(frozen=True, eq=False)
+class RowShape:
+    """The columns of rows whose cells are alike: each in the same column, in the same form.
+
+    A long sheet's rows mostly share a few shapes, so the reader gives such a row as its shape
+    and two tuples (see RowConsumer.take_shaped) instead of a dict of cells. Shapes compare
+    by identity: the reader makes each once per sheet.
+    """
+
+    letters: tuple[str, ...]  # the column of each cell, left to right
+
+    def row(self, number: int, values: Sequence[CellValue]) -> RawRow:
+        """Row `number` as cells, its values in the shape's columns."""
+        digits = str(number)
+        pairs = zip(self.letters, values, strict=True)
+        return RawRow(number, {letter: RawCell(letter + digits, value) for letter, value in pairs})
+
+
 @dataclass(frozen=True)
 class RawSheet:
     """A sheet as read: its header row and the rows below it, nothing checked yet."""
@@ -56,6 +74,20 @@ class RowConsumer(Protocol):
     """
 
     def take(self, row: RawRow, hidden: bool) -> None: ...
+
+    def take_shaped(
+        self,
+        number: int,
+        hidden: bool,
+        shape: RowShape,
+        keys: Sequence[bytes],
+        values: Sequence[CellValue],
+    ) -> None:
+        """Row `number`, the same as `take(shape.row(number, values), hidden)`.
+
+        `keys` are the cells as the file stores them: at one position of one shape, equal
+        keys hold equal values, so a consumer may convert each distinct key once.
+        """
 
     def restart(self) -> None: ...
 

@@ -24,6 +24,7 @@ import time
 import zipfile
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
@@ -38,7 +39,15 @@ from briefing.archive import (
     too_many_cells,
 )
 from briefing.errors import WorkbookUnreadable
-from briefing.model import RawCell, RawRow, RawSheet, RawWorkbook, RowConsumer, RowConsumers
+from briefing.model import (
+    RawCell,
+    RawRow,
+    RawSheet,
+    RawWorkbook,
+    RowConsumer,
+    RowConsumers,
+    RowShape,
+)
 from briefing.text import describe, terminal_safe
 
 # ---------------------------------------------------------------------------- OOXML names
@@ -631,7 +640,8 @@ FAST_CELL = re.compile(
 )
 # A row's cells when all are plain values (see plain_row): one match checks the whole row,
 # then findall gives (letters, row, style, type, <v> text, inline text) for each cell.
-_PLAIN_TEXT = rb"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f]*"
+_PLAIN_CHARACTER = rb"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f]"
+_PLAIN_TEXT = _PLAIN_CHARACTER + rb"*"
 _PLAIN_CELL = (
     rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,9})")?(?: t="(n|s|inlineStr)")?>'
     rb"(?:<v>("
@@ -642,6 +652,16 @@ _PLAIN_CELL = (
 )
 PLAIN_CELLS = re.compile(_PLAIN_CELL)
 PLAIN_ROW_CELLS = re.compile(rb"(?:" + _PLAIN_CELL + rb")*")
+# A row shape's pattern (see _row_shape): this start tag, then its cells' own bytes with the
+# row number and each value left open; a value is never empty (an empty one is a blank).
+_SHAPE_ROW = rb'[ \t\n]*<row r="(?P<n>[1-9][0-9]{0,6})"((?:' + _ATTRIBUTE + rb")*)[ \t\n]*>"
+_SHAPE_VALUE = rb"(" + _PLAIN_CHARACTER + rb"+)"
+MAX_SHAPES = 16  # row shapes a sheet learns; rows of any other shape are read one by one
+SHAPES_TRIED = 4  # the shapes a row is matched against, the most recently met first
+# A shape remembers the values of each of its cells up to these limits: past them, they are
+# mostly each row's own (IDs, quotes).
+SHAPE_KEY_BYTES = 128
+SHAPE_ENTRIES = 4096
 FAST_ATTRIBUTES = re.compile(rb'\s+([A-Za-z_][\w.:-]*)="([^"]*)"')
 FAST_REFERENCE = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
 ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
@@ -785,6 +805,45 @@ class _TextCollector:
 
     def content(self) -> str:
         return "".join(([self.plain] if self.plain is not None else []) + self.runs)
+
+
+@dataclass(eq=False)
+class _Shape:
+    """A row shape as the reader matches it: one regular expression for the whole row."""
+
+    public: RowShape  # what the consumer is given
+    pattern: re.Pattern[bytes]  # groups: the row number, its attributes, then each value
+    forms: tuple[tuple[bytes, bytes, bool], ...]  # each cell's (style, type, inline or <v>)
+    caches: tuple[dict[bytes, object], ...]  # each cell's values met, by the bytes stored
+    last: int  # the column number of its last cell
+
+
+def _row_shape(
+    data: bytes, start: int, close: int
+) -> tuple[bytes, tuple[str, ...], tuple[tuple[bytes, bytes, bool], ...], int]:
+    """The shape of the plain row whose cells stand in data[start:close] (see plain_row).
+
+    Returns its pattern (the cells' bytes, with the row number and each value left open),
+    the cells' column letters and forms, and the last cell's column number.
+    """
+    pieces = [_SHAPE_ROW]
+    letters: list[str] = []
+    forms: list[tuple[bytes, bytes, bool]] = []
+    last = 0
+    for cell in PLAIN_CELLS.finditer(data, start, close):
+        text = 5 if cell.start(5) >= 0 else 6
+        pieces += (
+            re.escape(data[cell.start() : cell.start(2)]),
+            rb"(?P=n)",
+            re.escape(data[cell.end(2) : cell.start(text)]),
+            _SHAPE_VALUE,
+            re.escape(data[cell.end(text) : cell.end()]),
+        )
+        letter, last = column_of(cell[1].decode())
+        letters.append(letter)
+        forms.append((cell[3] or b"", cell[4] or b"", text == 6))
+    pieces.append(rb"</row>")
+    return b"".join(pieces), tuple(letters), tuple(forms), last
 
 
 NO_SAVED_VALUE = (
@@ -1066,6 +1125,8 @@ class _SheetParser:
 
         self.flush = flush
         fast_columns: dict[bytes, tuple[str, int]] = {}  # b"AB" -> ("AB", 28), as met
+        # Rows given to a consumer may be matched whole against the shapes of earlier rows.
+        shaping = consumer is not None and MAX_SHAPES > 0
 
         def fast_rows(data: bytes, final: bool) -> tuple[int, bool]:
             """Read whole rows written in the plain form, without expat; see FAST_CELL.
@@ -1079,6 +1140,11 @@ class _SheetParser:
             end = len(data) if final else max(data.rfind(b"</row>") + 6, 0)
             position = 0
             while True:
+                if recent and self.ordered:
+                    after = shaped_row(data, position, end)
+                    if after is not None:
+                        position = after
+                        continue
                 row = FAST_ROW.match(data, position, end)
                 if row is None:
                     closing = FAST_SPACE.match(data, position).end()  # type: ignore[union-attr]
@@ -1091,6 +1157,8 @@ class _SheetParser:
                     return position, False
                 read = plain_row(data, row, end) if not row[3] else None
                 if read is not None:
+                    if shaping:
+                        learn_shape(data, row.end(), read[0] - 6)
                     position, number, last, kept_cells = read
                     row_number = number
                     if attributes and attributes.get("hidden", "").strip() in HIDDEN:
@@ -1136,6 +1204,48 @@ class _SheetParser:
         plain_values: dict[tuple[bytes | None, bytes], object] = {}  # (style, <v>) -> value
         plain_styles: set[bytes] = set()  # the style indexes a plain row's cells have had
 
+        def plain_value(style: bytes, kind: bytes, value: bytes, inline: bytes) -> object:
+            """A plain cell's value, from its <v> text or its inline text (see plain_row).
+
+            None when the cell is not plain after all (a blank, an escape, a date past the
+            calendar): store must read it. Raises UnicodeDecodeError, ValueError, IndexError
+            or OverflowError where store says what is wrong.
+            """
+            # findall gives b"" for a group that took no part: an empty <v> or inline text (a
+            # blank) is store's to judge.
+            if style not in plain_styles:
+                kinds[int(style) if style else 0]  # an unknown style: store refuses it
+                plain_styles.add(style)
+            cell_value: object
+            if kind in (b"", b"n"):
+                if not value:
+                    return None
+                cell_value = plain_values.get((style, value))
+                if cell_value is None:
+                    index = int(style) if style else 0
+                    cell_value = number_cell(value.decode(), kinds[index])
+                    if cell_value is ERROR_VALUE:
+                        return None
+                    if percent[index] and isinstance(cell_value, int | float):
+                        cell_value = round(cell_value * 100, 9)
+                    if len(plain_values) < SHARED_ENTRIES:
+                        plain_values[(style, value)] = cell_value
+                return cell_value
+            if kind == b"inlineStr":
+                if value or not inline or b"_x" in inline:
+                    return None
+                text = inline.decode()
+                if not text.strip():
+                    return None
+                cell_value = texts.get(text)
+                if cell_value is None:
+                    if len(texts) < SHARED_ENTRIES:
+                        texts[text] = text
+                    cell_value = text
+                return cell_value
+            # a shared string; None for one that is blank
+            return strings[int(value)] if value else None
+
         def plain_row(
             data: bytes, row: re.Match[bytes], end: int
         ) -> tuple[int, int, int, dict[str, RawCell]] | None:
@@ -1163,8 +1273,6 @@ class _SheetParser:
                 for letters, cell_digits, style, kind, value, inline in PLAIN_CELLS.findall(
                     data, start, close
                 ):
-                    # findall gives b"" for a group that took no part: an empty <v> or inline
-                    # text (a blank) is store's to judge.
                     if cell_digits != digits:
                         return None
                     column = fast_columns.get(letters)
@@ -1173,45 +1281,93 @@ class _SheetParser:
                     if column[1] <= previous:
                         return None
                     previous = column[1]
-                    if style not in plain_styles:
-                        kinds[int(style) if style else 0]  # an unknown style: store refuses it
-                        plain_styles.add(style)
-                    cell_value: object
-                    if kind in (b"", b"n"):
-                        if not value:
-                            return None
-                        cell_value = plain_values.get((style, value))
-                        if cell_value is None:
-                            index = int(style) if style else 0
-                            cell_value = number_cell(value.decode(), kinds[index])
-                            if cell_value is ERROR_VALUE:
-                                return None
-                            if percent[index] and isinstance(cell_value, int | float):
-                                cell_value = round(cell_value * 100, 9)
-                            if len(plain_values) < SHARED_ENTRIES:
-                                plain_values[(style, value)] = cell_value
-                    elif kind == b"inlineStr":
-                        if value or not inline or b"_x" in inline:
-                            return None
-                        text = inline.decode()
-                        if not text.strip():
-                            return None
-                        cell_value = texts.get(text)
-                        if cell_value is None:
-                            if len(texts) < SHARED_ENTRIES:
-                                texts[text] = text
-                            cell_value = text
-                    else:  # a shared string
-                        if not value:
-                            return None
-                        cell_value = strings[int(value)]
-                        if cell_value is None:
-                            return None
+                    cell_value = plain_value(style, kind, value, inline)
+                    if cell_value is None:
+                        return None
                     letter = column[0]
                     kept_cells[letter] = RawCell(letter + row_text, cell_value)  # type: ignore[arg-type]
             except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
                 return None  # store reads the row, and says what is wrong with it
             return close + 6, int(digits), previous, kept_cells
+
+        shapes: dict[bytes, _Shape] = {}  # by pattern, at most MAX_SHAPES
+        recent: list[_Shape] = []  # the shapes, the most recently met first
+        shaped_room = SHARED_ENTRIES  # values the shapes' caches may still keep, together
+
+        def learn_shape(data: bytes, start: int, close: int) -> None:
+            """Remember the shape of the plain row just read (see plain_row), for rows after it."""
+            if len(shapes) >= MAX_SHAPES:
+                return
+            pattern, letters, forms, last = _row_shape(data, start, close)
+            if not letters:
+                return  # a row without cells is given to no consumer
+            shape = shapes.get(pattern)
+            if shape is None:
+                shape = shapes[pattern] = _Shape(
+                    RowShape(letters), re.compile(pattern), forms, tuple({} for _ in forms), last
+                )
+            elif shape in recent:
+                recent.remove(shape)
+            recent.insert(0, shape)
+
+        def shaped_row(data: bytes, position: int, end: int) -> int | None:
+            """A plain row in a shape met before, given to the consumer at once; see plain_row.
+
+            Returns where the row ends; None when no recent shape fits it or it is not plain
+            after all, for plain_row and store to read it.
+            """
+            nonlocal row_number, last_place, column_number, kept, given, shaped_room
+            for shape in recent[:SHAPES_TRIED]:
+                found = shape.pattern.match(data, position, end)
+                if found is not None:
+                    break
+            else:
+                return None
+            number = int(found[1])
+            if number <= last_place[0]:
+                return None
+            is_hidden = False
+            if found[2]:
+                attributes = _fast_attributes(found[2])
+                if attributes is None or "r" in attributes:
+                    return None
+                is_hidden = attributes.get("hidden", "").strip() in HIDDEN
+            keys: tuple[bytes, ...] = found.groups()[2:]
+            values: list[object] = []
+            try:
+                cells = zip(shape.forms, shape.caches, keys, strict=True)
+                for (style, kind, inline), cache, key in cells:
+                    value = cache.get(key)
+                    if value is None:
+                        if inline:
+                            value = plain_value(style, kind, b"", key)
+                        else:
+                            value = plain_value(style, kind, key, b"")
+                        if value is None:
+                            return None
+                        if (
+                            shaped_room
+                            and len(key) <= SHAPE_KEY_BYTES
+                            and len(cache) < SHAPE_ENTRIES
+                        ):
+                            cache[key] = value
+                            shaped_room -= 1
+                    values.append(value)
+            except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
+                return None  # store reads the row, and says what is wrong with it
+            if shape is not recent[0]:
+                recent.remove(shape)
+                recent.insert(0, shape)
+            row_number = number
+            if is_hidden:
+                hidden.add(number)
+            flush()
+            given = number
+            last_place = (number, shape.last)
+            column_number = shape.last
+            kept += len(keys)
+            consumer.take_shaped(number, is_hidden, shape.public, keys, values)  # type: ignore[union-attr, arg-type]
+            return found.end()
 
         def keep_row(number: int, last: int, kept_cells: dict[str, RawCell]) -> None:
             """Keep a plain row's cells (see plain_row), or give them to the consumer."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from briefing.model import (
     RawSheet,
     RawWorkbook,
     RowConsumer,
+    RowShape,
     Severity,
 )
 from briefing.schema import (
@@ -58,6 +59,10 @@ REF_SEPARATORS = re.compile(r"[,;\s]+")
 ADDRESS_SEPARATORS = re.compile(r"[,;\r\n\u2028\u2029]")
 CELL = re.compile(r"([A-Z]+)(\d+)")
 MEMO_ENTRIES = 4096  # distinct clean values a column remembers the typed value of
+_MISSING = object()
+# A row shape's fields as add_shaped reads them: (attribute, column, position in the shape,
+# typed values by key) for each cell, and the empty values of the fields it has no cell for.
+_ShapePlan = tuple[list[tuple[str, Column, int, dict[bytes, Any]]], dict[str, Any]]
 
 
 def validate_workbook(
@@ -510,6 +515,9 @@ class _RecordsReader:
             )
             for attr, column in spec.fields
         ]
+        self.shape_plans: dict[RowShape, _ShapePlan | None] = {}
+        # What add_shaped's caches may still keep, together: as much as add's may.
+        self.shaped_room = MEMO_ENTRIES * len(self.plan)
 
     def add(self, row: RawRow, hidden: bool) -> None:
         state, name = self.state, self.name
@@ -541,6 +549,61 @@ class _RecordsReader:
                 known[key] = value
         state.check_period(self.spec, values, cells, name)
         self.records.append(self.spec.record(**values, coordinates=cells))
+
+    def add_shaped(
+        self, number: int, shape: RowShape, keys: Sequence[bytes], values: Sequence[CellValue]
+    ) -> None:
+        """A row not hidden, given as its shape (RowConsumer.take_shaped); the same as add.
+
+        Each field's cell is converted once per distinct key: the reader's bytes, which, unlike
+        values (True == 1 == 1.0), are never equal for two different cells.
+        """
+        plan = self.shape_plans.get(shape)
+        if plan is None:
+            plan = self.shape_plans[shape] = self._plan_shape(shape)
+        if not plan:
+            self.add(shape.row(number, values), False)
+            return
+        fields, defaults = plan
+        state, name = self.state, self.name
+        problems = state.problems
+        record = dict(defaults)
+        cells = RowCoordinates(self.letters, number)
+        for attr, column, position, known in fields:
+            key = keys[position]
+            value = known.get(key, _MISSING)
+            if value is _MISSING:
+                coordinate = cells[attr]
+                seen = len(problems)
+                raw = RawCell(coordinate, values[position])
+                value = state.read_cell(name, coordinate, raw, column)
+                if len(problems) == seen and len(known) < MEMO_ENTRIES and self.shaped_room:
+                    known[key] = value
+                    self.shaped_room -= 1
+            record[attr] = value
+        state.check_period(self.spec, record, cells, name)
+        self.records.append(self.spec.record(**record, coordinates=cells))
+
+    def _plan_shape(self, shape: RowShape) -> _ShapePlan | None:
+        """How add_shaped reads rows of `shape`; None where add must read each cell.
+
+        add must where a row of the shape holds a Review cell (it may leave the row out) or
+        lacks a required field's cell (an error at that cell).
+        """
+        position_of = {letter: position for position, letter in enumerate(shape.letters)}
+        if self.review in position_of:
+            return None
+        fields: list[tuple[str, Column, int, dict[bytes, Any]]] = []
+        defaults: dict[str, Any] = {}
+        for attr, column, letter, _, blank in self.plan:
+            position = position_of.get(letter) if letter else None
+            if position is not None:
+                fields.append((attr, column, position, {}))
+            elif blank is _REQUIRED:
+                return None
+            else:
+                defaults[attr] = blank
+        return fields, defaults
 
     def finish(self) -> list[Any]:
         """The records read, after the warnings about rows left out or hidden."""
@@ -588,6 +651,19 @@ class _RecordStream:
         self.held.append((row, hidden))
         if len(self.held) > HEADER_SEARCH_ROWS:
             self._start()
+
+    def take_shaped(
+        self,
+        number: int,
+        hidden: bool,
+        shape: RowShape,
+        keys: Sequence[bytes],
+        values: Sequence[CellValue],
+    ) -> None:
+        if self.reader is not None and not hidden:
+            self.reader.add_shaped(number, shape, keys, values)
+        else:
+            self.take(shape.row(number, values), hidden)
 
     def _start(self) -> None:
         """Find the header among the rows held, then read the rest of them."""

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -25,7 +25,15 @@ from docx.text.paragraph import Paragraph
 from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
-from briefing.model import RawCell, RawRow, RawWorkbook, RowConsumer, RowConsumers
+from briefing.model import (
+    CellValue,
+    RawCell,
+    RawRow,
+    RawWorkbook,
+    RowConsumer,
+    RowConsumers,
+    RowShape,
+)
 from briefing.pipeline import example_records
 from briefing.schema import SCHEMA
 from briefing.workbook import workbook_bytes
@@ -93,6 +101,17 @@ class _RecordingConsumer:
     def take(self, row: RawRow, hidden: bool) -> None:
         self.rows.append((row, hidden))
         self.consumer.take(row, hidden)
+
+    def take_shaped(
+        self,
+        number: int,
+        hidden: bool,
+        shape: RowShape,
+        keys: Sequence[bytes],
+        values: Sequence[CellValue],
+    ) -> None:
+        self.rows.append((shape.row(number, values), hidden))
+        self.consumer.take_shaped(number, hidden, shape, keys, values)
 
     def restart(self) -> None:
         self.rows.clear()
