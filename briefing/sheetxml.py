@@ -1333,28 +1333,30 @@ class _SheetParser:
                     return None
                 is_hidden = attributes.get("hidden", "").strip() in HIDDEN
             keys: tuple[bytes, ...] = found.groups()[2:]
-            values: list[object] = []
-            try:
-                cells = zip(shape.forms, shape.caches, keys, strict=True)
-                for (style, kind, inline), cache, key in cells:
-                    value = cache.get(key)
-                    if value is None:
-                        if inline:
-                            value = plain_value(style, kind, b"", key)
-                        else:
-                            value = plain_value(style, kind, key, b"")
+            values: list[object] = list(map(dict.get, shape.caches, keys))
+            if None in values:  # values not met before (None is no plain cell's value)
+                try:
+                    for position, value in enumerate(values):
                         if value is None:
-                            return None
-                        if (
-                            shaped_room
-                            and len(key) <= SHAPE_KEY_BYTES
-                            and len(cache) < SHAPE_ENTRIES
-                        ):
-                            cache[key] = value
-                            shaped_room -= 1
-                    values.append(value)
-            except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
-                return None  # store reads the row, and says what is wrong with it
+                            key = keys[position]
+                            style, kind, inline = shape.forms[position]
+                            if inline:
+                                value = plain_value(style, kind, b"", key)
+                            else:
+                                value = plain_value(style, kind, key, b"")
+                            if value is None:
+                                return None
+                            values[position] = value
+                            cache = shape.caches[position]
+                            if (
+                                shaped_room
+                                and len(key) <= SHAPE_KEY_BYTES
+                                and len(cache) < SHAPE_ENTRIES
+                            ):
+                                cache[key] = value
+                                shaped_room -= 1
+                except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
+                    return None  # store reads the row, and says what is wrong with it
             if shape is not recent[0]:
                 recent.remove(shape)
                 recent.insert(0, shape)

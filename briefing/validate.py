@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -60,9 +62,15 @@ ADDRESS_SEPARATORS = re.compile(r"[,;\r\n\u2028\u2029]")
 CELL = re.compile(r"([A-Z]+)(\d+)")
 MEMO_ENTRIES = 4096  # distinct clean values a column remembers the typed value of
 _MISSING = object()
-# A row shape's fields as add_shaped reads them: (attribute, column, position in the shape,
-# typed values by key) for each cell, and the empty values of the fields it has no cell for.
-_ShapePlan = tuple[list[tuple[str, Column, int, dict[bytes, Any]]], dict[str, Any]]
+# How add_shaped reads the rows of one shape (see _plan_shape).
+_ShapePlan = tuple[
+    tuple[str, ...],  # every field, in the record's order
+    list[int],  # the position of each field's cell in the shape (past its end: no cell)
+    Callable[[Sequence[bytes]], Sequence[bytes]],  # the key of each, from the row's keys + b""
+    list[dict[bytes, Any]],  # each field's typed values by key
+    list[Column],
+]
+_MISSINGS = repeat(_MISSING)
 
 
 def validate_workbook(
@@ -564,23 +572,30 @@ class _RecordsReader:
         if not plan:
             self.add(shape.row(number, values), False)
             return
-        fields, defaults = plan
-        state, name = self.state, self.name
-        problems = state.problems
-        record = dict(defaults)
+        attrs, positions, pick, knowns, columns = plan
+        picked = pick((*keys, b""))
+        typed = list(map(dict.get, knowns, picked, _MISSINGS))
         cells = RowCoordinates(self.letters, number)
-        for attr, column, position, known in fields:
-            key = keys[position]
-            value = known.get(key, _MISSING)
-            if value is _MISSING:
-                coordinate = cells[attr]
-                seen = len(problems)
-                raw = RawCell(coordinate, values[position])
-                value = state.read_cell(name, coordinate, raw, column)
-                if len(problems) == seen and len(known) < MEMO_ENTRIES and self.shaped_room:
-                    known[key] = value
+        state, name = self.state, self.name
+        if _MISSING in typed:  # cells not met before: read as add reads them
+            problems = state.problems
+            for index, found in enumerate(typed):
+                if found is not _MISSING:
+                    continue
+                value, column = values[positions[index]], columns[index]
+                typed[index] = typed_value = _plain_text(value, column)
+                if typed_value is None:
+                    coordinate = cells[attrs[index]]
+                    seen = len(problems)
+                    raw = RawCell(coordinate, value)
+                    typed[index] = typed_value = state.read_cell(name, coordinate, raw, column)
+                    if len(problems) != seen:
+                        continue
+                known = knowns[index]
+                if len(known) < MEMO_ENTRIES and self.shaped_room:
+                    known[picked[index]] = typed_value
                     self.shaped_room -= 1
-            record[attr] = value
+        record = dict(zip(attrs, typed, strict=True))
         state.check_period(self.spec, record, cells, name)
         self.records.append(self.spec.record(**record, coordinates=cells))
 
@@ -588,22 +603,33 @@ class _RecordsReader:
         """How add_shaped reads rows of `shape`; None where add must read each cell.
 
         add must where a row of the shape holds a Review cell (it may leave the row out) or
-        lacks a required field's cell (an error at that cell).
+        lacks a required field's cell (an error at that cell). A field the shape has no cell
+        for is picked from an empty key past the shape's own, whose value is the field's empty
+        value.
         """
         position_of = {letter: position for position, letter in enumerate(shape.letters)}
         if self.review in position_of:
             return None
-        fields: list[tuple[str, Column, int, dict[bytes, Any]]] = []
-        defaults: dict[str, Any] = {}
+        attrs: list[str] = []
+        positions: list[int] = []
+        knowns: list[dict[bytes, Any]] = []
+        columns: list[Column] = []
         for attr, column, letter, _, blank in self.plan:
             position = position_of.get(letter) if letter else None
-            if position is not None:
-                fields.append((attr, column, position, {}))
-            elif blank is _REQUIRED:
-                return None
+            if position is None:
+                if blank is _REQUIRED:
+                    return None
+                position, known = len(shape.letters), {b"": blank}
             else:
-                defaults[attr] = blank
-        return fields, defaults
+                known = {}
+            attrs.append(attr)
+            positions.append(position)
+            knowns.append(known)
+            columns.append(column)
+        if len(positions) == 1:
+            only = positions[0]
+            return tuple(attrs), positions, lambda keys: (keys[only],), knowns, columns
+        return tuple(attrs), positions, itemgetter(*positions), knowns, columns
 
     def finish(self) -> list[Any]:
         """The records read, after the warnings about rows left out or hidden."""
@@ -783,6 +809,24 @@ def _convert(value: CellValue, column: Column) -> Any:
     if kind is Kind.REFS:
         return tuple(part for part in REF_SEPARATORS.split(text) if part)
     return text  # ID and REF
+
+
+def _plain_text(value: CellValue, column: Column) -> str | None:
+    """A text, ID or reference cell's value when it is printable ASCII, as read_cell gives it.
+
+    None for any other cell or column, for read_cell to read: most cells a long sheet holds
+    only once (IDs, quotes) are such text, and this is the same value for less work.
+    """
+    if type(value) is not str or not value.isascii() or not value.isprintable():
+        return None
+    kind = column.kind
+    if kind is Kind.TEXT:
+        text = value.strip()
+    elif kind is Kind.ID or kind is Kind.REF:
+        text = " ".join(value.split())
+    else:
+        return None
+    return text or None
 
 
 def _to_text(value: CellValue) -> str:

@@ -33,6 +33,8 @@ CHILD = "import sys; sys.path[:0] = sys.argv[1:]; import briefing.render.child a
 # A child started ahead of its render imports the Word format (docxtpl, python-docx, Jinja)
 # while it waits for the request, as the caller reads and checks the workbook.
 AHEAD = CHILD.replace("c.serve()", "import briefing.render.word; c.serve()")
+# Ahead of a long read, it imports matplotlib too (about 0.36 s), in case the memo has a chart.
+AHEAD_WITH_CHARTS = AHEAD.replace("c.serve()", "import briefing.render.chart; c.serve()")
 DONE, FAILED, OUT_OF_MEMORY, OUT_OF_TIME = b"D", b"F", b"M", b"T"
 
 
@@ -131,16 +133,17 @@ def _start(command: str) -> subprocess.Popen[bytes]:
 
 
 @contextlib.contextmanager
-def started_ahead() -> Iterator[None]:
+def started_ahead(charts: bool = False) -> Iterator[None]:
     """Start the next render's child now; within the block, render_bounded takes it.
 
     Its interpreter and the Word format's imports (about a third of a second) then run
-    beside the caller's work instead of after it. A child the block did not use is ended.
+    beside the caller's work instead of after it; with `charts`, matplotlib's too, for a
+    caller whose work takes longer than that import. A child the block did not use is ended.
     """
     if not ISOLATED or _started:
         yield
         return
-    child = _start(AHEAD)
+    child = _start(AHEAD_WITH_CHARTS if charts else AHEAD)
     _started.append(child)
     try:
         yield
