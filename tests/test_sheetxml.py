@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from openpyxl.styles import numbers as openpyxl_numbers
 
 from briefing import archive, sheetxml
 from briefing.errors import WorkbookUnreadable
-from briefing.model import CellValue, RawCell, RawWorkbook
+from briefing.model import CellValue, RawCell, RawRow, RawWorkbook, RowShape
 from briefing.sheetxml import TerminalProgress, read_workbook
 from tests.conftest import SEED_WORKBOOK, needs_office, raw_cell, write_example
 from tests.openpyxl_reader import read_with_openpyxl
@@ -779,3 +780,80 @@ def test_a_text_cell_with_a_style_the_workbook_lacks_is_refused_in_a_plain_row_t
     path = xlsx(tmp_path / "styled.xlsx", {"Data": data(HEADER + row)})
     with pytest.raises(WorkbookUnreadable):
         read_workbook(path)
+
+
+class _Recorder:
+    """A RowConsumer keeping what it is given, and how many rows came as their shape."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[RawRow, bool]] = []
+        self.shaped = 0
+
+    def take(self, row: RawRow, hidden: bool) -> None:
+        self.rows.append((row, hidden))
+
+    def take_shaped(
+        self,
+        number: int,
+        hidden: bool,
+        shape: RowShape,
+        keys: Sequence[bytes],
+        values: Sequence[CellValue],
+    ) -> None:
+        self.shaped += 1
+        self.rows.append((shape.row(number, values), hidden))
+
+    def restart(self) -> None:
+        self.rows.clear()
+        self.shaped = 0
+
+
+def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: str = "") -> str:
+    """A row in the shape most rows of the test below have: inline text, a date, a shared
+    string and a percentage."""
+    text = f"row {number}" if text is None else text
+    return (
+        f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+        f'<c r="B{number}" s="1"><v>{day or 45000 + number % 300}</v></c>'
+        f'<c r="C{number}" t="s"><v>{shared or (0, 2, 5)[number % 3]}</v></c>'
+        f'<c r="D{number}" s="2"><v>0.{number % 90 + 10}</v></c></row>'
+    )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param(_shaped_row(30).replace('"30"', '"30" hidden="1"', 1), id="hidden"),
+        pytest.param(_shaped_row(30, shared="1"), id="blank-shared-string"),
+        pytest.param(_shaped_row(30, "   "), id="blank-inline-text"),
+        pytest.param(_shaped_row(30, "line_x000D_break"), id="escape"),
+        pytest.param(_shaped_row(30, "a &amp; b"), id="entity"),
+        pytest.param(_shaped_row(30, day="99999999"), id="date-past-the-calendar"),
+        pytest.param(_shaped_row(30, shared="99"), id="shared-string-not-there"),
+        pytest.param(_shaped_row(30).replace('"C30"', '"C31"'), id="cell-of-another-row"),
+        pytest.param(_shaped_row(30) + _shaped_row(29), id="row-out-of-order"),
+        pytest.param(_shaped_row(30).replace('"30"', '"30" spans="1:4" ht="20"', 1), id="attrs"),
+    ],
+)
+def test_rows_given_as_their_shape_are_the_rows_the_sheet_holds(tmp_path: Path, odd: str) -> None:
+    """Rows like the plain rows before them are matched whole and given as their shape; a row
+    that only looks like them (a blank, an escape, an error) is read as every other row is."""
+    rows = "".join(_shaped_row(number) for number in range(2, 30))
+    rows += odd + "".join(_shaped_row(number) for number in range(31, 60))
+    path = xlsx(tmp_path / "shaped.xlsx", {"Data": data(HEADER + rows)})
+    recorder = _Recorder()
+    try:
+        whole = same_as_openpyxl(path)
+        streamed = read_workbook(path, None, lambda name: recorder)
+    except WorkbookUnreadable:
+        with pytest.raises(WorkbookUnreadable):
+            read_workbook(path, None, lambda name: _Recorder())
+        return
+    sheet = whole.sheet("Data")
+    assert sheet is not None
+    hidden = set(sheet.hidden_rows)
+    if streamed.sheets[0].streamed:
+        assert recorder.shaped > 40
+        assert recorder.rows[1:] == [(row, row.number in hidden) for row in sheet.rows]
+    else:  # read again whole, as rows out of order are
+        assert streamed == whole

@@ -6,18 +6,20 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from briefing import sheetxml
 from briefing.context import build_context
 from briefing.errors import InvalidWorkbook
 from briefing.model import RawCell, RawRow, Severity
-from briefing.pipeline import check_workbook, load_dossier
+from briefing.pipeline import check_workbook, load_dossier, read_raw_workbook
 from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow, TimelineRow
 from briefing.text import PartialDate
-from briefing.validate import RecordStreams
+from briefing.validate import RecordStreams, _RecordsReader, validate_workbook
 from tests.conftest import (
     cell,
     column_letter,
@@ -26,6 +28,7 @@ from tests.conftest import (
     field_row,
     label_cell,
     patch_sheet_xml,
+    write_example,
 )
 
 MakeWorkbook = Callable[..., Path]
@@ -632,3 +635,79 @@ def test_a_restarted_stream_forgets_the_sources_its_candidate_rows_cited() -> No
     assert "S9" in streams.state.cited_by_candidates
     figures.restart()
     assert "S9" not in streams.state.cited_by_candidates
+
+
+# Cells put into a long Figures sheet, each in a row of its own among rows of one shape:
+# (header, value), and whether Excel hides the row.
+ODD_ROWS: list[tuple[str, object, bool]] = [
+    ("Value", "eighty-seven", False),
+    ("Value", "1,200", False),
+    ("Value", 12.0, False),
+    ("Claimed by", "Ukraine's air_x0007_force", False),
+    ("Claimed by", "  ", False),
+    ("Claimed by", "Харківська ОВА", False),
+    ("Metric", "drones\tshot down", False),
+    ("Status", "rumoured", False),
+    ("Status", "Claimed", False),
+    ("Date", "2024-13-45", False),
+    ("Date", "June 2024", False),
+    ("Until", "2024-06-01", False),
+    ("Source", "S99", False),
+    ("ID", "F1", False),
+    ("Review", "unreviewed", False),
+    ("Note", "hidden, still read", True),
+]
+
+
+def _long_figures_sheet(path: Path) -> Path:
+    """The example with 60 more figures, most in one shape, ODD_ROWS among them."""
+    write_example(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Figures"]
+    letters = {cell.value: cell.column_letter for cell in sheet[1]}
+    template = [cell.value for cell in sheet[3]]
+    first = sheet.max_row + 1
+    for index in range(12 + 3 * len(ODD_ROWS) + 5):
+        number = first + index
+        sheet.append(template)
+        sheet[f"{letters['ID']}{number}"] = f"F{100 + index}"
+        sheet[f"{letters['Value']}{number}"] = index % 7 + 1
+    # Each twice: the first of two rows of a new shape is read cell by cell, the second (and
+    # the rows after the pair) by the shape.
+    for index, (header, value, hidden) in enumerate(ODD_ROWS):
+        for number in (first + 12 + 3 * index, first + 13 + 3 * index):
+            sheet[f"{letters[header]}{number}"] = value
+            sheet.row_dimensions[number].hidden = hidden
+    book.save(path)
+    return path
+
+
+def _validated(path: Path) -> tuple[object, ...]:
+    streams = RecordStreams()
+    dossier = validate_workbook(read_raw_workbook(path, None, streams), SCHEMA, streams)
+    return dossier.records, dossier.problems
+
+
+def test_rows_read_by_their_shape_validate_as_rows_read_cell_by_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most rows of a long sheet are given as their shape and validated by each cell's bytes;
+    the records and problems are those of the same rows given and validated cell by cell."""
+    path = _long_figures_sheet(tmp_path / "long.xlsx")
+    shaped: list[int] = []
+    add_shaped = _RecordsReader.add_shaped
+
+    def counted(self: _RecordsReader, number: int, *args: Any) -> None:
+        shaped.append(number)
+        add_shaped(self, number, *args)
+
+    monkeypatch.setattr(_RecordsReader, "add_shaped", counted)
+    records, problems = _validated(path)
+    assert len(shaped) > 40
+    monkeypatch.setattr(sheetxml, "MAX_SHAPES", 0)
+    shaped.clear()
+    assert _validated(path) == (records, problems)
+    assert shaped == []
+    said = "\n".join(str(problem) for problem in problems)
+    for text in ("eighty-seven", "control character", "rumoured", "2024-13-45", "S99", "F1"):
+        assert text in said
