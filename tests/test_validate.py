@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from briefing import sheetxml
 from briefing.context import build_context
 from briefing.errors import InvalidWorkbook
-from briefing.model import RawCell, RawRow, Severity
+from briefing.model import Problem, RawCell, RawRow, Severity
 from briefing.pipeline import check_workbook, load_dossier, read_raw_workbook
 from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow, TimelineRow
 from briefing.text import PartialDate
@@ -639,7 +639,7 @@ def test_a_restarted_stream_forgets_the_sources_its_candidate_rows_cited() -> No
 
 # Cells put into a long Figures sheet, each in a row of its own among rows of one shape:
 # (header, value), and whether Excel hides the row.
-ODD_ROWS: list[tuple[str, object, bool]] = [
+ODD_ROWS: list[tuple[str, str | float, bool]] = [
     ("Value", "eighty-seven", False),
     ("Value", "1,200", False),
     ("Value", 12.0, False),
@@ -664,7 +664,10 @@ def _long_figures_sheet(path: Path) -> Path:
     write_example(path)
     book = openpyxl.load_workbook(path)
     sheet = book["Figures"]
-    letters = {cell.value: cell.column_letter for cell in sheet[1]}
+    letters = {
+        header: column_letter("Figures", header)
+        for header in {header for header, _, _ in ODD_ROWS} | {"ID", "Value"}
+    }
     template = [cell.value for cell in sheet[3]]
     first = sheet.max_row + 1
     for index in range(12 + 3 * len(ODD_ROWS) + 5):
@@ -682,10 +685,10 @@ def _long_figures_sheet(path: Path) -> Path:
     return path
 
 
-def _validated(path: Path) -> tuple[object, ...]:
+def _validated(path: Path) -> tuple[Mapping[str, tuple[Any, ...]], tuple[Problem, ...]]:
     streams = RecordStreams()
     dossier = validate_workbook(read_raw_workbook(path, None, streams), SCHEMA, streams)
-    return dossier.records, dossier.problems
+    return dossier.records, tuple(dossier.problems)
 
 
 def test_rows_read_by_their_shape_validate_as_rows_read_cell_by_cell(
