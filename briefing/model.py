@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -39,9 +39,9 @@ class RawRow:
 class RowShape:
     """The columns of rows whose cells are alike: each in the same column, in the same form.
 
-    A long sheet's rows mostly share a few shapes, so the reader gives such a row as its shape
-    and two tuples (see RowConsumer.take_shaped) instead of a dict of cells. Shapes compare
-    by identity: the reader makes each once per sheet.
+    A long sheet's rows mostly share a few shapes, so the reader gives a run of rows of one
+    shape together, cell by cell (see RowConsumer.take_shaped), instead of a dict per row.
+    Shapes compare by identity: the reader makes each once per sheet.
     """
 
     letters: tuple[str, ...]  # the column of each cell, left to right
@@ -51,6 +51,13 @@ class RowShape:
         digits = str(number)
         pairs = zip(self.letters, values, strict=True)
         return RawRow(number, {letter: RawCell(letter + digits, value) for letter, value in pairs})
+
+    def rows(
+        self, numbers: Sequence[int], values: Sequence[Sequence[CellValue]]
+    ) -> Iterator[RawRow]:
+        """Rows given cell by cell (see RowConsumer.take_shaped), one at a time."""
+        for index, number in enumerate(numbers):
+            yield self.row(number, [cell[index] for cell in values])
 
 
 @dataclass(frozen=True)
@@ -77,16 +84,18 @@ class RowConsumer(Protocol):
 
     def take_shaped(
         self,
-        number: int,
-        hidden: bool,
         shape: RowShape,
-        keys: Sequence[bytes],
-        values: Sequence[CellValue],
+        numbers: Sequence[int],
+        hidden: Collection[int],
+        keys: Sequence[Sequence[bytes]],
+        values: Sequence[Sequence[CellValue]],
     ) -> None:
-        """Row `number`, the same as `take(shape.row(number, values), hidden)`.
+        """Rows given together, cell by cell: the same as `take` of each of `shape.rows(...)`.
 
-        `keys` are the cells as the file stores them: at one position of one shape, equal
-        keys hold equal values, so a consumer may convert each distinct key once.
+        `numbers` are the rows', `hidden` those of them Excel hides; `keys` and `values` hold,
+        for each cell of the shape, its bytes as stored and its value in each row. At one
+        position of one shape, equal keys hold equal values, so a consumer may convert each
+        distinct key once.
         """
 
     def restart(self) -> None: ...

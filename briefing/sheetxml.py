@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import operator
 import posixpath
 import re
 import sys
@@ -658,6 +659,7 @@ _SHAPE_ROW = rb'[ \t\n]*<row r="(?P<n>[1-9][0-9]{0,6})"((?:' + _ATTRIBUTE + rb")
 _SHAPE_VALUE = rb"(" + _PLAIN_CHARACTER + rb"+)"
 MAX_SHAPES = 16  # row shapes a sheet learns; rows of any other shape are read one by one
 SHAPES_TRIED = 4  # the shapes a row is matched against, the most recently met first
+MAX_BATCH = 1024  # rows of one shape matched before they are given out together
 # A shape remembers the values of each of its cells up to these limits: past them, they are
 # mostly each row's own (IDs, quotes).
 SHAPE_KEY_BYTES = 128
@@ -844,6 +846,37 @@ def _row_shape(
         forms.append((cell[3] or b"", cell[4] or b"", text == 6))
     pieces.append(rb"</row>")
     return b"".join(pieces), tuple(letters), tuple(forms), last
+
+
+def _plain_inline(inline: bytes) -> str | None:
+    """A plain cell's inline text; None where store must read it (a blank, an escape).
+
+    Raises UnicodeDecodeError for bytes that are not UTF-8, for store to say so.
+    """
+    if not inline or b"_x" in inline:
+        return None
+    text = inline.decode()
+    return text if text.strip() else None
+
+
+def _rising(last: int, numbers: list[int]) -> int:
+    """How many of the row numbers, from the first, each come after the one before (and `last`)."""
+    if all(map(operator.lt, [last, *numbers[:-1]], numbers)):
+        return len(numbers)
+    before = last
+    for index, number in enumerate(numbers):
+        if number <= before:
+            return index
+        before = number
+    return len(numbers)
+
+
+def _next_none(values: list[object], start: int, stop: int) -> int:
+    """Where the next None stands in values[start:stop]; `stop` if nowhere."""
+    try:
+        return values.index(None, start, stop)
+    except ValueError:
+        return stop
 
 
 NO_SAVED_VALUE = (
@@ -1141,7 +1174,7 @@ class _SheetParser:
             position = 0
             while True:
                 if recent and self.ordered:
-                    after = shaped_row(data, position, end)
+                    after = shaped_rows(data, position, end)
                     if after is not None:
                         position = after
                         continue
@@ -1232,10 +1265,8 @@ class _SheetParser:
                         plain_values[(style, value)] = cell_value
                 return cell_value
             if kind == b"inlineStr":
-                if value or not inline or b"_x" in inline:
-                    return None
-                text = inline.decode()
-                if not text.strip():
+                text = _plain_inline(inline) if not value else None
+                if text is None:
                     return None
                 cell_value = texts.get(text)
                 if cell_value is None:
@@ -1293,6 +1324,8 @@ class _SheetParser:
         shapes: dict[bytes, _Shape] = {}  # by pattern, at most MAX_SHAPES
         recent: list[_Shape] = []  # the shapes, the most recently met first
         shaped_room = SHARED_ENTRIES  # values the shapes' caches may still keep, together
+        batch = 1  # rows matched at most before they are taken together; see shaped_rows
+        row_hides: dict[bytes, bool | None] = {}  # a row's attributes -> hidden; None: not plain
 
         def learn_shape(data: bytes, start: int, close: int) -> None:
             """Remember the shape of the plain row just read (see plain_row), for rows after it."""
@@ -1310,66 +1343,104 @@ class _SheetParser:
                 recent.remove(shape)
             recent.insert(0, shape)
 
-        def shaped_row(data: bytes, position: int, end: int) -> int | None:
-            """A plain row in a shape met before, given to the consumer at once; see plain_row.
+        def shaped_rows(data: bytes, position: int, end: int) -> int | None:
+            """The plain rows from `position` on in a shape met before, given to the consumer
+            together, cell by cell; see plain_row.
 
-            Returns where the row ends; None when no recent shape fits it or it is not plain
-            after all, for plain_row and store to read it.
+            Returns where the last of them ends; None when no recent shape fits the first or it
+            is not plain after all, for plain_row and store to read it.
             """
-            nonlocal row_number, last_place, column_number, kept, given, shaped_room
+            nonlocal row_number, last_place, column_number, kept, given, shaped_room, batch
             for shape in recent[:SHAPES_TRIED]:
-                found = shape.pattern.match(data, position, end)
+                match = shape.pattern.match
+                found = match(data, position, end)
                 if found is not None:
                     break
             else:
                 return None
-            number = int(found[1])
-            if number <= last_place[0]:
+            ends: list[int] = []
+            matched: list[tuple[bytes, ...]] = []
+            while found is not None:
+                matched.append(found.groups())
+                ends.append(found.end())
+                if len(matched) == batch:
+                    break
+                found = match(data, ends[-1], end)
+            # Column by column: the row numbers, the rows' attributes, then each cell's text.
+            columns = list(zip(*matched, strict=True))
+            numbers = list(map(int, columns[0]))
+            taken = _rising(last_place[0], numbers)  # the rows up to the first that is not plain
+            hidden_rows: set[int] = set()
+            if any(columns[1]):
+                for index, text in enumerate(columns[1][:taken]):
+                    if text:
+                        hides = row_hides.get(text, -1)
+                        if hides == -1:
+                            attributes = _fast_attributes(text)
+                            hides = (
+                                None
+                                if attributes is None or "r" in attributes
+                                else attributes.get("hidden", "").strip() in HIDDEN
+                            )
+                            if len(row_hides) < SHARED_ENTRIES:
+                                row_hides[text] = hides
+                        if hides is None:
+                            taken = index
+                            break
+                        if hides:
+                            hidden_rows.add(numbers[index])
+            cells: list[list[object]] = []
+            for keys, cache, (style, kind, inline) in zip(
+                columns[2:], shape.caches, shape.forms, strict=True
+            ):
+                values: list[object] = list(map(cache.get, keys))
+                # Values not met before (None is no plain cell's value); the first that is not
+                # plain ends the rows taken.
+                index = _next_none(values, 0, taken)
+                while index < taken:
+                    key = keys[index]
+                    value = cache.get(key)  # met earlier in these rows
+                    if value is not None:
+                        values[index] = value
+                        index = _next_none(values, index + 1, taken)
+                        continue
+                    try:
+                        # Inline text here is mostly each row's own (IDs, quotes): not shared.
+                        value = _plain_inline(key) if inline else plain_value(style, kind, key, b"")
+                    except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
+                        value = None  # store reads the row, and says what is wrong with it
+                    if value is None:
+                        taken = index
+                        break
+                    values[index] = value
+                    if shaped_room and len(key) <= SHAPE_KEY_BYTES and len(cache) < SHAPE_ENTRIES:
+                        cache[key] = value
+                        shaped_room -= 1
+                    index = _next_none(values, index + 1, taken)
+                cells.append(values)
+            # A batch cut short makes the next one a single row, and each one taken whole doubles
+            # the next: rows matched in vain (past the cut, to be read again) cost no more than
+            # the rows taken before them.
+            batch = min(batch * 2, MAX_BATCH) if taken == len(matched) else 1
+            if not taken:
                 return None
-            is_hidden = False
-            if found[2]:
-                attributes = _fast_attributes(found[2])
-                if attributes is None or "r" in attributes:
-                    return None
-                is_hidden = attributes.get("hidden", "").strip() in HIDDEN
-            keys: tuple[bytes, ...] = found.groups()[2:]
-            values: list[object] = list(map(dict.get, shape.caches, keys))
-            if None in values:  # values not met before (None is no plain cell's value)
-                try:
-                    for position, value in enumerate(values):
-                        if value is None:
-                            key = keys[position]
-                            style, kind, inline = shape.forms[position]
-                            if inline:
-                                value = plain_value(style, kind, b"", key)
-                            else:
-                                value = plain_value(style, kind, key, b"")
-                            if value is None:
-                                return None
-                            values[position] = value
-                            cache = shape.caches[position]
-                            if (
-                                shaped_room
-                                and len(key) <= SHAPE_KEY_BYTES
-                                and len(cache) < SHAPE_ENTRIES
-                            ):
-                                cache[key] = value
-                                shaped_room -= 1
-                except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
-                    return None  # store reads the row, and says what is wrong with it
             if shape is not recent[0]:
                 recent.remove(shape)
                 recent.insert(0, shape)
-            row_number = number
-            if is_hidden:
-                hidden.add(number)
+            if taken < len(numbers):
+                del numbers[taken:]
+                columns = [column[:taken] for column in columns]
+                cells = [values[:taken] for values in cells]
+                hidden_rows.intersection_update(numbers)
+            hidden.update(hidden_rows)
+            row_number = numbers[-1]
             flush()
-            given = number
-            last_place = (number, shape.last)
+            given = row_number
+            last_place = (row_number, shape.last)
             column_number = shape.last
-            kept += len(keys)
-            consumer.take_shaped(number, is_hidden, shape.public, keys, values)  # type: ignore[union-attr, arg-type]
-            return found.end()
+            kept += taken * len(cells)
+            consumer.take_shaped(shape.public, numbers, hidden_rows, columns[2:], cells)  # type: ignore[union-attr, arg-type]
+            return ends[taken - 1]
 
         def keep_row(number: int, last: int, kept_cells: dict[str, RawCell]) -> None:
             """Keep a plain row's cells (see plain_row), or give them to the consumer."""

@@ -77,18 +77,20 @@ class PartialDate:
     def of(cls, value: dt.date) -> PartialDate:
         return cls(value.year, value.month, value.day)
 
-    @property
+    # Cached: a long sheet's rows share one PartialDate per distinct cell, and an edition asks
+    # each row for its days.
+    @functools.cached_property
     def precision(self) -> Precision:
         if self.day:
             return Precision.DAY
         return Precision.MONTH if self.month else Precision.YEAR
 
-    @property
+    @functools.cached_property
     def start(self) -> dt.date:
         """The first day the date may mean."""
         return dt.date(self.year, self.month or 1, self.day or 1)
 
-    @property
+    @functools.cached_property
     def end(self) -> dt.date:
         """The last day the date may mean."""
         if self.day:

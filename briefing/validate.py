@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -65,12 +64,10 @@ _MISSING = object()
 # How add_shaped reads the rows of one shape (see _plan_shape).
 _ShapePlan = tuple[
     tuple[str, ...],  # every field, in the record's order
-    list[int],  # the position of each field's cell in the shape (past its end: no cell)
-    Callable[[Sequence[bytes]], Sequence[bytes]],  # the key of each, from the row's keys + b""
+    list[int | None],  # the position of each field's cell in the shape; None: it has none
     list[dict[bytes, Any]],  # each field's typed values by key
     list[Column],
 ]
-_MISSINGS = repeat(_MISSING)
 
 
 def validate_workbook(
@@ -559,77 +556,95 @@ class _RecordsReader:
         self.records.append(self.spec.record(**values, coordinates=cells))
 
     def add_shaped(
-        self, number: int, shape: RowShape, keys: Sequence[bytes], values: Sequence[CellValue]
+        self,
+        shape: RowShape,
+        numbers: Sequence[int],
+        hidden: Collection[int],
+        keys: Sequence[Sequence[bytes]],
+        values: Sequence[Sequence[CellValue]],
     ) -> None:
-        """A row not hidden, given as its shape (RowConsumer.take_shaped); the same as add.
+        """Rows given together, cell by cell (RowConsumer.take_shaped); the same as add.
 
-        Each field's cell is converted once per distinct key: the reader's bytes, which, unlike
-        values (True == 1 == 1.0), are never equal for two different cells.
+        Each field is converted a column at a time, each distinct key once: the reader's
+        bytes, which, unlike values (True == 1 == 1.0), are never equal for two cells that
+        differ. Problems come out in another order than add's, which sort_problems undoes.
         """
         plan = self.shape_plans.get(shape)
         if plan is None:
             plan = self.shape_plans[shape] = self._plan_shape(shape)
         if not plan:
-            self.add(shape.row(number, values), False)
+            for row in shape.rows(numbers, values):
+                self.add(row, row.number in hidden)
             return
-        attrs, positions, pick, knowns, columns = plan
-        picked = pick((*keys, b""))
-        typed = list(map(dict.get, knowns, picked, _MISSINGS))
-        cells = RowCoordinates(self.letters, number)
-        state, name = self.state, self.name
-        if _MISSING in typed:  # cells not met before: read as add reads them
-            problems = state.problems
-            for index, found in enumerate(typed):
-                if found is not _MISSING:
+        if hidden:
+            self.hidden.extend(number for number in numbers if number in hidden)
+        state, name, letters = self.state, self.name, self.letters
+        problems = state.problems
+        attrs, positions, knowns, columns = plan
+        count = len(numbers)
+        typed_columns: list[list[Any]] = []
+        for attr, position, known, column in zip(attrs, positions, knowns, columns, strict=True):
+            if position is None:  # no cell: the field's empty value
+                typed_columns.append([known[b""]] * count)
+                continue
+            column_keys = keys[position]
+            typed = list(map(known.get, column_keys, repeat(_MISSING, count)))
+            # Cells not met before: read as add reads them.
+            index = _next_missing(typed, 0)
+            while index < count:
+                typed_value = known.get(column_keys[index], _MISSING)  # met earlier in these rows
+                if typed_value is not _MISSING:
+                    typed[index] = typed_value
+                    index = _next_missing(typed, index + 1)
                     continue
-                value, column = values[positions[index]], columns[index]
-                typed[index] = typed_value = _plain_text(value, column)
+                value = values[position][index]
+                typed_value = _plain_text(value, column)
                 if typed_value is None:
-                    coordinate = cells[attrs[index]]
+                    coordinate = f"{letters[attr]}{numbers[index]}"
                     seen = len(problems)
                     raw = RawCell(coordinate, value)
-                    typed[index] = typed_value = state.read_cell(name, coordinate, raw, column)
+                    typed_value = state.read_cell(name, coordinate, raw, column)
                     if len(problems) != seen:
+                        typed[index] = typed_value
+                        index = _next_missing(typed, index + 1)
                         continue
-                known = knowns[index]
+                typed[index] = typed_value
                 if len(known) < MEMO_ENTRIES and self.shaped_room:
-                    known[picked[index]] = typed_value
+                    known[column_keys[index]] = typed_value
                     self.shaped_room -= 1
-        record = dict(zip(attrs, typed, strict=True))
-        state.check_period(self.spec, record, cells, name)
-        self.records.append(self.spec.record(**record, coordinates=cells))
+                index = _next_missing(typed, index + 1)
+            typed_columns.append(typed)
+        spec, records = self.spec, self.records
+        make, check_period = spec.record, state.check_period
+        for number, fields in zip(numbers, zip(*typed_columns, strict=True), strict=True):
+            record = dict(zip(attrs, fields, strict=True))
+            cells = RowCoordinates(letters, number)
+            check_period(spec, record, cells, name)
+            records.append(make(**record, coordinates=cells))
 
     def _plan_shape(self, shape: RowShape) -> _ShapePlan | None:
-        """How add_shaped reads rows of `shape`; None where add must read each cell.
+        """How add_shaped reads rows of `shape`; None where add must read each row.
 
         add must where a row of the shape holds a Review cell (it may leave the row out) or
         lacks a required field's cell (an error at that cell). A field the shape has no cell
-        for is picked from an empty key past the shape's own, whose value is the field's empty
-        value.
+        for has no position, and its empty value under the key b"".
         """
         position_of = {letter: position for position, letter in enumerate(shape.letters)}
         if self.review in position_of:
             return None
         attrs: list[str] = []
-        positions: list[int] = []
+        positions: list[int | None] = []
         knowns: list[dict[bytes, Any]] = []
         columns: list[Column] = []
         for attr, column, letter, _, blank in self.plan:
             position = position_of.get(letter) if letter else None
-            if position is None:
-                if blank is _REQUIRED:
-                    return None
-                position, known = len(shape.letters), {b"": blank}
-            else:
-                known = {}
+            if position is None and blank is _REQUIRED:
+                return None
             attrs.append(attr)
             positions.append(position)
-            knowns.append(known)
+            knowns.append({b"": blank} if position is None else {})
             columns.append(column)
-        if len(positions) == 1:
-            only = positions[0]
-            return tuple(attrs), positions, lambda keys: (keys[only],), knowns, columns
-        return tuple(attrs), positions, itemgetter(*positions), knowns, columns
+        return tuple(attrs), positions, knowns, columns
 
     def finish(self) -> list[Any]:
         """The records read, after the warnings about rows left out or hidden."""
@@ -680,16 +695,24 @@ class _RecordStream:
 
     def take_shaped(
         self,
-        number: int,
-        hidden: bool,
         shape: RowShape,
-        keys: Sequence[bytes],
-        values: Sequence[CellValue],
+        numbers: Sequence[int],
+        hidden: Collection[int],
+        keys: Sequence[Sequence[bytes]],
+        values: Sequence[Sequence[CellValue]],
     ) -> None:
-        if self.reader is not None and not hidden:
-            self.reader.add_shaped(number, shape, keys, values)
-        else:
-            self.take(shape.row(number, values), hidden)
+        first = 0  # rows held while the header is looked for are taken one by one
+        while not self.started and first < len(numbers):
+            number = numbers[first]
+            self.take(shape.row(number, [cell[first] for cell in values]), number in hidden)
+            first += 1
+        if self.reader is None or first == len(numbers):
+            return
+        if first:
+            numbers = numbers[first:]
+            keys = [cell[first:] for cell in keys]
+            values = [cell[first:] for cell in values]
+        self.reader.add_shaped(shape, numbers, hidden, keys, values)
 
     def _start(self) -> None:
         """Find the header among the rows held, then read the rest of them."""
@@ -809,6 +832,14 @@ def _convert(value: CellValue, column: Column) -> Any:
     if kind is Kind.REFS:
         return tuple(part for part in REF_SEPARATORS.split(text) if part)
     return text  # ID and REF
+
+
+def _next_missing(typed: list[Any], start: int) -> int:
+    """Where the next value not yet known stands in typed[start:]; len(typed) if nowhere."""
+    try:
+        return typed.index(_MISSING, start)
+    except ValueError:
+        return len(typed)
 
 
 def _plain_text(value: CellValue, column: Column) -> str | None:

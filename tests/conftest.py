@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -104,14 +104,14 @@ class _RecordingConsumer:
 
     def take_shaped(
         self,
-        number: int,
-        hidden: bool,
         shape: RowShape,
-        keys: Sequence[bytes],
-        values: Sequence[CellValue],
+        numbers: Sequence[int],
+        hidden: Collection[int],
+        keys: Sequence[Sequence[bytes]],
+        values: Sequence[Sequence[CellValue]],
     ) -> None:
-        self.rows.append((shape.row(number, values), hidden))
-        self.consumer.take_shaped(number, hidden, shape, keys, values)
+        self.rows.extend((row, row.number in hidden) for row in shape.rows(numbers, values))
+        self.consumer.take_shaped(shape, numbers, hidden, keys, values)
 
     def restart(self) -> None:
         self.rows.clear()

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -783,7 +783,7 @@ def test_a_text_cell_with_a_style_the_workbook_lacks_is_refused_in_a_plain_row_t
 
 
 class _Recorder:
-    """A RowConsumer keeping what it is given, and how many rows came as their shape."""
+    """A RowConsumer keeping what it is given, and how many rows came by their shape."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[RawRow, bool]] = []
@@ -794,14 +794,14 @@ class _Recorder:
 
     def take_shaped(
         self,
-        number: int,
-        hidden: bool,
         shape: RowShape,
-        keys: Sequence[bytes],
-        values: Sequence[CellValue],
+        numbers: Sequence[int],
+        hidden: Collection[int],
+        keys: Sequence[Sequence[bytes]],
+        values: Sequence[Sequence[CellValue]],
     ) -> None:
-        self.shaped += 1
-        self.rows.append((shape.row(number, values), hidden))
+        self.shaped += len(numbers)
+        self.rows.extend((row, row.number in hidden) for row in shape.rows(numbers, values))
 
     def restart(self) -> None:
         self.rows.clear()

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from briefing import sheetxml
 from briefing.context import build_context
 from briefing.errors import InvalidWorkbook
-from briefing.model import Problem, RawCell, RawRow, Severity
+from briefing.model import Problem, RawCell, RawRow, RowShape, Severity
 from briefing.pipeline import check_workbook, load_dossier, read_raw_workbook
 from briefing.schema import SCHEMA, DemandRow, FigureRow, JudgmentRow, SourceRow, TimelineRow
 from briefing.text import PartialDate
@@ -700,9 +700,9 @@ def test_rows_read_by_their_shape_validate_as_rows_read_cell_by_cell(
     shaped: list[int] = []
     add_shaped = _RecordsReader.add_shaped
 
-    def counted(self: _RecordsReader, number: int, *args: Any) -> None:
-        shaped.append(number)
-        add_shaped(self, number, *args)
+    def counted(self: _RecordsReader, shape: RowShape, numbers: list[int], *args: Any) -> None:
+        shaped.extend(numbers)
+        add_shaped(self, shape, numbers, *args)
 
     monkeypatch.setattr(_RecordsReader, "add_shaped", counted)
     records, problems = _validated(path)
