@@ -637,49 +637,49 @@ def test_a_restarted_stream_forgets_the_sources_its_candidate_rows_cited() -> No
     assert "S9" not in streams.state.cited_by_candidates
 
 
-# Cells put into a long Figures sheet, each in a row of its own among rows of one shape:
-# (header, value), and whether Excel hides the row.
-ODD_ROWS: list[tuple[str, str | float, bool]] = [
-    ("Value", "eighty-seven", False),
-    ("Value", "1,200", False),
-    ("Value", 12.0, False),
-    ("Claimed by", "Ukraine's air_x0007_force", False),
-    ("Claimed by", "  ", False),
-    ("Claimed by", "Харківська ОВА", False),
-    ("Metric", "drones\tshot down", False),
-    ("Status", "rumoured", False),
-    ("Status", "Claimed", False),
-    ("Date", "2024-13-45", False),
-    ("Date", "June 2024", False),
-    ("Until", "2024-06-01", False),
-    ("Source", "S99", False),
-    ("ID", "F1", False),
-    ("Review", "unreviewed", False),
-    ("Note", "hidden, still read", True),
+# Cells put into a long Figures sheet, each row's among rows of one shape, and whether Excel
+# hides the row.
+ODD_ROWS: list[tuple[dict[str, str | float], bool]] = [
+    ({"Value": "eighty-seven"}, False),
+    ({"Value": "1,200"}, False),
+    ({"Value": 12.0}, False),
+    ({"Claimed by": "Ukraine's air_x0007_force"}, False),
+    ({"Claimed by": "  "}, False),
+    ({"Claimed by": "Харківська ОВА"}, False),
+    ({"Metric": "drones\tshot down"}, False),
+    ({"Status": "rumoured"}, False),
+    ({"Status": "Claimed"}, False),
+    ({"Date": "2024-13-45"}, False),
+    ({"Date": "June 2024"}, False),
+    ({"Until": "2024-06-01"}, False),
+    ({"Source": "S99"}, False),
+    ({"ID": "F1"}, False),
+    ({"Review": "unreviewed"}, False),
+    ({"Note": "hidden, still read"}, True),
+    ({"Value": "eighty", "Status": "rumoured", "Date": "2024-13-45"}, False),
 ]
 
 
 def _long_figures_sheet(path: Path) -> Path:
-    """The example with 60 more figures, most in one shape, ODD_ROWS among them."""
+    """The example with more figures, most in one shape, ODD_ROWS among them."""
     write_example(path)
     book = openpyxl.load_workbook(path)
     sheet = book["Figures"]
-    letters = {
-        header: column_letter("Figures", header)
-        for header in {header for header, _, _ in ODD_ROWS} | {"ID", "Value"}
-    }
+    headers = {header for cells, _ in ODD_ROWS for header in cells} | {"ID", "Value"}
+    letters = {header: column_letter("Figures", header) for header in headers}
     template = [cell.value for cell in sheet[3]]
     first = sheet.max_row + 1
-    for index in range(12 + 3 * len(ODD_ROWS) + 5):
+    for index in range(12 + 6 * len(ODD_ROWS) + 5):
         number = first + index
         sheet.append(template)
         sheet[f"{letters['ID']}{number}"] = f"F{100 + index}"
         sheet[f"{letters['Value']}{number}"] = index % 7 + 1
-    # Each twice: the first of two rows of a new shape is read cell by cell, the second (and
-    # the rows after the pair) by the shape.
-    for index, (header, value, hidden) in enumerate(ODD_ROWS):
-        for number in (first + 12 + 3 * index, first + 13 + 3 * index):
-            sheet[f"{letters[header]}{number}"] = value
+    # Each in five rows: the first row of a new shape is read cell by cell, the rest (and the
+    # rows after them) by the shape, several at once.
+    for index, (cells, hidden) in enumerate(ODD_ROWS):
+        for number in range(first + 12 + 6 * index, first + 17 + 6 * index):
+            for header, value in cells.items():
+                sheet[f"{letters[header]}{number}"] = value
             sheet.row_dimensions[number].hidden = hidden
     book.save(path)
     return path
@@ -688,7 +688,7 @@ def _long_figures_sheet(path: Path) -> Path:
 def _validated(path: Path) -> tuple[Mapping[str, tuple[Any, ...]], tuple[Problem, ...]]:
     streams = RecordStreams()
     dossier = validate_workbook(read_raw_workbook(path, None, streams), SCHEMA, streams)
-    return dossier.records, tuple(dossier.problems)
+    return dossier.records, dossier.problems
 
 
 def test_rows_read_by_their_shape_validate_as_rows_read_cell_by_cell(
