@@ -43,6 +43,7 @@ BRIEFING = Path(sys.executable).with_name("briefing")
 FULL = (100_000, 1_048_575)  # figure rows below the header: 1,048,576 rows in all
 SMALL = (2_000, 5_000)
 
+MIXED = "build: rows not alike (Excel's)"  # see figure(mixed=True)
 DAYS = 300
 LAST_DAY = dt.date(2024, 6, 14)  # the seed's Briefing date: the newest day's edition
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -63,18 +64,24 @@ def day_of(index: int, rows: int) -> dt.date:
     return LAST_DAY - dt.timedelta(days=DAYS - 1 - index * DAYS // max(rows, 1))
 
 
-def figure(index: int, rows: int) -> dict[str, str | int | dt.date]:
-    """One figure row by header; its Value stands in its Quote, as `check` requires."""
+def figure(index: int, rows: int, mixed: bool = False) -> dict[str, str | int | dt.date]:
+    """One figure row by header; its Value stands in its Quote, as `check` requires.
+
+    `mixed` leaves some optional cells empty and gives some figures a period (Until), each
+    on rows of its own rhythm, so that few rows in a row hold the same cells.
+    """
     claimed_by, country, metric, unit = CLAIMANTS[index % len(CLAIMANTS)]
     value = (index * 37) % 480 + 2
     day = day_of(index, rows)
     region = REGIONS[index % len(REGIONS)]
+    empty = mixed and index % 5 == 0
     return {
         "ID": f"F{index + 1}",
         "Date": day,
-        "Location": f"Sector {index % 97}",
+        "Until": day + dt.timedelta(days=1) if mixed and index % 7 == 0 else "",
+        "Location": "" if empty else f"Sector {index % 97}",
         "Region": region,
-        "Country": country,
+        "Country": "" if mixed and index % 11 == 0 else country,
         "Claimed by": claimed_by,
         "Event type": "air defence" if unit == "drones" else "shelling",
         "Metric": metric,
@@ -83,7 +90,7 @@ def figure(index: int, rows: int) -> dict[str, str | int | dt.date]:
         "Status": "claimed",
         "Source": "S1",
         "Quote": f"On {day:%d %B}, {claimed_by} reported {value} {metric} in the {region}.",
-        "Note": "Made up for the benchmark; not a real figure.",
+        "Note": "" if mixed and index % 3 == 0 else "Made up for the benchmark; not a real figure.",
     }
 
 
@@ -107,22 +114,30 @@ def _cell(reference: str, style: str, value: object) -> str:
 
 
 def _rows(
-    header_xml: str, letters: dict[str, str], styles: dict[str, str], rows: int
+    header_xml: str, letters: dict[str, str], styles: dict[str, str], rows: int, mixed: bool
 ) -> Iterator[str]:
+    """The sheet's rows; `mixed` ones as Excel writes them: an empty cell that is formatted
+    kept as such (<c r="D5" s="1"/>), a row's span of columns noted."""
     yield header_xml
+    spans = f' spans="1:{len(letters)}"' if mixed else ""
     for index in range(rows):
         number = index + 2
-        values = figure(index, rows)
+        values = figure(index, rows, mixed)
         cells = "".join(
             _cell(f"{letter}{number}", styles.get(letter, ""), values[header])
-            for header, letter in letters.items()
             if values.get(header, "") != ""
+            else f'<c r="{letter}{number}"{styles.get(letter, "")}/>'
+            for header, letter in letters.items()
+            if values.get(header, "") != "" or (mixed and header in ("Location", "Country"))
         )
-        yield f'<row r="{number}">{cells}</row>'
+        yield f'<row r="{number}"{spans}>{cells}</row>'
 
 
-def write_desk_workbook(path: Path, rows: int) -> None:
-    """A valid workbook at `path` with `rows` figures over 300 days; the rest is the seed's."""
+def write_desk_workbook(path: Path, rows: int, mixed: bool = False) -> None:
+    """A valid workbook at `path` with `rows` figures over 300 days; the rest is the seed's.
+
+    `mixed`: rows that hold different cells, as a desk's do (see figure and _rows).
+    """
     records, briefing = example_records()
     base = workbook_bytes(records, briefing)
     source = zipfile.ZipFile(io.BytesIO(base))
@@ -158,7 +173,7 @@ def write_desk_workbook(path: Path, rows: int) -> None:
                 with target.open(part, "w", force_zip64=True) as member:
                     member.write(f"{head}<sheetData>".encode())
                     batch: list[str] = []
-                    for line in _rows(header_xml.group(0), letters, styles, rows):
+                    for line in _rows(header_xml.group(0), letters, styles, rows, mixed):
                         batch.append(line)
                         if len(batch) >= 2000:
                             member.write("".join(batch).encode())
@@ -281,9 +296,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per figure (median)")
     parser.add_argument("--small", action="store_true", help="a few thousand rows, one run each")
     parser.add_argument("--make", nargs=2, metavar=("PATH", "ROWS"), help=argparse.SUPPRESS)
+    parser.add_argument("--mixed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make:
-        write_desk_workbook(Path(args.make[0]), int(args.make[1]))
+        write_desk_workbook(Path(args.make[0]), int(args.make[1]), args.mixed)
         return
     runs = 1 if args.small else args.runs
     small_rows, large_rows = SMALL if args.small else FULL
@@ -330,6 +346,14 @@ def main() -> None:
                 lines.append((name, label, measured))
             breakdown[rows] = stages(path, runs)
             path.unlink()
+            if rows == small_rows:
+                mixed = work / f"desk-{rows}-mixed.xlsx"
+                make = [sys.executable, __file__, "--make", str(mixed), str(rows), "--mixed"]
+                subprocess.run(make, check=True)
+                build = [str(BRIEFING), "build", str(mixed), "-o", str(memo)]
+                results[(MIXED, rows)] = measured = measure(build, runs)
+                lines.append((MIXED, label, measured))
+                mixed.unlink()
     print_table(lines, results, breakdown, notes, small_rows, large_rows, runs)
 
 

@@ -639,17 +639,18 @@ FAST_CELL = re.compile(
     rb'(?:<is><t(?: xml:space="preserve")?>(' + _TEXT + rb")</t></is>)?"
     rb"</c>)"
 )
-# A row's cells when all are plain values (see plain_row): one match checks the whole row,
-# then findall gives (letters, row, style, type, <v> text, inline text) for each cell.
+# A row's cells when all are plain (see plain_row): one match checks the whole row, then
+# findall gives (letters, row, style, type, empty, <v> text, inline text) for each cell.
+# Empty: the cell holds nothing (<c …/> or <c …></c>), as Excel keeps a formatted cell.
 _PLAIN_CHARACTER = rb"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f]"
 _PLAIN_TEXT = _PLAIN_CHARACTER + rb"*"
 _PLAIN_CELL = (
-    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,9})")?(?: t="(n|s|inlineStr)")?>'
-    rb"(?:<v>("
+    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,9})")?(?: t="(n|s|inlineStr)")?'
+    rb"(?:(/>|></c>)|>(?:<v>("
     + _PLAIN_TEXT
     + rb')</v>|<is><t(?: xml:space="preserve")?>('
     + _PLAIN_TEXT
-    + rb")</t></is>)</c>"
+    + rb")</t></is>)</c>)"
 )
 PLAIN_CELLS = re.compile(_PLAIN_CELL)
 PLAIN_ROW_CELLS = re.compile(rb"(?:" + _PLAIN_CELL + rb")*")
@@ -833,17 +834,19 @@ def _row_shape(
     forms: list[tuple[bytes, bytes, bool]] = []
     last = 0
     for cell in PLAIN_CELLS.finditer(data, start, close):
-        text = 5 if cell.start(5) >= 0 else 6
+        letter, last = column_of(cell[1].decode())
+        pieces += (re.escape(data[cell.start() : cell.start(2)]), rb"(?P=n)")
+        if cell.start(5) >= 0:  # empty: its place alone
+            pieces.append(re.escape(data[cell.end(2) : cell.end()]))
+            continue
+        text = 6 if cell.start(6) >= 0 else 7
         pieces += (
-            re.escape(data[cell.start() : cell.start(2)]),
-            rb"(?P=n)",
             re.escape(data[cell.end(2) : cell.start(text)]),
             _SHAPE_VALUE,
             re.escape(data[cell.end(text) : cell.end()]),
         )
-        letter, last = column_of(cell[1].decode())
         letters.append(letter)
-        forms.append((cell[3] or b"", cell[4] or b"", text == 6))
+        forms.append((cell[3] or b"", cell[4] or b"", text == 7))
     pieces.append(rb"</row>")
     return b"".join(pieces), tuple(letters), tuple(forms), last
 
@@ -1237,6 +1240,12 @@ class _SheetParser:
         plain_values: dict[tuple[bytes | None, bytes], object] = {}  # (style, <v>) -> value
         plain_styles: set[bytes] = set()  # the style indexes a plain row's cells have had
 
+        def check_style(style: bytes) -> None:
+            """Raise IndexError for a style the workbook lacks, as store refuses it."""
+            if style not in plain_styles:
+                kinds[int(style) if style else 0]
+                plain_styles.add(style)
+
         def plain_value(style: bytes, kind: bytes, value: bytes, inline: bytes) -> object:
             """A plain cell's value, from its <v> text or its inline text (see plain_row).
 
@@ -1246,9 +1255,7 @@ class _SheetParser:
             """
             # findall gives b"" for a group that took no part: an empty <v> or inline text (a
             # blank) is store's to judge.
-            if style not in plain_styles:
-                kinds[int(style) if style else 0]  # an unknown style: store refuses it
-                plain_styles.add(style)
+            check_style(style)
             cell_value: object
             if kind in (b"", b"n"):
                 if not value:
@@ -1285,8 +1292,9 @@ class _SheetParser:
 
             Plain: numbered later than every row before it, and each cell in its own row, in
             column order, holding a number, a shared string or an inline string that is not
-            blank, without a formula, a reference or an escape. Its cells are made here, and
-            none of store's checks apply to them. None for any other row, which store reads.
+            blank, without a formula, a reference or an escape, or holding nothing at all.
+            Its cells are made here, and none of store's checks apply to them. None for any
+            other row, which store reads.
             """
             digits = row[1]
             # Once cells came out of order, a row may already hold cells read earlier: store
@@ -1299,9 +1307,10 @@ class _SheetParser:
                 return None
             kept_cells: dict[str, RawCell] = {}
             previous = 0
+            number = int(digits)
             row_text = digits.decode()  # the row number as a coordinate writes it
             try:
-                for letters, cell_digits, style, kind, value, inline in PLAIN_CELLS.findall(
+                for letters, cell_digits, style, kind, empty, value, inline in PLAIN_CELLS.findall(
                     data, start, close
                 ):
                     if cell_digits != digits:
@@ -1312,6 +1321,11 @@ class _SheetParser:
                     if column[1] <= previous:
                         return None
                     previous = column[1]
+                    if empty:  # as store notes an empty cell, for merged ranges to fill
+                        check_style(style)
+                        blank_rows.add(number)
+                        self.blank_width = max(self.blank_width, previous)
+                        continue
                     cell_value = plain_value(style, kind, value, inline)
                     if cell_value is None:
                         return None
@@ -1319,7 +1333,7 @@ class _SheetParser:
                     kept_cells[letter] = RawCell(letter + row_text, cell_value)  # type: ignore[arg-type]
             except (UnicodeDecodeError, ValueError, IndexError, OverflowError):
                 return None  # store reads the row, and says what is wrong with it
-            return close + 6, int(digits), previous, kept_cells
+            return close + 6, number, previous, kept_cells
 
         shapes: dict[bytes, _Shape] = {}  # by pattern, at most MAX_SHAPES
         recent: list[_Shape] = []  # the shapes, the most recently met first
@@ -1445,10 +1459,11 @@ class _SheetParser:
         def keep_row(number: int, last: int, kept_cells: dict[str, RawCell]) -> None:
             """Keep a plain row's cells (see plain_row), or give them to the consumer."""
             nonlocal last_place, column_number, kept, given
+            if last:  # where its last cell stands, empty or not
+                last_place = (number, last)
+                column_number = last
             if not kept_cells:
                 return
-            last_place = (number, last)
-            column_number = last
             kept += len(kept_cells)
             if consumer is not None:
                 flush()

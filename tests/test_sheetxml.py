@@ -810,13 +810,13 @@ class _Recorder:
 
 def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: str = "") -> str:
     """A row in the shape most rows of the test below have: inline text, a date, a shared
-    string and a percentage."""
+    string, a percentage and an empty cell (as Excel keeps a formatted one)."""
     text = f"row {number}" if text is None else text
     return (
         f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>{text}</t></is></c>'
         f'<c r="B{number}" s="1"><v>{day or 45000 + number % 300}</v></c>'
         f'<c r="C{number}" t="s"><v>{shared or (0, 2, 5)[number % 3]}</v></c>'
-        f'<c r="D{number}" s="2"><v>0.{number % 90 + 10}</v></c></row>'
+        f'<c r="D{number}" s="2"><v>0.{number % 90 + 10}</v></c><c r="E{number}" s="1"/></row>'
     )
 
 
@@ -833,6 +833,11 @@ def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: 
         pytest.param(_shaped_row(30).replace('"C30"', '"C31"'), id="cell-of-another-row"),
         pytest.param(_shaped_row(30) + _shaped_row(29), id="row-out-of-order"),
         pytest.param(_shaped_row(30).replace('"30"', '"30" spans="1:4" ht="20"', 1), id="attrs"),
+        pytest.param(_shaped_row(30).replace('s="1"/>', "/>"), id="empty-cell-without-style"),
+        pytest.param(_shaped_row(30).replace('s="1"/>', 's="1"></c>'), id="empty-cell-closed"),
+        pytest.param(_shaped_row(30).replace('s="1"/>', 's="99"/>'), id="empty-cell-bad-style"),
+        pytest.param(_shaped_row(30).replace('s="1"/>', 't="e"/>'), id="empty-error-cell"),
+        pytest.param(_shaped_row(30).replace('<c r="E30" s="1"/>', ""), id="no-empty-cell"),
     ],
 )
 def test_rows_given_as_their_shape_are_the_rows_the_sheet_holds(tmp_path: Path, odd: str) -> None:
@@ -857,3 +862,20 @@ def test_rows_given_as_their_shape_are_the_rows_the_sheet_holds(tmp_path: Path, 
         assert recorder.rows[1:] == [(row, row.number in hidden) for row in sheet.rows]
     else:  # read again whole, as rows out of order are
         assert streamed == whole
+
+
+@pytest.mark.parametrize(
+    "merged",
+    [
+        pytest.param("A3:E5", id="over-empty-cells"),
+        pytest.param("E3:F4", id="from-an-empty-cell"),
+        pytest.param("B40:E42", id="down-to-empty-cells"),
+    ],
+)
+def test_merged_ranges_over_plain_rows_with_empty_cells_read_as_openpyxl_reads_them(
+    tmp_path: Path, merged: str
+) -> None:
+    """Empty cells in plain rows bound where a merged range fills, as they do in any row."""
+    rows = "".join(_shaped_row(number) for number in range(2, 60))
+    after = f'<mergeCells count="1"><mergeCell ref="{merged}"/></mergeCells>'
+    same_as_openpyxl(xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)}))
