@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
@@ -35,6 +35,15 @@ class RawRow:
     cells: dict[str, RawCell]
 
 
+class NoCell(Enum):
+    """Where a row given by its shape holds no cell (or an empty one) in a shape's column."""
+
+    NO_CELL = "no cell"
+
+
+NO_CELL = NoCell.NO_CELL
+
+
 @dataclass(frozen=True, eq=False)
 class RowShape:
     """The columns of rows whose cells are alike: each in the same column, in the same form.
@@ -46,14 +55,20 @@ class RowShape:
 
     letters: tuple[str, ...]  # the column of each cell, left to right
 
-    def row(self, number: int, values: Sequence[CellValue]) -> RawRow:
-        """Row `number` as cells, its values in the shape's columns."""
+    def row(self, number: int, values: Sequence[CellValue | NoCell]) -> RawRow:
+        """Row `number` as cells, its values in the shape's columns (NO_CELL: none there)."""
         digits = str(number)
-        pairs = zip(self.letters, values, strict=True)
-        return RawRow(number, {letter: RawCell(letter + digits, value) for letter, value in pairs})
+        return RawRow(
+            number,
+            {
+                letter: RawCell(letter + digits, value)
+                for letter, value in zip(self.letters, values, strict=True)
+                if value is not NO_CELL
+            },
+        )
 
     def rows(
-        self, numbers: Sequence[int], values: Sequence[Sequence[CellValue]]
+        self, numbers: Sequence[int], values: Sequence[Sequence[CellValue | NoCell]]
     ) -> Iterator[RawRow]:
         """Rows given cell by cell (see RowConsumer.take_shaped), one at a time."""
         for index, number in enumerate(numbers):
@@ -87,15 +102,16 @@ class RowConsumer(Protocol):
         shape: RowShape,
         numbers: Sequence[int],
         hidden: Collection[int],
-        keys: Sequence[Sequence[bytes]],
-        values: Sequence[Sequence[CellValue]],
+        keys: Sequence[Sequence[bytes | None]],
+        values: Sequence[Sequence[CellValue | NoCell]],
     ) -> None:
         """Rows given together, cell by cell: the same as `take` of each of `shape.rows(...)`.
 
         `numbers` are the rows', `hidden` those of them Excel hides; `keys` and `values` hold,
-        for each cell of the shape, its bytes as stored and its value in each row. At one
-        position of one shape, equal keys hold equal values, so a consumer may convert each
-        distinct key once.
+        for each column of the shape, its cell's bytes as stored and its value in each row
+        (None and NO_CELL where the row has no cell there, or an empty one). At one position of
+        one shape, equal keys hold equal values, so a consumer may convert each distinct key
+        once.
         """
 
     def restart(self) -> None: ...

@@ -41,6 +41,7 @@ from briefing.archive import (
 )
 from briefing.errors import WorkbookUnreadable
 from briefing.model import (
+    NO_CELL,
     RawCell,
     RawRow,
     RawSheet,
@@ -659,6 +660,7 @@ PLAIN_ROW_CELLS = re.compile(rb"(?:" + _PLAIN_CELL + rb")*")
 _SHAPE_ROW = rb'[ \t\n]*<row r="(?P<n>[1-9][0-9]{0,6})"((?:' + _ATTRIBUTE + rb")*)[ \t\n]*>"
 _SHAPE_VALUE = rb"(" + _PLAIN_CHARACTER + rb"+)"
 MAX_SHAPES = 16  # row shapes a sheet learns; rows of any other shape are read one by one
+MAX_SHAPES_MADE = 64  # shapes made or grown for a sheet, each a regular expression compiled
 SHAPES_TRIED = 4  # the shapes a row is matched against, the most recently met first
 MAX_BATCH = 1024  # rows of one shape matched before they are given out together
 # A shape remembers the values of each of its cells up to these limits: past them, they are
@@ -810,45 +812,91 @@ class _TextCollector:
         return "".join(([self.plain] if self.plain is not None else []) + self.runs)
 
 
+CellForm = tuple[bytes, bytes, bool]  # a value cell's (style, type, inline or <v>)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A column of a row shape: the pattern of its cell holding a value, and of it empty."""
+
+    letter: str
+    value: bytes | None  # with one group, the value's text; None if no row held a value
+    form: CellForm | None  # the value's
+    empties: tuple[bytes, ...]  # the forms an empty cell took, each its pattern
+
+
 @dataclass(eq=False)
 class _Shape:
-    """A row shape as the reader matches it: one regular expression for the whole row."""
+    """A row shape as the reader matches it: one regular expression for the whole row.
+
+    Each of its columns is optional: a row matches if each of its cells, in column order,
+    takes one of the forms its column took in the rows the shape was learned from. Rows that
+    leave different optional cells empty thus share a shape.
+    """
 
     public: RowShape  # what the consumer is given
     pattern: re.Pattern[bytes]  # groups: the row number, its attributes, then each value
-    forms: tuple[tuple[bytes, bytes, bool], ...]  # each cell's (style, type, inline or <v>)
-    caches: tuple[dict[bytes, object], ...]  # each cell's values met, by the bytes stored
-    last: int  # the column number of its last cell
+    slots: dict[int, _Slot]  # by column number
+    forms: tuple[CellForm, ...]  # the form of each value, in the groups' order
+    # Each value's bytes met -> its value; None (no cell, or an empty one) -> NO_CELL.
+    caches: tuple[dict[bytes | None, object], ...]
+    last: int  # the column number of its last slot
 
 
-def _row_shape(
-    data: bytes, start: int, close: int
-) -> tuple[bytes, tuple[str, ...], tuple[tuple[bytes, bytes, bool], ...], int]:
-    """The shape of the plain row whose cells stand in data[start:close] (see plain_row).
-
-    Returns its pattern (the cells' bytes, with the row number and each value left open),
-    the cells' column letters and forms, and the last cell's column number.
-    """
-    pieces = [_SHAPE_ROW]
-    letters: list[str] = []
-    forms: list[tuple[bytes, bytes, bool]] = []
-    last = 0
+def _row_slots(data: bytes, start: int, close: int) -> dict[int, _Slot]:
+    """The cells of the plain row in data[start:close] (see plain_row) as slots, by column."""
+    slots: dict[int, _Slot] = {}
     for cell in PLAIN_CELLS.finditer(data, start, close):
-        letter, last = column_of(cell[1].decode())
-        pieces += (re.escape(data[cell.start() : cell.start(2)]), rb"(?P=n)")
-        if cell.start(5) >= 0:  # empty: its place alone
-            pieces.append(re.escape(data[cell.end(2) : cell.end()]))
+        letter, column = column_of(cell[1].decode())
+        head = re.escape(data[cell.start() : cell.start(2)]) + rb"(?P=n)"
+        if cell.start(5) >= 0:  # empty
+            empty = head + re.escape(data[cell.end(2) : cell.end()])
+            slots[column] = _Slot(letter, None, None, (empty,))
             continue
         text = 6 if cell.start(6) >= 0 else 7
-        pieces += (
-            re.escape(data[cell.end(2) : cell.start(text)]),
-            _SHAPE_VALUE,
-            re.escape(data[cell.end(text) : cell.end()]),
+        value = (
+            head
+            + re.escape(data[cell.end(2) : cell.start(text)])
+            + _SHAPE_VALUE
+            + re.escape(data[cell.end(text) : cell.end()])
         )
-        letters.append(letter)
-        forms.append((cell[3] or b"", cell[4] or b"", text == 7))
+        slots[column] = _Slot(letter, value, (cell[3] or b"", cell[4] or b"", text == 7), ())
+    return slots
+
+
+def _merged_slots(old: dict[int, _Slot], new: dict[int, _Slot]) -> dict[int, _Slot] | None:
+    """The columns of both shapes, or None where a column holds its values in two forms."""
+    merged = dict(old)
+    for column, slot in new.items():
+        have = merged.get(column)
+        if have is None:
+            merged[column] = slot
+            continue
+        if have.value is not None and slot.value is not None and have.value != slot.value:
+            return None
+        merged[column] = _Slot(
+            have.letter,
+            have.value if have.value is not None else slot.value,
+            have.form if have.form is not None else slot.form,
+            have.empties + tuple(empty for empty in slot.empties if empty not in have.empties),
+        )
+    return merged
+
+
+def _value_columns(slots: dict[int, _Slot]) -> list[int]:
+    """The columns whose cells hold values, in order: the shape's groups after the row's."""
+    return [column for column in sorted(slots) if slots[column].value is not None]
+
+
+def _shape_pattern(slots: dict[int, _Slot]) -> bytes:
+    """The start tag, then each column in order, optional, in each of its forms."""
+    pieces = [_SHAPE_ROW]
+    for column in sorted(slots):
+        slot = slots[column]
+        forms = ([] if slot.value is None else [slot.value]) + list(slot.empties)
+        pieces.append(rb"(?:" + rb"|".join(forms) + rb")?")
     pieces.append(rb"</row>")
-    return b"".join(pieces), tuple(letters), tuple(forms), last
+    return b"".join(pieces)
 
 
 def _plain_inline(inline: bytes) -> str | None:
@@ -1335,27 +1383,48 @@ class _SheetParser:
                 return None  # store reads the row, and says what is wrong with it
             return close + 6, number, previous, kept_cells
 
-        shapes: dict[bytes, _Shape] = {}  # by pattern, at most MAX_SHAPES
-        recent: list[_Shape] = []  # the shapes, the most recently met first
+        recent: list[_Shape] = []  # the shapes learned, the most recently met first
+        compiled = 0  # shapes made, new or grown: each is a regular expression compiled
         shaped_room = SHARED_ENTRIES  # values the shapes' caches may still keep, together
         batch = 1  # rows matched at most before they are taken together; see shaped_rows
         row_hides: dict[bytes, bool | None] = {}  # a row's attributes -> hidden; None: not plain
 
         def learn_shape(data: bytes, start: int, close: int) -> None:
-            """Remember the shape of the plain row just read (see plain_row), for rows after it."""
-            if len(shapes) >= MAX_SHAPES:
+            """Learn from the plain row just read (see plain_row), for the rows after it: grow
+            the most recent shape its values fit, or start a new one."""
+            nonlocal compiled
+            if compiled >= MAX_SHAPES_MADE:
                 return
-            pattern, letters, forms, last = _row_shape(data, start, close)
-            if not letters:
-                return  # a row without cells is given to no consumer
-            shape = shapes.get(pattern)
-            if shape is None:
-                shape = shapes[pattern] = _Shape(
-                    RowShape(letters), re.compile(pattern), forms, tuple({} for _ in forms), last
-                )
-            elif shape in recent:
-                recent.remove(shape)
-            recent.insert(0, shape)
+            slots = _row_slots(data, start, close)
+            if all(slot.value is None for slot in slots.values()):
+                return  # a row without values is given to no consumer
+            for index, shape in enumerate(recent):
+                merged = _merged_slots(shape.slots, slots)
+                if merged is not None:
+                    del recent[index]
+                    recent.insert(0, shape if merged == shape.slots else make_shape(merged, shape))
+                    return
+            if len(recent) < MAX_SHAPES:
+                recent.insert(0, make_shape(slots, None))
+
+        def make_shape(slots: dict[int, _Slot], grown: _Shape | None) -> _Shape:
+            """The shape of these slots; one grown from another keeps the values it met."""
+            nonlocal compiled
+            compiled += 1
+            columns = _value_columns(slots)
+            caches = (
+                {}
+                if grown is None
+                else dict(zip(_value_columns(grown.slots), grown.caches, strict=True))
+            )
+            return _Shape(
+                RowShape(tuple(slots[column].letter for column in columns)),
+                re.compile(_shape_pattern(slots)),
+                slots,
+                tuple(slots[column].form for column in columns),  # type: ignore[misc]
+                tuple(caches.get(column) or {None: NO_CELL} for column in columns),
+                max(slots),
+            )
 
         def shaped_rows(data: bytes, position: int, end: int) -> int | None:
             """The plain rows from `position` on in a shape met before, given to the consumer
@@ -1374,12 +1443,18 @@ class _SheetParser:
                 return None
             ends: list[int] = []
             matched: list[tuple[bytes, ...]] = []
+            width = len(shape.forms)
             while found is not None:
-                matched.append(found.groups())
+                groups = found.groups()
+                if groups.count(None) == width:
+                    break  # no value, no row to give: store reads it
+                matched.append(groups)
                 ends.append(found.end())
                 if len(matched) == batch:
                     break
                 found = match(data, ends[-1], end)
+            if not matched:
+                return None
             # Column by column: the row numbers, the rows' attributes, then each cell's text.
             columns = list(zip(*matched, strict=True))
             numbers = list(map(int, columns[0]))
@@ -1452,7 +1527,7 @@ class _SheetParser:
             given = row_number
             last_place = (row_number, shape.last)
             column_number = shape.last
-            kept += taken * len(cells)
+            kept += sum(len(values) - values.count(NO_CELL) for values in cells)
             consumer.take_shaped(shape.public, numbers, hidden_rows, columns[2:], cells)  # type: ignore[union-attr, arg-type]
             return ends[taken - 1]
 

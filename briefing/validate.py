@@ -12,8 +12,10 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from briefing.model import (
+    NO_CELL,
     CellValue,
     Dossier,
+    NoCell,
     Problem,
     RawCell,
     RawRow,
@@ -65,8 +67,9 @@ _MISSING = object()
 _ShapePlan = tuple[
     tuple[str, ...],  # every field, in the record's order
     list[int | None],  # the position of each field's cell in the shape; None: it has none
-    list[dict[bytes, Any]],  # each field's typed values by key
+    list[dict[bytes | None, Any]],  # each field's typed values by key
     list[Column],
+    int | None,  # the position of the Review column's cell in the shape, if it has one
 ]
 
 
@@ -560,8 +563,8 @@ class _RecordsReader:
         shape: RowShape,
         numbers: Sequence[int],
         hidden: Collection[int],
-        keys: Sequence[Sequence[bytes]],
-        values: Sequence[Sequence[CellValue]],
+        keys: Sequence[Sequence[bytes | None]],
+        values: Sequence[Sequence[CellValue | NoCell]],
     ) -> None:
         """Rows given together, cell by cell (RowConsumer.take_shaped); the same as add.
 
@@ -572,7 +575,8 @@ class _RecordsReader:
         plan = self.shape_plans.get(shape)
         if plan is None:
             plan = self.shape_plans[shape] = self._plan_shape(shape)
-        if not plan:
+        # Rows with a Review cell may be left out: add reads those rows, and those beside them.
+        if not plan or (plan[4] is not None and any(keys[plan[4]])):
             for row in shape.rows(numbers, values):
                 self.add(row, row.number in hidden)
             return
@@ -580,11 +584,11 @@ class _RecordsReader:
             self.hidden.extend(number for number in numbers if number in hidden)
         state, name, letters = self.state, self.name, self.letters
         problems = state.problems
-        attrs, positions, knowns, columns = plan
+        attrs, positions, knowns, columns, _ = plan
         count = len(numbers)
         typed_columns: list[list[Any]] = []
         for attr, position, known, column in zip(attrs, positions, knowns, columns, strict=True):
-            if position is None:  # no cell: the field's empty value
+            if position is None:  # no column: the field's empty value
                 typed_columns.append([known[b""]] * count)
                 continue
             column_keys = keys[position]
@@ -602,7 +606,7 @@ class _RecordsReader:
                 if typed_value is None:
                     coordinate = f"{letters[attr]}{numbers[index]}"
                     seen = len(problems)
-                    raw = RawCell(coordinate, value)
+                    raw = None if value is NO_CELL else RawCell(coordinate, value)
                     typed_value = state.read_cell(name, coordinate, raw, column)
                     if len(problems) != seen:
                         typed[index] = typed_value
@@ -625,16 +629,15 @@ class _RecordsReader:
     def _plan_shape(self, shape: RowShape) -> _ShapePlan | None:
         """How add_shaped reads rows of `shape`; None where add must read each row.
 
-        add must where a row of the shape holds a Review cell (it may leave the row out) or
-        lacks a required field's cell (an error at that cell). A field the shape has no cell
-        for has no position, and its empty value under the key b"".
+        add must where a required field has no column in the shape (an error at each row's
+        cell), and in rows given together where one holds a Review cell (see add_shaped). A
+        field without a column has no position; an optional field's empty value is known
+        under the key None (no cell), and b"" stands for it where the shape has no column.
         """
         position_of = {letter: position for position, letter in enumerate(shape.letters)}
-        if self.review in position_of:
-            return None
         attrs: list[str] = []
         positions: list[int | None] = []
-        knowns: list[dict[bytes, Any]] = []
+        knowns: list[dict[bytes | None, Any]] = []
         columns: list[Column] = []
         for attr, column, letter, _, blank in self.plan:
             position = position_of.get(letter) if letter else None
@@ -642,9 +645,10 @@ class _RecordsReader:
                 return None
             attrs.append(attr)
             positions.append(position)
-            knowns.append({b"": blank} if position is None else {})
+            knowns.append({} if blank is _REQUIRED else {None: blank, b"": blank})
             columns.append(column)
-        return tuple(attrs), positions, knowns, columns
+        review = position_of.get(self.review) if self.review else None
+        return tuple(attrs), positions, knowns, columns, review
 
     def finish(self) -> list[Any]:
         """The records read, after the warnings about rows left out or hidden."""
@@ -698,8 +702,8 @@ class _RecordStream:
         shape: RowShape,
         numbers: Sequence[int],
         hidden: Collection[int],
-        keys: Sequence[Sequence[bytes]],
-        values: Sequence[Sequence[CellValue]],
+        keys: Sequence[Sequence[bytes | None]],
+        values: Sequence[Sequence[CellValue | NoCell]],
     ) -> None:
         first = 0  # rows held while the header is looked for are taken one by one
         while not self.started and first < len(numbers):
@@ -842,7 +846,7 @@ def _next_missing(typed: list[Any], start: int) -> int:
         return len(typed)
 
 
-def _plain_text(value: CellValue, column: Column) -> str | None:
+def _plain_text(value: object, column: Column) -> str | None:
     """A text, ID or reference cell's value when it is printable ASCII, as read_cell gives it.
 
     None for any other cell or column, for read_cell to read: most cells a long sheet holds

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from briefing.model import (
     CellValue,
+    NoCell,
     RawCell,
     RawRow,
     RawWorkbook,
@@ -107,8 +108,8 @@ class _RecordingConsumer:
         shape: RowShape,
         numbers: Sequence[int],
         hidden: Collection[int],
-        keys: Sequence[Sequence[bytes]],
-        values: Sequence[Sequence[CellValue]],
+        keys: Sequence[Sequence[bytes | None]],
+        values: Sequence[Sequence[CellValue | NoCell]],
     ) -> None:
         self.rows.extend((row, row.number in hidden) for row in shape.rows(numbers, values))
         self.consumer.take_shaped(shape, numbers, hidden, keys, values)

@@ -19,7 +19,7 @@ from openpyxl.styles import numbers as openpyxl_numbers
 
 from briefing import archive, sheetxml
 from briefing.errors import WorkbookUnreadable
-from briefing.model import CellValue, RawCell, RawRow, RawWorkbook, RowShape
+from briefing.model import CellValue, NoCell, RawCell, RawRow, RawWorkbook, RowShape
 from briefing.sheetxml import TerminalProgress, read_workbook
 from tests.conftest import SEED_WORKBOOK, needs_office, raw_cell, write_example
 from tests.openpyxl_reader import read_with_openpyxl
@@ -797,8 +797,8 @@ class _Recorder:
         shape: RowShape,
         numbers: Sequence[int],
         hidden: Collection[int],
-        keys: Sequence[Sequence[bytes]],
-        values: Sequence[Sequence[CellValue]],
+        keys: Sequence[Sequence[bytes | None]],
+        values: Sequence[Sequence[CellValue | NoCell]],
     ) -> None:
         self.shaped += len(numbers)
         self.rows.extend((row, row.number in hidden) for row in shape.rows(numbers, values))
@@ -838,6 +838,13 @@ def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: 
         pytest.param(_shaped_row(30).replace('s="1"/>', 's="99"/>'), id="empty-cell-bad-style"),
         pytest.param(_shaped_row(30).replace('s="1"/>', 't="e"/>'), id="empty-error-cell"),
         pytest.param(_shaped_row(30).replace('<c r="E30" s="1"/>', ""), id="no-empty-cell"),
+        pytest.param(re.sub(r'<c r="D30".*?</c>', "", _shaped_row(30)), id="without-a-percentage"),
+        pytest.param('<row r="30"><c r="E30" s="1"/></row>', id="only-an-empty-cell"),
+        pytest.param('<row r="30"></row>', id="no-cells"),
+        pytest.param(
+            _shaped_row(30).replace('t="inlineStr"><is><t>row 30</t></is>', "><v>30</v>"),
+            id="a-number-where-text-was",
+        ),
     ],
 )
 def test_rows_given_as_their_shape_are_the_rows_the_sheet_holds(tmp_path: Path, odd: str) -> None:

@@ -639,7 +639,7 @@ def test_a_restarted_stream_forgets_the_sources_its_candidate_rows_cited() -> No
 
 # Cells put into a long Figures sheet, each row's among rows of one shape, and whether Excel
 # hides the row.
-ODD_ROWS: list[tuple[dict[str, str | float], bool]] = [
+ODD_ROWS: list[tuple[dict[str, str | float | None], bool]] = [
     ({"Value": "eighty-seven"}, False),
     ({"Value": "1,200"}, False),
     ({"Value": 12.0}, False),
@@ -657,6 +657,8 @@ ODD_ROWS: list[tuple[dict[str, str | float], bool]] = [
     ({"Review": "unreviewed"}, False),
     ({"Note": "hidden, still read"}, True),
     ({"Value": "eighty", "Status": "rumoured", "Date": "2024-13-45"}, False),
+    ({"Location": None, "Note": None}, False),
+    ({"Metric": None}, False),
 ]
 
 
@@ -712,5 +714,5 @@ def test_rows_read_by_their_shape_validate_as_rows_read_cell_by_cell(
     assert _validated(path) == (records, problems)
     assert shaped == []
     said = "\n".join(str(problem) for problem in problems)
-    for text in ("eighty-seven", "control character", "rumoured", "2024-13-45", "S99", "F1"):
+    for text in ("eighty-seven", "control", "rumoured", "2024-13-45", "S99", "F1", "Metric is"):
         assert text in said
