@@ -795,12 +795,15 @@ def _row_ranges(numbers: list[int]) -> str:
 
 
 def _hidden_rows_read(numbers: list[int]) -> str:
-    """The warning for rows Excel hides that the memo still reads: "rows 5–7, 12 are …"."""
+    """The warning for hidden rows the memo still reads: "rows 5–7, 12 are …".
+
+    It names no program: Excel and LibreOffice hide rows alike.
+    """
     one = len(numbers) == 1
     are, go, them = ("is", "goes", "it") if one else ("are", "go", "them")
     return (
-        f"{_row_ranges(numbers)} {are} hidden in Excel but still {go} into the memo; unhide "
-        f"{them} or delete {them}"
+        f"{_row_ranges(numbers)} {are} hidden (by hand or by a filter) but still {go} into the "
+        f"memo; unhide {them} or delete {them}"
     )
 
 

@@ -204,8 +204,8 @@ def test_hidden_sheets_rows_filters_and_short_tables_are_all_read(
     dossier = load_dossier(path)
     assert [f.id for f in dossier.rows(FigureRow)] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7"]
     assert [str(p) for p in dossier.problems] == [
-        "Figures: warning: row 3 is hidden in Excel but still goes into the memo; unhide it or "
-        "delete it"
+        "Figures: warning: row 3 is hidden (by hand or by a filter) but still goes into the "
+        "memo; unhide it or delete it"
     ]
 
 
@@ -224,7 +224,8 @@ def test_rows_a_filter_hides_still_print_and_are_named_in_a_warning(
         figures.row_dimensions[number].hidden = figures[f"{country}{number}"].value != "Ukraine"
     book.save(path)
     warning = (
-        "Figures: warning: rows 2–5 are hidden in Excel but still go into the memo; unhide "
+        "Figures: warning: rows 2–5 are hidden (by hand or by a filter) "
+        "but still go into the memo; unhide "
         "them or delete them"
     )
     checked = runner.invoke(app, ["check", str(path)])

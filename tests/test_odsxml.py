@@ -378,8 +378,8 @@ def test_a_hidden_row_is_warned_of_as_in_an_xlsx(tmp_path: Path) -> None:
     )
     path = ods_copy(copy, tmp_path / "workbooks" / "hidden.ods")
     assert [str(p) for p in check_workbook(path).problems] == [
-        "Figures: warning: row 3 is hidden in Excel but still goes into the memo; unhide it or "
-        "delete it"
+        "Figures: warning: row 3 is hidden (by hand or by a filter) but still goes into the "
+        "memo; unhide it or delete it"
     ]
 
 

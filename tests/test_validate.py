@@ -416,7 +416,8 @@ def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: Make
         pytest.param(
             {"Figures": [3]},
             [
-                "Figures: warning: row 3 is hidden in Excel but still goes into the memo; unhide "
+                "Figures: warning: row 3 is hidden (by hand or by a filter) "
+                "but still goes into the memo; unhide "
                 "it or delete it"
             ],
             id="one-row",
@@ -424,7 +425,8 @@ def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: Make
         pytest.param(
             {"Figures": [2, 3, 4, 7, 8]},
             [
-                "Figures: warning: rows 3, 8 are hidden in Excel but still go into the memo; "
+                "Figures: warning: rows 3, 8 are hidden (by hand or by a filter) "
+                "but still go into the memo; "
                 "unhide them or delete them"
             ],
             id="unreviewed-left-out",
@@ -432,7 +434,8 @@ def test_unreviewed_candidates_are_left_out_with_one_warning(make_workbook: Make
         pytest.param(
             {"Briefing": [field_row("BLUF")], "Figures": [9, 10]},
             [
-                f"Briefing: warning: row {field_row('BLUF')} is hidden in Excel but still goes "
+                f"Briefing: warning: row {field_row('BLUF')} is hidden (by hand or by a filter) "
+                "but still goes "
                 "into the memo; unhide it or delete it"
             ],
             id="field-and-empty-rows",
