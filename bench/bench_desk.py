@@ -44,6 +44,7 @@ FULL = (100_000, 1_048_575)  # figure rows below the header: 1,048,576 rows in a
 SMALL = (2_000, 5_000)
 
 MIXED = "build: rows not alike (Excel's)"  # see figure(mixed=True)
+HIGHLIGHT = 4  # a cell style of the seed's workbook showing a number as a number (bold)
 DAYS = 300
 LAST_DAY = dt.date(2024, 6, 14)  # the seed's Briefing date: the newest day's edition
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -117,14 +118,16 @@ def _rows(
     header_xml: str, letters: dict[str, str], styles: dict[str, str], rows: int, mixed: bool
 ) -> Iterator[str]:
     """The sheet's rows; `mixed` ones as Excel writes them: an empty cell that is formatted
-    kept as such (<c r="D5" s="1"/>), a row's span of columns noted."""
+    kept as such (<c r="D5" s="1"/>), a row's span of columns noted, some cells highlighted."""
     yield header_xml
     spans = f' spans="1:{len(letters)}"' if mixed else ""
     for index in range(rows):
         number = index + 2
         values = figure(index, rows, mixed)
+        # Every fourth Value highlighted: another of the workbook's styles, a plain number's.
+        marked = {"Value": f' s="{HIGHLIGHT}"'} if mixed and index % 4 == 1 else {}
         cells = "".join(
-            _cell(f"{letter}{number}", styles.get(letter, ""), values[header])
+            _cell(f"{letter}{number}", marked.get(header, styles.get(letter, "")), values[header])
             if values.get(header, "") != ""
             else f'<c r="{letter}{number}"{styles.get(letter, "")}/>'
             for header, letter in letters.items()
@@ -162,6 +165,9 @@ def write_desk_workbook(path: Path, rows: int, mixed: bool = False) -> None:
         letter: f' s="{style}"'
         for letter, style in re.findall(r'<c r="([A-Z]+)2" s="(\d+)"', first_row.group(0))
     }
+    cell_styles = ElementTree.fromstring(source.read("xl/styles.xml")).find(f"{{{MAIN}}}cellXfs")
+    assert cell_styles is not None
+    assert cell_styles[HIGHLIGHT].get("numFmtId") == "0", "HIGHLIGHT is no plain number's style"
     last_column = max(letters.values(), key=lambda letter: (len(letter), letter))
     head = re.sub(
         r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last_column}{rows + 1}"/>', head

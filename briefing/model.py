@@ -53,7 +53,10 @@ class RowShape:
     Shapes compare by identity: the reader makes each once per sheet.
     """
 
-    letters: tuple[str, ...]  # the column of each cell, left to right
+    # The column of each value form, left to right: a column whose cells take more than one
+    # form (another style, text for a number) stands once for each, and a row holds at most
+    # one of them.
+    letters: tuple[str, ...]
 
     def row(self, number: int, values: Sequence[CellValue | NoCell]) -> RawRow:
         """Row `number` as cells, its values in the shape's columns (NO_CELL: none there)."""
@@ -108,10 +111,10 @@ class RowConsumer(Protocol):
         """Rows given together, cell by cell: the same as `take` of each of `shape.rows(...)`.
 
         `numbers` are the rows', `hidden` those of them Excel hides; `keys` and `values` hold,
-        for each column of the shape, its cell's bytes as stored and its value in each row
-        (None and NO_CELL where the row has no cell there, or an empty one). At one position of
-        one shape, equal keys hold equal values, so a consumer may convert each distinct key
-        once.
+        for each value form of the shape (see RowShape.letters), its cell's bytes as stored
+        and its value in each row (None and NO_CELL where the row has no cell in that form).
+        At one position of one shape, equal keys hold equal values, so a consumer may convert
+        each distinct key once.
         """
 
     def restart(self) -> None: ...

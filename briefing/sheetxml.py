@@ -661,6 +661,8 @@ _SHAPE_ROW = rb'[ \t\n]*<row r="(?P<n>[1-9][0-9]{0,6})"((?:' + _ATTRIBUTE + rb")
 _SHAPE_VALUE = rb"(" + _PLAIN_CHARACTER + rb"+)"
 MAX_SHAPES = 16  # row shapes a sheet learns; rows of any other shape are read one by one
 MAX_SHAPES_MADE = 64  # shapes made or grown for a sheet, each a regular expression compiled
+MAX_FORMS = 8  # forms a column of a shape takes, with a value or empty
+NEW_FORMS_MERGED = 2  # columns a row may add a value form to, and still grow a shape
 SHAPES_TRIED = 4  # the shapes a row is matched against, the most recently met first
 MAX_BATCH = 1024  # rows of one shape matched before they are given out together
 # A shape remembers the values of each of its cells up to these limits: past them, they are
@@ -817,11 +819,15 @@ CellForm = tuple[bytes, bytes, bool]  # a value cell's (style, type, inline or <
 
 @dataclass(frozen=True)
 class _Slot:
-    """A column of a row shape: the pattern of its cell holding a value, and of it empty."""
+    """A column of a row shape: the patterns of its cell holding a value, and of it empty.
+
+    A column may hold its values in more than one form (another style where a cell was
+    highlighted, text where a number was typed as text): each is an alternative of its own.
+    """
 
     letter: str
-    value: bytes | None  # with one group, the value's text; None if no row held a value
-    form: CellForm | None  # the value's
+    values: tuple[bytes, ...]  # each with one group, the value's text
+    forms: tuple[CellForm, ...]  # each value's (style, type, inline)
     empties: tuple[bytes, ...]  # the forms an empty cell took, each its pattern
 
 
@@ -831,14 +837,14 @@ class _Shape:
 
     Each of its columns is optional: a row matches if each of its cells, in column order,
     takes one of the forms its column took in the rows the shape was learned from. Rows that
-    leave different optional cells empty thus share a shape.
+    leave different optional cells empty, or hold a value in another style, share a shape.
     """
 
     public: RowShape  # what the consumer is given
-    pattern: re.Pattern[bytes]  # groups: the row number, its attributes, then each value
+    pattern: re.Pattern[bytes]  # groups: the row number, its attributes, then each value form
     slots: dict[int, _Slot]  # by column number
-    forms: tuple[CellForm, ...]  # the form of each value, in the groups' order
-    # Each value's bytes met -> its value; None (no cell, or an empty one) -> NO_CELL.
+    forms: tuple[CellForm, ...]  # each value form's, in the groups' order
+    # Each value form's bytes met -> its value; None (no such cell) -> NO_CELL.
     caches: tuple[dict[bytes | None, object], ...]
     last: int  # the column number of its last slot
 
@@ -851,7 +857,7 @@ def _row_slots(data: bytes, start: int, close: int) -> dict[int, _Slot]:
         head = re.escape(data[cell.start() : cell.start(2)]) + rb"(?P=n)"
         if cell.start(5) >= 0:  # empty
             empty = head + re.escape(data[cell.end(2) : cell.end()])
-            slots[column] = _Slot(letter, None, None, (empty,))
+            slots[column] = _Slot(letter, (), (), (empty,))
             continue
         text = 6 if cell.start(6) >= 0 else 7
         value = (
@@ -860,32 +866,42 @@ def _row_slots(data: bytes, start: int, close: int) -> dict[int, _Slot]:
             + _SHAPE_VALUE
             + re.escape(data[cell.end(text) : cell.end()])
         )
-        slots[column] = _Slot(letter, value, (cell[3] or b"", cell[4] or b"", text == 7), ())
+        form = (cell[3] or b"", cell[4] or b"", text == 7)
+        slots[column] = _Slot(letter, (value,), (form,), ())
     return slots
 
 
 def _merged_slots(old: dict[int, _Slot], new: dict[int, _Slot]) -> dict[int, _Slot] | None:
-    """The columns of both shapes, or None where a column holds its values in two forms."""
+    """The columns of both shapes, each in the forms of both.
+
+    None, for a shape of its own, past MAX_FORMS forms in a column, or where the new row
+    holds a value in a new form in more than NEW_FORMS_MERGED columns: a header row, or a
+    row unlike the others, would make every row try its forms first.
+    """
     merged = dict(old)
+    grown = 0
     for column, slot in new.items():
         have = merged.get(column)
         if have is None:
             merged[column] = slot
             continue
-        if have.value is not None and slot.value is not None and have.value != slot.value:
+        added = [index for index, value in enumerate(slot.values) if value not in have.values]
+        empties = have.empties + tuple(empty for empty in slot.empties if empty not in have.empties)
+        grown += bool(added and have.values)
+        if len(have.values) + len(added) + len(empties) > MAX_FORMS or grown > NEW_FORMS_MERGED:
             return None
         merged[column] = _Slot(
             have.letter,
-            have.value if have.value is not None else slot.value,
-            have.form if have.form is not None else slot.form,
-            have.empties + tuple(empty for empty in slot.empties if empty not in have.empties),
+            have.values + tuple(slot.values[index] for index in added),
+            have.forms + tuple(slot.forms[index] for index in added),
+            empties,
         )
     return merged
 
 
-def _value_columns(slots: dict[int, _Slot]) -> list[int]:
-    """The columns whose cells hold values, in order: the shape's groups after the row's."""
-    return [column for column in sorted(slots) if slots[column].value is not None]
+def _value_places(slots: dict[int, _Slot]) -> list[tuple[int, bytes]]:
+    """Each value form as (column, pattern), in order: the shape's groups after the row's."""
+    return [(column, value) for column in sorted(slots) for value in slots[column].values]
 
 
 def _shape_pattern(slots: dict[int, _Slot]) -> bytes:
@@ -893,8 +909,7 @@ def _shape_pattern(slots: dict[int, _Slot]) -> bytes:
     pieces = [_SHAPE_ROW]
     for column in sorted(slots):
         slot = slots[column]
-        forms = ([] if slot.value is None else [slot.value]) + list(slot.empties)
-        pieces.append(rb"(?:" + rb"|".join(forms) + rb")?")
+        pieces.append(rb"(?:" + rb"|".join(slot.values + slot.empties) + rb")?")
     pieces.append(rb"</row>")
     return b"".join(pieces)
 
@@ -1396,7 +1411,7 @@ class _SheetParser:
             if compiled >= MAX_SHAPES_MADE:
                 return
             slots = _row_slots(data, start, close)
-            if all(slot.value is None for slot in slots.values()):
+            if not any(slot.values for slot in slots.values()):
                 return  # a row without values is given to no consumer
             for index, shape in enumerate(recent):
                 merged = _merged_slots(shape.slots, slots)
@@ -1411,18 +1426,16 @@ class _SheetParser:
             """The shape of these slots; one grown from another keeps the values it met."""
             nonlocal compiled
             compiled += 1
-            columns = _value_columns(slots)
-            caches = (
-                {}
-                if grown is None
-                else dict(zip(_value_columns(grown.slots), grown.caches, strict=True))
-            )
+            places = _value_places(slots)
+            caches = {}
+            if grown is not None:
+                caches = dict(zip(_value_places(grown.slots), grown.caches, strict=True))
             return _Shape(
-                RowShape(tuple(slots[column].letter for column in columns)),
+                RowShape(tuple(slots[column].letter for column, _ in places)),
                 re.compile(_shape_pattern(slots)),
                 slots,
-                tuple(slots[column].form for column in columns),  # type: ignore[misc]
-                tuple(caches.get(column) or {None: NO_CELL} for column in columns),
+                tuple(form for column in sorted(slots) for form in slots[column].forms),
+                tuple(caches.get(place) or {None: NO_CELL} for place in places),
                 max(slots),
             )
 

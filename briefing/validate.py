@@ -66,11 +66,14 @@ _MISSING = object()
 # How add_shaped reads the rows of one shape (see _plan_shape).
 _ShapePlan = tuple[
     tuple[str, ...],  # every field, in the record's order
-    list[int | None],  # the position of each field's cell in the shape; None: it has none
-    list[dict[bytes | None, Any]],  # each field's typed values by key
+    # Each field's cell as (position in the shape, typed values by key) for each form its
+    # column takes there: none where the shape has no such column.
+    list[tuple[tuple[int, dict[bytes | None, Any]], ...]],
     list[Column],
-    int | None,  # the position of the Review column's cell in the shape, if it has one
+    list[Any],  # each field's empty value, or _REQUIRED
+    tuple[int, ...],  # the positions of the Review column's cell in the shape
 ]
+_ABSENT = object()  # no cell in this form (the row may hold one in another)
 
 
 def validate_workbook(
@@ -576,47 +579,41 @@ class _RecordsReader:
         if plan is None:
             plan = self.shape_plans[shape] = self._plan_shape(shape)
         # Rows with a Review cell may be left out: add reads those rows, and those beside them.
-        if not plan or (plan[4] is not None and any(keys[plan[4]])):
+        if not plan or any(any(keys[position]) for position in plan[4]):
             for row in shape.rows(numbers, values):
                 self.add(row, row.number in hidden)
             return
         if hidden:
             self.hidden.extend(number for number in numbers if number in hidden)
         state, name, letters = self.state, self.name, self.letters
-        problems = state.problems
-        attrs, positions, knowns, columns, _ = plan
+        attrs, sources, columns, blanks, _ = plan
         count = len(numbers)
         typed_columns: list[list[Any]] = []
-        for attr, position, known, column in zip(attrs, positions, knowns, columns, strict=True):
-            if position is None:  # no column: the field's empty value
-                typed_columns.append([known[b""]] * count)
+        for attr, forms, column, blank in zip(attrs, sources, columns, blanks, strict=True):
+            if not forms:  # no column: the field's empty value
+                typed_columns.append([blank] * count)
                 continue
-            column_keys = keys[position]
-            typed = list(map(known.get, column_keys, repeat(_MISSING, count)))
-            # Cells not met before: read as add reads them.
-            index = _next_missing(typed, 0)
+            if len(forms) == 1:
+                position, known = forms[0]
+                typed_columns.append(
+                    self._typed(attr, column, known, keys[position], values[position], numbers)
+                )
+                continue
+            # A cell in one of several forms in each row, or in none (_ABSENT in all).
+            each = [
+                self._typed(attr, column, known, keys[position], values[position], numbers)
+                for position, known in forms
+            ]
+            rows = zip(*each, strict=True)
+            typed = [next((v for v in row if v is not _ABSENT), _ABSENT) for row in rows]
+            index = _next_missing(typed, 0, _ABSENT)
             while index < count:
-                typed_value = known.get(column_keys[index], _MISSING)  # met earlier in these rows
-                if typed_value is not _MISSING:
-                    typed[index] = typed_value
-                    index = _next_missing(typed, index + 1)
-                    continue
-                value = values[position][index]
-                typed_value = _plain_text(value, column)
-                if typed_value is None:
+                if blank is _REQUIRED:
                     coordinate = f"{letters[attr]}{numbers[index]}"
-                    seen = len(problems)
-                    raw = None if value is NO_CELL else RawCell(coordinate, value)
-                    typed_value = state.read_cell(name, coordinate, raw, column)
-                    if len(problems) != seen:
-                        typed[index] = typed_value
-                        index = _next_missing(typed, index + 1)
-                        continue
-                typed[index] = typed_value
-                if len(known) < MEMO_ENTRIES and self.shaped_room:
-                    known[column_keys[index]] = typed_value
-                    self.shaped_room -= 1
-                index = _next_missing(typed, index + 1)
+                    typed[index] = state.read_cell(name, coordinate, None, column)
+                else:
+                    typed[index] = blank
+                index = _next_missing(typed, index + 1, _ABSENT)
             typed_columns.append(typed)
         spec, records = self.spec, self.records
         make, check_period = spec.record, state.check_period
@@ -626,29 +623,79 @@ class _RecordsReader:
             check_period(spec, record, cells, name)
             records.append(make(**record, coordinates=cells))
 
+    def _typed(
+        self,
+        attr: str,
+        column: Column,
+        known: dict[bytes | None, Any],
+        keys: Sequence[bytes | None],
+        values: Sequence[CellValue | NoCell],
+        numbers: Sequence[int],
+    ) -> list[Any]:
+        """A field's typed values in each row, from its cells' keys and values in one form.
+
+        Each key is looked up in `known`; a key not met before is read as add reads its cell,
+        and remembered unless it raised a problem.
+        """
+        state, name, problems = self.state, self.name, self.state.problems
+        count = len(keys)
+        typed = list(map(known.get, keys, repeat(_MISSING, count)))
+        index = _next_missing(typed, 0, _MISSING)
+        while index < count:
+            typed_value = known.get(keys[index], _MISSING)  # met earlier in these rows
+            if typed_value is not _MISSING:
+                typed[index] = typed_value
+                index = _next_missing(typed, index + 1, _MISSING)
+                continue
+            value = values[index]
+            typed_value = _plain_text(value, column)
+            if typed_value is None:
+                coordinate = f"{self.letters[attr]}{numbers[index]}"
+                seen = len(problems)
+                raw = None if value is NO_CELL else RawCell(coordinate, value)
+                typed_value = state.read_cell(name, coordinate, raw, column)
+                if len(problems) != seen:
+                    typed[index] = typed_value
+                    index = _next_missing(typed, index + 1, _MISSING)
+                    continue
+            typed[index] = typed_value
+            if len(known) < MEMO_ENTRIES and self.shaped_room:
+                known[keys[index]] = typed_value
+                self.shaped_room -= 1
+            index = _next_missing(typed, index + 1, _MISSING)
+        return typed
+
     def _plan_shape(self, shape: RowShape) -> _ShapePlan | None:
         """How add_shaped reads rows of `shape`; None where add must read each row.
 
         add must where a required field has no column in the shape (an error at each row's
         cell), and in rows given together where one holds a Review cell (see add_shaped). A
-        field without a column has no position; an optional field's empty value is known
-        under the key None (no cell), and b"" stands for it where the shape has no column.
+        field's cell may stand in one form of its column or in several; a key of None is no
+        cell, known as the field's empty value where the field has one form (none for a
+        required field: read_cell says it is missing), and as _ABSENT where it has several.
         """
-        position_of = {letter: position for position, letter in enumerate(shape.letters)}
+        places: dict[str, list[int]] = {}
+        for position, letter in enumerate(shape.letters):
+            places.setdefault(letter, []).append(position)
         attrs: list[str] = []
-        positions: list[int | None] = []
-        knowns: list[dict[bytes | None, Any]] = []
+        sources: list[tuple[tuple[int, dict[bytes | None, Any]], ...]] = []
         columns: list[Column] = []
+        blanks: list[Any] = []
         for attr, column, letter, _, blank in self.plan:
-            position = position_of.get(letter) if letter else None
-            if position is None and blank is _REQUIRED:
+            positions = places.get(letter, []) if letter else []
+            if not positions and blank is _REQUIRED:
                 return None
+            if len(positions) > 1:
+                absent: dict[bytes | None, Any] = {None: _ABSENT}
+                sources.append(tuple((position, dict(absent)) for position in positions))
+            else:
+                empty: dict[bytes | None, Any] = {} if blank is _REQUIRED else {None: blank}
+                sources.append(tuple((position, dict(empty)) for position in positions))
             attrs.append(attr)
-            positions.append(position)
-            knowns.append({} if blank is _REQUIRED else {None: blank, b"": blank})
             columns.append(column)
-        review = position_of.get(self.review) if self.review else None
-        return tuple(attrs), positions, knowns, columns, review
+            blanks.append(blank)
+        review = tuple(places.get(self.review, ())) if self.review else ()
+        return tuple(attrs), sources, columns, blanks, review
 
     def finish(self) -> list[Any]:
         """The records read, after the warnings about rows left out or hidden."""
@@ -841,10 +888,10 @@ def _convert(value: CellValue, column: Column) -> Any:
     return text  # ID and REF
 
 
-def _next_missing(typed: list[Any], start: int) -> int:
-    """Where the next value not yet known stands in typed[start:]; len(typed) if nowhere."""
+def _next_missing(typed: list[Any], start: int, missing: object) -> int:
+    """Where the next `missing` stands in typed[start:]; len(typed) if nowhere."""
     try:
-        return typed.index(_MISSING, start)
+        return typed.index(missing, start)
     except ValueError:
         return len(typed)
 

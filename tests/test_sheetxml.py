@@ -845,6 +845,7 @@ def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: 
             _shaped_row(30).replace('t="inlineStr"><is><t>row 30</t></is>', "><v>30</v>"),
             id="a-number-where-text-was",
         ),
+        pytest.param(_shaped_row(30).replace('s="2"', 's="0"'), id="another-style"),
     ],
 )
 def test_rows_given_as_their_shape_are_the_rows_the_sheet_holds(tmp_path: Path, odd: str) -> None:
@@ -886,3 +887,21 @@ def test_merged_ranges_over_plain_rows_with_empty_cells_read_as_openpyxl_reads_t
     rows = "".join(_shaped_row(number) for number in range(2, 60))
     after = f'<mergeCells count="1"><mergeCell ref="{merged}"/></mergeCells>'
     same_as_openpyxl(xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)}))
+
+
+def test_rows_whose_cells_alternate_between_styles_are_given_as_the_sheet_holds_them(
+    tmp_path: Path,
+) -> None:
+    """A column whose cells take two styles (a highlighted cell) keeps rows in one shape."""
+    rows = "".join(
+        _shaped_row(number).replace('s="2"', 's="0"') if number % 3 == 0 else _shaped_row(number)
+        for number in range(2, 90)
+    )
+    path = xlsx(tmp_path / "styled.xlsx", {"Data": data(HEADER + rows)})
+    whole = same_as_openpyxl(path)
+    recorder = _Recorder()
+    read_workbook(path, None, lambda name: recorder)
+    sheet = whole.sheet("Data")
+    assert sheet is not None
+    assert recorder.shaped > 80
+    assert recorder.rows[1:] == [(row, False) for row in sheet.rows]

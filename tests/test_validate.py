@@ -10,6 +10,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from briefing import sheetxml
@@ -670,7 +671,7 @@ def _long_figures_sheet(path: Path) -> Path:
     write_example(path)
     book = openpyxl.load_workbook(path)
     sheet = book["Figures"]
-    headers = {header for cells, _ in ODD_ROWS for header in cells} | {"ID", "Value"}
+    headers = {header for cells, _ in ODD_ROWS for header in cells} | {"ID", "Value", "Metric"}
     letters = {header: column_letter("Figures", header) for header in headers}
     template = [cell.value for cell in sheet[3]]
     first = sheet.max_row + 1
@@ -686,6 +687,10 @@ def _long_figures_sheet(path: Path) -> Path:
             for header, value in cells.items():
                 sheet[f"{letters[header]}{number}"] = value
             sheet.row_dimensions[number].hidden = hidden
+    # Some cells highlighted: their column then holds values in two styles.
+    for number in range(first, sheet.max_row + 1, 3):
+        for header in ("Value", "Metric"):
+            sheet[f"{letters[header]}{number}"].font = Font(bold=True)
     book.save(path)
     return path
 
