@@ -1256,7 +1256,7 @@ class _SheetParser:
                     return position, False
                 read = plain_row(data, row, end) if not row[3] else None
                 if read is not None:
-                    if shaping:
+                    if shaping and read[3]:  # a row of empty cells teaches nothing
                         learn_shape(data, row.end(), read[0] - 6)
                     position, number, last, kept_cells = read
                     row_number = number
