@@ -1538,7 +1538,10 @@ class _SheetParser:
             row_number = numbers[-1]
             flush()
             given = row_number
-            last_place = (row_number, shape.last)
+            # The rows are given: a cell of the last one met later (a row written twice, a
+            # cell of another row) comes out of order, past any column, for the sheet to be
+            # read again whole, where keep_row's rows would still take it.
+            last_place = (row_number, sys.maxsize)
             column_number = shape.last
             kept += sum(len(values) - values.count(NO_CELL) for values in cells)
             consumer.take_shaped(shape.public, numbers, hidden_rows, columns[2:], cells)  # type: ignore[union-attr, arg-type]

@@ -832,6 +832,13 @@ def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: 
         pytest.param(_shaped_row(30, shared="99"), id="shared-string-not-there"),
         pytest.param(_shaped_row(30).replace('"C30"', '"C31"'), id="cell-of-another-row"),
         pytest.param(_shaped_row(30) + _shaped_row(29), id="row-out-of-order"),
+        pytest.param(
+            _shaped_row(30) + '<row r="30"><c r="F30"><v>7</v></c></row>', id="row-again-further-on"
+        ),
+        pytest.param(
+            '<row r="30"><c r="F29"><v>7</v></c></row>' + _shaped_row(30),
+            id="cell-of-the-row-before-further-on",
+        ),
         pytest.param(_shaped_row(30).replace('"30"', '"30" spans="1:4" ht="20"', 1), id="attrs"),
         pytest.param(_shaped_row(30).replace('s="1"/>', "/>"), id="empty-cell-without-style"),
         pytest.param(_shaped_row(30).replace('s="1"/>', 's="1"></c>'), id="empty-cell-closed"),
