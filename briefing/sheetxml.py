@@ -1257,7 +1257,7 @@ class _SheetParser:
                 read = plain_row(data, row, end) if not row[3] else None
                 if read is not None:
                     if shaping and read[3]:  # a row of empty cells teaches nothing
-                        learn_shape(data, row.end(), read[0] - 6)
+                        learn_shape(data, position, row.end(), read[0] - 6)
                     position, number, last, kept_cells = read
                     row_number = number
                     if attributes and attributes.get("hidden", "").strip() in HIDDEN:
@@ -1403,13 +1403,25 @@ class _SheetParser:
         shaped_room = SHARED_ENTRIES  # values the shapes' caches may still keep, together
         batch = 1  # rows matched at most before they are taken together; see shaped_rows
         row_hides: dict[bytes, bool | None] = {}  # a row's attributes -> hidden; None: not plain
+        # Rows no shape could take nor be made for: learning waits as many rows as the last
+        # wait, doubled, so that rows unlike any cost at most a few rows' learning in all.
+        idle = waiting = 0
 
-        def learn_shape(data: bytes, start: int, close: int) -> None:
-            """Learn from the plain row just read (see plain_row), for the rows after it: grow
-            the most recent shape its values fit, or start a new one."""
-            nonlocal compiled
+        def learn_shape(data: bytes, position: int, start: int, close: int) -> None:
+            """Learn from the plain row just read (see plain_row), for the rows after it: bring
+            forward the shape it has among those not tried, or grow the most recent shape its
+            values fit, or start a new one."""
+            nonlocal compiled, idle, waiting
             if compiled >= MAX_SHAPES_MADE:
                 return
+            if waiting:
+                waiting -= 1
+                return
+            # Rows cycling among more shapes than are tried: a match costs less than the slots.
+            for index in range(SHAPES_TRIED, len(recent)):
+                if recent[index].pattern.match(data, position, close + 6) is not None:
+                    recent.insert(0, recent.pop(index))
+                    return
             slots = _row_slots(data, start, close)
             if not any(slot.values for slot in slots.values()):
                 return  # a row without values is given to no consumer
@@ -1418,9 +1430,13 @@ class _SheetParser:
                 if merged is not None:
                     del recent[index]
                     recent.insert(0, shape if merged == shape.slots else make_shape(merged, shape))
+                    idle = 0
                     return
             if len(recent) < MAX_SHAPES:
                 recent.insert(0, make_shape(slots, None))
+                idle = 0
+                return
+            idle = waiting = min(idle * 2 or 1, MAX_BATCH)
 
         def make_shape(slots: dict[int, _Slot], grown: _Shape | None) -> _Shape:
             """The shape of these slots; one grown from another keeps the values it met."""
@@ -1538,7 +1554,10 @@ class _SheetParser:
             row_number = numbers[-1]
             flush()
             given = row_number
-            last_place = (row_number, shape.last)
+            # The rows are given: a cell of the last one met later (a row written twice, a
+            # cell of another row) comes out of order, past any column, for the sheet to be
+            # read again whole, where keep_row's rows would still take it.
+            last_place = (row_number, sys.maxsize)
             column_number = shape.last
             kept += sum(len(values) - values.count(NO_CELL) for values in cells)
             consumer.take_shaped(shape.public, numbers, hidden_rows, columns[2:], cells)  # type: ignore[union-attr, arg-type]

@@ -20,7 +20,7 @@ from openpyxl.styles import numbers as openpyxl_numbers
 from briefing import archive, sheetxml
 from briefing.errors import WorkbookUnreadable
 from briefing.model import CellValue, NoCell, RawCell, RawRow, RawWorkbook, RowShape
-from briefing.sheetxml import TerminalProgress, read_workbook
+from briefing.sheetxml import TerminalProgress, _row_slots, _Slot, read_workbook
 from tests.conftest import SEED_WORKBOOK, needs_office, raw_cell, write_example
 from tests.openpyxl_reader import read_with_openpyxl
 
@@ -832,6 +832,13 @@ def _shaped_row(number: int, text: str | None = None, *, day: str = "", shared: 
         pytest.param(_shaped_row(30, shared="99"), id="shared-string-not-there"),
         pytest.param(_shaped_row(30).replace('"C30"', '"C31"'), id="cell-of-another-row"),
         pytest.param(_shaped_row(30) + _shaped_row(29), id="row-out-of-order"),
+        pytest.param(
+            _shaped_row(30) + '<row r="30"><c r="F30"><v>7</v></c></row>', id="row-again-further-on"
+        ),
+        pytest.param(
+            '<row r="30"><c r="F29"><v>7</v></c></row>' + _shaped_row(30),
+            id="cell-of-the-row-before-further-on",
+        ),
         pytest.param(_shaped_row(30).replace('"30"', '"30" spans="1:4" ht="20"', 1), id="attrs"),
         pytest.param(_shaped_row(30).replace('s="1"/>', "/>"), id="empty-cell-without-style"),
         pytest.param(_shaped_row(30).replace('s="1"/>', 's="1"></c>'), id="empty-cell-closed"),
@@ -905,3 +912,39 @@ def test_rows_whose_cells_alternate_between_styles_are_given_as_the_sheet_holds_
     assert sheet is not None
     assert recorder.shaped > 80
     assert recorder.rows[1:] == [(row, False) for row in sheet.rows]
+
+
+@pytest.mark.parametrize("shapes", [sheetxml.MAX_SHAPES, 4])
+def test_rows_cycling_among_many_shapes_are_learned_from_a_few_times_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes: int
+) -> None:
+    """Rows cycling among more shapes than are tried (or than a sheet learns) are mostly read
+    one by one: learning from each such row took five to seven times the read's own time."""
+    monkeypatch.setattr(sheetxml, "MAX_SHAPES", shapes)
+    learned: list[int] = []
+
+    def counted(data: bytes, start: int, close: int) -> dict[int, _Slot]:
+        learned.append(start)
+        return _row_slots(data, start, close)
+
+    monkeypatch.setattr(sheetxml, "_row_slots", counted)
+
+    def styled(number: int) -> str:
+        """Ten shapes, each with a style of its own in three columns: none grows another."""
+        style = f' s="{number % 10}"'
+        return (
+            _shaped_row(number)
+            .replace(f'"A{number}"', f'"A{number}"{style}')
+            .replace(f'"C{number}"', f'"C{number}"{style}')
+            .replace(f'"D{number}" s="2"', f'"D{number}"{style}')
+        )
+
+    rows = "".join(styled(number) for number in range(2, 2002))
+    path = xlsx(tmp_path / "cycling.xlsx", {"Data": data(HEADER + rows)})
+    sheet = same_as_openpyxl(path).sheet("Data")
+    assert sheet is not None
+    recorder = _Recorder()
+    learned.clear()
+    read_workbook(path, None, lambda name: recorder)
+    assert recorder.rows[1:] == [(row, False) for row in sheet.rows]
+    assert len(learned) < 100
