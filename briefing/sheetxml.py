@@ -655,8 +655,9 @@ _PLAIN_CELL = (
 )
 PLAIN_CELLS = re.compile(_PLAIN_CELL)
 PLAIN_ROW_CELLS = re.compile(rb"(?:" + _PLAIN_CELL + rb")*")
-# A row shape's pattern (see _row_shape): this start tag, then its cells' own bytes with the
-# row number and each value left open; a value is never empty (an empty one is a blank).
+# A row shape's pattern (see _row_slots, _shape_pattern): this start tag, then each column's
+# forms, made of a cell's own bytes with the row number and its value left open; a value is
+# never empty (an empty <v> or inline text is a blank, store's to judge).
 _SHAPE_ROW = rb'[ \t\n]*<row r="(?P<n>[1-9][0-9]{0,6})"((?:' + _ATTRIBUTE + rb")*)[ \t\n]*>"
 _SHAPE_VALUE = rb"(" + _PLAIN_CHARACTER + rb"+)"
 MAX_SHAPES = 16  # row shapes a sheet learns; rows of any other shape are read one by one
