@@ -880,20 +880,26 @@ def test_rows_given_as_their_shape_are_the_rows_the_sheet_holds(tmp_path: Path, 
 
 
 @pytest.mark.parametrize(
-    "merged",
+    ("merged", "expected"),
     [
-        pytest.param("A3:E5", id="over-empty-cells"),
-        pytest.param("E3:F4", id="from-an-empty-cell"),
-        pytest.param("B40:E42", id="down-to-empty-cells"),
+        pytest.param("A3:E5", {"B4": "row 3", "E5": "row 3"}, id="over-empty-cells"),
+        pytest.param("E3:F4", {"E4": None, "F3": None}, id="from-an-empty-cell"),
+        pytest.param(
+            "B40:E42", {"D41": dt.datetime.fromisoformat("2023-04-24"), "A41": "row 41"}, id="down"
+        ),
     ],
 )
 def test_merged_ranges_over_plain_rows_with_empty_cells_read_as_openpyxl_reads_them(
-    tmp_path: Path, merged: str
+    tmp_path: Path, merged: str, expected: dict[str, CellValue]
 ) -> None:
     """Empty cells in plain rows bound where a merged range fills, as they do in any row."""
     rows = "".join(_shaped_row(number) for number in range(2, 60))
     after = f'<mergeCells count="1"><mergeCell ref="{merged}"/></mergeCells>'
-    same_as_openpyxl(xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)}))
+    path = xlsx(tmp_path / "merged.xlsx", {"Data": data(HEADER + rows, after)})
+    raw = read_workbook(path)
+    assert raw == read_with_openpyxl(path)
+    found = cells(raw)
+    assert {place: getattr(found.get(place), "value", None) for place in expected} == expected
 
 
 def test_rows_whose_cells_alternate_between_styles_are_given_as_the_sheet_holds_them(
