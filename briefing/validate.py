@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -39,6 +40,7 @@ from briefing.schema import (
     SheetSpec,
     Timing,
     normalize_header,
+    records_by_column,
 )
 from briefing.text import (
     PartialDate,
@@ -615,13 +617,16 @@ class _RecordsReader:
                     typed[index] = blank
                 index = _next_missing(typed, index + 1, _ABSENT)
             typed_columns.append(typed)
-        spec, records = self.spec, self.records
-        make, check_period = spec.record, state.check_period
-        for number, fields in zip(numbers, zip(*typed_columns, strict=True), strict=True):
-            record = dict(zip(attrs, fields, strict=True))
-            cells = RowCoordinates(letters, number)
-            check_period(spec, record, cells, name)
-            records.append(make(**record, coordinates=cells))
+        spec = self.spec
+        fields = dict(zip(attrs, typed_columns, strict=True))
+        coordinates = list(map(RowCoordinates, repeat(letters, count), numbers))
+        if spec.starts and spec.ends and spec.ends in fields:
+            # Only a row with an end (Until, Withdrawn) can have one before its start.
+            ends = fields[spec.ends]
+            for index in compress(range(count), map(operator.is_not, ends, repeat(None))):
+                record = {attr: column[index] for attr, column in fields.items()}
+                state.check_period(spec, record, coordinates[index], name)
+        self.records.extend(records_by_column(spec.record, {**fields, "coordinates": coordinates}))
 
     def _typed(
         self,

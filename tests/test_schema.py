@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -13,7 +14,13 @@ import pytest
 from briefing.context import build_context, document_properties
 from briefing.errors import InvalidWorkbook
 from briefing.model import CellValue, Severity
-from briefing.pipeline import check_workbook, example_records, init_workbook, load_dossier
+from briefing.pipeline import (
+    check_workbook,
+    example_dossier,
+    example_records,
+    init_workbook,
+    load_dossier,
+)
 from briefing.render import render_document
 from briefing.schema import (
     ANY_RECORD,
@@ -31,6 +38,7 @@ from briefing.schema import (
     coordinates_field,
     note_column,
     quote_column,
+    records_by_column,
     source_column,
 )
 from briefing.workbook import workbook_bytes
@@ -250,3 +258,46 @@ def test_row_coordinates_name_each_cell_of_their_row() -> None:
     assert len(coordinates) == 3
     with pytest.raises(KeyError):
         coordinates["quote"]
+
+
+CASUALTIES_CLAIMED = [
+    CasualtyRow(
+        id=f"C{n}",
+        side=side,
+        count=count,
+        day=dt.date(2024, 6, 14),
+        source="S1",
+        quote=QUOTE,
+        note="",
+        coordinates={"id": f"A{n + 1}"},
+    )
+    for n, (side, count) in enumerate([("Russia", 1087), ("Ukraine", 12.5)], start=1)
+]
+
+
+def by_column(records: list[Any]) -> dict[str, list[Any]]:
+    return {f.name: [getattr(r, f.name) for r in records] for f in dataclasses.fields(records[0])}
+
+
+@pytest.mark.parametrize(
+    "records",
+    [list(example_dossier().rows(FigureRow)), CASUALTIES_CLAIMED],
+    ids=["slotted records", "records without slots"],
+)
+def test_records_by_column_are_the_records_made_row_by_row(records: list[Any]) -> None:
+    made = records_by_column(type(records[0]), by_column(records))
+    assert made == records
+    assert [r.coordinates for r in made] == [r.coordinates for r in records]  # compare=False
+
+
+def test_records_by_column_take_defaults_and_refuse_a_missing_field_or_a_short_column() -> None:
+    figures = list(example_dossier().rows(FigureRow))
+    columns = by_column(figures)
+    del columns["coordinates"]
+    assert [r.coordinates for r in records_by_column(FigureRow, columns)] == [{}] * len(figures)
+    del columns["id"]
+    with pytest.raises(TypeError, match="no column for the field 'id'"):
+        records_by_column(FigureRow, columns)
+    short = {**by_column(figures), "quote": ["It shot down 17 drones."]}
+    with pytest.raises(ValueError, match="the column 'quote' is not 7 long"):
+        records_by_column(FigureRow, short)
