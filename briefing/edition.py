@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
 from briefing.errors import EmptyEdition
@@ -36,7 +37,7 @@ def select_edition(dossier: Dossier, edition: Edition, trends: Iterable[Trend] =
     for spec in dossier.schema.sheets:
         rows = dossier.records.get(spec.name, ())
         if spec.timing is Timing.DATED:
-            records[spec.name] = tuple(r for r in rows if _meets(spec, r, edition))
+            records[spec.name] = _meeting(spec, rows, edition)
         elif spec.timing is Timing.STANDING:
             records[spec.name] = tuple(r for r in rows if _in_force(spec, r, edition.date))
         elif spec.timing is Timing.VERSIONED:
@@ -83,13 +84,22 @@ def _when(spec: SheetSpec, record: Any) -> tuple[PartialDate | None, PartialDate
     return start, end
 
 
-def _meets(spec: SheetSpec, record: Any, edition: Edition) -> bool:
-    """Whether the time a dated record covers (a day, a month, Date to Until) meets the window."""
-    start, end = _when(spec, record)
-    if start is None:
-        return True
-    last = (end or start).end
-    return start.start <= edition.date and last >= edition.first_day
+def _meeting(spec: SheetSpec, rows: Iterable[Any], edition: Edition) -> tuple[Any, ...]:
+    """The dated records whose time (a day, a month, Date to Until) meets the window.
+
+    One loop over a long sheet's rows, its bounds taken once: a desk's workbook holds months.
+    """
+    first_day, day = edition.first_day, edition.date
+    starts = attrgetter(spec.starts) if spec.starts else lambda record: None
+    ends = attrgetter(spec.ends) if spec.ends else lambda record: None
+    kept = []
+    for record in rows:
+        start = starts(record)
+        if start is None:
+            kept.append(record)  # no date: kept, as in a workbook made before dates
+        elif start.start <= day and (ends(record) or start).end >= first_day:
+            kept.append(record)
+    return tuple(kept)
 
 
 def _in_force(spec: SheetSpec, record: Any, day: dt.date) -> bool:
@@ -133,18 +143,18 @@ def _ensure_dated_records(
 ) -> None:
     """Raise EmptyEdition when the workbook has dated records but the window holds none."""
     dated = [spec for spec in dossier.schema.sheets if spec.timing is Timing.DATED]
-    days = sorted(
+    if any(_when(spec, r)[0] is not None for spec in dated for r in chosen.get(spec.name, ())):
+        return
+    days = [
         start.start
         for spec in dated
         for record in dossier.records.get(spec.name, ())
         if (start := _when(spec, record)[0]) is not None
-    )
+    ]
     if not days:
         return  # nothing is dated: the workbook predates dated records
-    if any(_when(spec, r)[0] is not None for spec in dated for r in chosen.get(spec.name, ())):
-        return
     nouns = " or ".join(f"{spec.record_noun}s" for spec in dated)
-    first, last = format_date(days[0]), format_date(days[-1])
+    first, last = format_date(min(days)), format_date(max(days))
     held = f"are all of {first}" if first == last else f"run from {first} to {last}"
     raise EmptyEdition(
         f"{dossier.path}: no {nouns} dated {edition.window} (the workbook's dated records "
