@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import errno
 import os
 import re
@@ -15,11 +14,13 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefing.errors import OutputError
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 EXAMPLE_NAMES = {".docx": "memo.docx", ".xlsx": "desk.xlsx", ".pdf": "memo.pdf"}
 ATTACHMENT_TYPES = {
@@ -505,6 +506,10 @@ def email_draft(
     `html` as its alternative for clients that show HTML. Each attachment is read from its
     path and named in the email by its name.
     """
+    # The email package is imported by the one command option that writes an email: --email.
+    import email.utils
+    from email.message import EmailMessage
+
     message = EmailMessage()
     message["To"] = recipients(to)
     message["Subject"] = " ".join(subject.split())
@@ -537,6 +542,9 @@ def recipients(to: str) -> list[Address]:
     Given a domain in other scripts, the email package writes an RFC 2047 encoded word
     ("desk@=?utf-8?q?b=C3=BCcher?=.de"), which no mail server delivers to.
     """
+    import email.utils
+    from email.headerregistry import Address
+
     found = []
     for _, address in email.utils.getaddresses([to]):
         local, at, domain = address.rpartition("@")

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import multiprocessing
 import os
 import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -33,14 +31,6 @@ from briefing.errors import (
     TargetExists,
     TemplateError,
     WorkbookUnreadable,
-)
-from briefing.extract import (
-    candidate_records,
-    choose_source_id,
-    ensure_not_extracted,
-    existing_ids,
-    extract_article,
-    relative_path,
 )
 from briefing.lock import exclusive_lock
 from briefing.model import (
@@ -438,6 +428,14 @@ def extract_candidates(
     now: dt.datetime | None = None,
 ) -> ExtractResult:
     """Add the article's candidate records, marked unreviewed, to a new or existing workbook."""
+    from briefing.extract import (  # its patterns cost every other command 20 ms to compile
+        candidate_records,
+        choose_source_id,
+        ensure_not_extracted,
+        existing_ids,
+        extract_article,
+        relative_path,
+    )
     from briefing.workbook import appended_workbook_bytes, workbook_bytes
 
     read = read_article(article)
@@ -675,6 +673,10 @@ def _run_jobs(
     if count <= 1:
         yield from map(work, jobs)
         return
+    # Imported here: only a batch has workers, and these cost every command 25 ms.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # A fresh interpreter a worker, not a fork: the parent may hold threads (a progress
     # display, a file watcher) that a fork would copy half-way.
     context = multiprocessing.get_context("spawn")
