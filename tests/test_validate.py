@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -724,3 +725,21 @@ def test_rows_read_by_their_shape_validate_as_rows_read_cell_by_cell(
     said = "\n".join(str(problem) for problem in problems)
     for text in ("eighty-seven", "control", "rumoured", "2024-13-45", "S99", "F1", "Metric is"):
         assert text in said
+
+
+def test_a_dropped_dossier_frees_its_streamed_records_at_once(example_workbook: Path) -> None:
+    """No cycle through the consumers keeps the records until the cyclic collector runs."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        streams = RecordStreams()
+        dossier = validate_workbook(
+            read_raw_workbook(example_workbook, None, streams), SCHEMA, streams
+        )
+        assert dossier.rows(FigureRow)
+        assert streams.state.streams["Figures"] is not None  # the consumer itself is still held
+        del dossier
+        assert [o for o in gc.get_objects() if isinstance(o, FigureRow)] == []
+    finally:
+        if collecting:
+            gc.enable()
