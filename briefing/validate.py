@@ -460,7 +460,7 @@ class _Validation:
                     f"duplicate ID '{record.id}' (also at {where}){hint}",
                 )
         ids_by_sheet = {
-            spec.name: [record.id for record in records[spec.name]]
+            spec.name: list(map(operator.attrgetter("id"), records[spec.name]))
             for spec in sheets
             if spec.has_ids
         }
@@ -474,8 +474,14 @@ class _Validation:
                     continue
                 known = [i for sheet in targets for i in ids_by_sheet.get(sheet, [])]
                 known_ids = set(known)  # a judgment may cite any of a million figures
-                for record in records[spec.name]:
-                    value = getattr(record, attr)
+                rows = records[spec.name]
+                values = list(map(operator.attrgetter(attr), rows))
+                if column.kind is Kind.REF:  # one ID a cell: each distinct one is checked once
+                    refs = set(values)
+                    cited |= refs
+                    if all(ref in known_ids for ref in refs if ref):
+                        continue
+                for record, value in zip(rows, values, strict=True):
                     for ref in (value,) if isinstance(value, str) else value:
                         cited.add(ref)
                         if ref and ref not in known_ids:
