@@ -670,6 +670,8 @@ MAX_BATCH = 1024  # rows of one shape matched before they are given out together
 # mostly each row's own (IDs, quotes).
 SHAPE_KEY_BYTES = 128
 SHAPE_ENTRIES = 4096
+POOR_RUN = 4  # a batch of fewer rows, cut short by a row no shape fits, pauses the shapes
+MAX_PAUSE = 64  # rows read one by one, at most, before the shapes are tried again
 FAST_ATTRIBUTES = re.compile(rb'\s+([A-Za-z_][\w.:-]*)="([^"]*)"')
 FAST_REFERENCE = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
 ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
@@ -1225,6 +1227,12 @@ class _SheetParser:
 
         self.flush = flush
         fast_columns: dict[bytes, tuple[str, int]] = {}  # b"AB" -> ("AB", 28), as met
+        # Rows that the shapes take poorly (none of the shapes tried fits, or two take turns,
+        # a row each) are read one by one for the next `paused` rows, neither matched nor
+        # learned from: each time it happens again, for twice as many rows (`pause`, up to
+        # MAX_PAUSE), until a batch of POOR_RUN rows or more is taken. Matching rows that
+        # miss, and batches of a row each, cost more than reading the rows one by one.
+        pause = paused = 0
         # Rows given to a consumer may be matched whole against the shapes of earlier rows.
         shaping = consumer is not None and MAX_SHAPES > 0
 
@@ -1235,16 +1243,20 @@ class _SheetParser:
             at anything not in the plain form, at the start of that row, for expat to read on.
             """
             nonlocal reference, kind, style, value_text, has_inline, has_formula, plain
-            nonlocal row_number, column_number
+            nonlocal row_number, column_number, pause, paused
             # Only whole rows are read: up to the last </row> until the part's last chunk.
             end = len(data) if final else max(data.rfind(b"</row>") + 6, 0)
             position = 0
             while True:
-                if recent and self.ordered:
+                missed = False
+                if paused:
+                    paused -= 1
+                elif recent and self.ordered:
                     after = shaped_rows(data, position, end)
                     if after is not None:
                         position = after
                         continue
+                    missed = True
                 row = FAST_ROW.match(data, position, end)
                 if row is None:
                     closing = FAST_SPACE.match(data, position).end()  # type: ignore[union-attr]
@@ -1257,8 +1269,12 @@ class _SheetParser:
                     return position, False
                 read = plain_row(data, row, end) if not row[3] else None
                 if read is not None:
-                    if shaping and read[3]:  # a row of empty cells teaches nothing
+                    # A row of empty cells teaches nothing; nor does a row in a pause, whose
+                    # shapes are known but take it poorly.
+                    if shaping and read[3] and not paused:
                         learn_shape(data, position, row.end(), read[0] - 6)
+                    if missed:  # read after this one, learned from: the shapes wait
+                        pause = paused = min(pause * 2 or 1, MAX_PAUSE)
                     position, number, last, kept_cells = read
                     row_number = number
                     if attributes and attributes.get("hidden", "").strip() in HIDDEN:
@@ -1464,6 +1480,7 @@ class _SheetParser:
             is not plain after all, for plain_row and store to read it.
             """
             nonlocal row_number, last_place, column_number, kept, given, shaped_room, batch
+            nonlocal pause, paused
             for shape in recent[:SHAPES_TRIED]:
                 match = shape.pattern.match
                 found = match(data, position, end)
@@ -1540,9 +1557,15 @@ class _SheetParser:
             # A batch cut short makes the next one a single row, and each one taken whole doubles
             # the next: rows matched in vain (past the cut, to be read again) cost no more than
             # the rows taken before them.
-            batch = min(batch * 2, MAX_BATCH) if taken == len(matched) else 1
+            asked, batch = batch, min(batch * 2, MAX_BATCH) if taken == len(matched) else 1
             if not taken:
-                return None
+                return None  # for fast_rows to read, as a row no shape fits
+            if taken >= POOR_RUN:
+                pause = 0
+            elif taken < len(matched) or (
+                len(matched) < asked and data.find(b"</row>", ends[-1], end) >= 0
+            ):  # cut short by a row of the chunk, not by its end
+                pause = paused = min(pause * 2 or 1, MAX_PAUSE)
             if shape is not recent[0]:
                 recent.remove(shape)
                 recent.insert(0, shape)

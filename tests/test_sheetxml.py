@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -954,3 +954,42 @@ def test_rows_cycling_among_many_shapes_are_learned_from_a_few_times_only(
     read_workbook(path, None, lambda name: recorder)
     assert recorder.rows[1:] == [(row, False) for row in sheet.rows]
     assert len(learned) < 100
+
+
+def _restyled(number: int, style: int) -> str:
+    """A row of _shaped_row's with a style of its own in three columns, so that rows of two
+    styles never share a shape (a shape takes new forms in at most two columns at once)."""
+    style_text = f' s="{style}"'
+    return (
+        _shaped_row(number)
+        .replace(f'"A{number}"', f'"A{number}"{style_text}')
+        .replace(f'"C{number}"', f'"C{number}"{style_text}')
+        .replace(f'"D{number}" s="2"', f'"D{number}"{style_text}')
+    )
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "shaped_at_most"),
+    [
+        pytest.param(lambda number: number % 2, 200, id="two-shapes-in-turn"),
+        pytest.param(lambda number: number % 6, 200, id="cycling-among-six"),
+        pytest.param(lambda n: 0 if n < 1000 else n % 2, 1200, id="alike-then-turns"),
+        pytest.param(lambda n: n % 2 if n < 1000 else 0, 1200, id="turns-then-alike"),
+    ],
+)
+def test_rows_the_shapes_take_a_row_at_a_time_pause_them(
+    tmp_path: Path, rhythm: Callable[[int], int], shaped_at_most: int
+) -> None:
+    """Rows that shapes take poorly (a row a batch, or none of the shapes tried) are read one
+    by one for a while, twice as long each time: matching them cost more than it saved. The
+    rows given are the sheet's all the same, and rows alike after them are shaped again."""
+    rows = "".join(_restyled(number, 3 + rhythm(number)) for number in range(2, 2002))
+    path = xlsx(tmp_path / "poorly.xlsx", {"Data": data(HEADER + rows)})
+    sheet = same_as_openpyxl(path).sheet("Data")
+    assert sheet is not None
+    recorder = _Recorder()
+    read_workbook(path, None, lambda name: recorder)
+    assert recorder.rows[1:] == [(row, False) for row in sheet.rows]
+    assert recorder.shaped <= shaped_at_most
+    if rhythm(1500) == rhythm(1501):  # alike at the end: shaped again after a pause at most
+        assert recorder.shaped >= 1000 - sheetxml.MAX_PAUSE
