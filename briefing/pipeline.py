@@ -10,6 +10,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -167,6 +168,14 @@ def load_dossier(
     `sources_dir` is a folder the sources' text copies may be in besides the workbook's own
     and the one above it.
     """
+    return with_quotes_checked(read_dossier(path, schema, progress), sources_dir)
+
+
+def read_dossier(path: Path, schema: Schema = SCHEMA, progress: Progress | None = None) -> Dossier:
+    """Read and validate a workbook, its quotes not yet checked against their sources.
+
+    Its problems are in the dossier; nothing is raised for them (see with_quotes_checked).
+    """
     if is_owner_file(path):
         raise WorkbookUnreadable(
             f"{path}: is the note an office program keeps beside a workbook open in it, not a "
@@ -175,9 +184,14 @@ def load_dossier(
     with cyclic_gc_paused():
         # Records sheets are validated row by row as they are read, never held whole.
         streams = RecordStreams(schema)
-        dossier = validate_workbook(read_raw_workbook(path, progress, streams), schema, streams)
+        return validate_workbook(read_raw_workbook(path, progress, streams), schema, streams)
+
+
+def with_quotes_checked(dossier: Dossier, sources_dir: Path | None = None) -> Dossier:
+    """The dossier read_dossier gave, its quotes checked too; InvalidWorkbook on any error."""
+    with cyclic_gc_paused():
         provenance = verify_provenance(dossier, sources_dir)
-        problems = sort_problems([*dossier.problems, *provenance], schema)
+        problems = sort_problems([*dossier.problems, *provenance], dossier.schema)
     if any(problem.is_error for problem in problems):
         raise InvalidWorkbook(problems)
     return replace(dossier, problems=problems)
@@ -271,29 +285,41 @@ def build_memo(
     # read: a third of a second off every build. A workbook read for longer than matplotlib
     # takes to import has it imported too, in case its edition has a chart: another third.
     with started_ahead(charts=_size(workbook) >= CHARTS_AHEAD_BYTES):
-        dossier = load_dossier(workbook, progress=progress, sources_dir=sources_dir)
-        day = memo_date or dossier.briefing.date
-        if email and not dossier.briefing.email_to:
-            raise OutputError(
-                f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' field"
+        dossier = read_dossier(workbook, progress=progress)
+        if any(problem.is_error for problem in dossier.problems):
+            with_quotes_checked(dossier, sources_dir)  # raises, with the quotes' problems too
+        try:
+            day = memo_date or dossier.briefing.date
+            if email and not dossier.briefing.email_to:
+                raise OutputError(
+                    f"{workbook}: --email needs the addresses in the Briefing sheet's 'Email to' "
+                    "field"
+                )
+            changes = (
+                compare_dossiers(load_earlier(since, sources_dir), dossier, day) if since else None
             )
-        changes = (
-            compare_dossiers(load_earlier(since, sources_dir), dossier, day) if since else None
-        )
-        dossier = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
-        edition = Edition(day, days)
-        trends = select_trends(dossier, edition)
-        chosen = select_edition(dossier, edition, trends)
-        context = build_context(chosen, changes, trends).as_dict()
+            dated = dossier.with_rows(BriefingFields, (replace(dossier.briefing, date=day),))
+            edition = Edition(day, days)
+            trends = select_trends(dated, edition)
+            chosen = select_edition(dated, edition, trends)
+            context = build_context(chosen, changes, trends).as_dict()
+        except BriefingError:
+            with_quotes_checked(dossier, sources_dir)  # the workbook's own errors come first
+            raise
         # Word stores times in UTC without a zone; python-docx writes a naive value as given.
         created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
-        properties = document_properties(dossier, created)
+        properties = document_properties(dated, created)
         from briefing.render import render_document
 
         notices = []
         with StagedFiles() as staged:
             rendering = time.monotonic()
-            memo = staged.write(target, render_document(".docx", template, context, properties))
+            # The memo renders in its own process while the quotes are checked here: a quote
+            # not in its source stops the build all the same, and the memo is never written.
+            with ThreadPoolExecutor(1, thread_name_prefix="briefing-render") as beside:
+                rendered = beside.submit(render_document, ".docx", template, context, properties)
+                dossier = replace(with_quotes_checked(dossier, sources_dir), records=dated.records)
+                memo = staged.write(target, rendered.result())
             made = [memo]
             if pdf_target:
                 # LibreOffice gets what the render left of their time together, at most its own.

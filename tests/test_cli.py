@@ -658,18 +658,13 @@ def test_check_and_build_show_the_reads_progress_on_a_terminal(
     from briefing.sheetxml import Progress, TerminalProgress
 
     given: list[object] = []
-    real = pipeline.load_dossier
+    real = pipeline.read_dossier
 
-    def spy(
-        path: Path,
-        schema: Schema = SCHEMA,
-        progress: Progress | None = None,
-        sources_dir: Path | None = None,
-    ) -> Dossier:
+    def spy(path: Path, schema: Schema = SCHEMA, progress: Progress | None = None) -> Dossier:
         given.append(progress)
-        return real(path, schema, progress, sources_dir)
+        return real(path, schema, progress)
 
-    monkeypatch.setattr(pipeline, "load_dossier", spy)
+    monkeypatch.setattr(pipeline, "read_dossier", spy)
     assert runner.invoke(app, ["check", str(example_workbook)]).exit_code == 0
     out = tmp_path / "memo.docx"
     assert runner.invoke(app, ["build", str(example_workbook), "-o", str(out)]).exit_code == 0

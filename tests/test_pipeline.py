@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from email import policy
@@ -44,6 +45,7 @@ from tests.conftest import (
     save_as_excel_does,
     saving,
     set_cells,
+    template_with,
 )
 
 NOW = dt.datetime(2024, 6, 14, 9, 30, tzinfo=dt.UTC)
@@ -88,6 +90,47 @@ def test_build_stops_at_the_first_error_and_writes_nothing(
     with pytest.raises(InvalidWorkbook):
         build_memo(example_workbook, tmp_path / "memo.docx", email=True, now=NOW)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx"]
+
+
+@pytest.fixture
+def seed_beside_its_article(tmp_path: Path) -> Path:
+    """The seed workbook beside a copy of the article its quotes are checked against."""
+    (tmp_path / "workbooks").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED_ARTICLE, tmp_path / "seeds" / SEED_ARTICLE.name)
+    return Path(shutil.copy(SEED_WORKBOOK, tmp_path / "workbooks" / SEED_WORKBOOK.name))
+
+
+@pytest.mark.parametrize(
+    "wrong_too",
+    [
+        pytest.param({}, id="alone"),
+        pytest.param({"memo_date": dt.date(2030, 1, 1)}, id="with-an-empty-edition"),
+        pytest.param({"template": "broken.docx"}, id="with-a-template-mistake"),
+    ],
+)
+def test_a_quote_not_in_its_source_stops_the_build_though_the_memo_renders_meanwhile(
+    seed_beside_its_article: Path, tmp_path: Path, wrong_too: dict[str, object]
+) -> None:
+    """The memo renders while the quotes are checked; a quote not in its source stops the
+    build all the same, before whatever else is wrong, and nothing is written."""
+    workbook = seed_beside_its_article
+    quote = cell("Figures", "Quote", 2)
+    set_cells(workbook, {quote: "Russia said it had shot down 87 drones over the sea."})
+    options = dict(wrong_too)
+    if "template" in options:
+        broken = "{{ no_such_field }}{{"
+        change = {"word/document.xml": lambda xml: xml.replace("{{", broken, 1)}
+        options["template"] = template_with(tmp_path / "broken.docx", change)
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"the earlier memo")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(InvalidWorkbook) as raised:
+        build_memo(workbook, out, now=NOW, **options)  # type: ignore[arg-type]
+    errors = [str(problem) for problem in raised.value.problems if problem.is_error]
+    assert [error.split(";")[0] for error in errors] == [f"{quote}: quote not found in source S1"]
+    assert out.read_bytes() == b"the earlier memo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def test_build_looks_for_libreoffice_before_reading_the_workbook(
