@@ -10,7 +10,6 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -309,6 +308,8 @@ def build_memo(
         # Word stores times in UTC without a zone; python-docx writes a naive value as given.
         created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
         properties = document_properties(dated, created)
+        from concurrent.futures import ThreadPoolExecutor  # with logging: 5 ms of each import
+
         from briefing.render import render_document
 
         notices = []
