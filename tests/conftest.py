@@ -308,6 +308,15 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """The seed workbook beside a copy of the article, where its File column points."""
+    (tmp_path / "workbooks").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED_ARTICLE, tmp_path / "seeds" / SEED_ARTICLE.name)
+    return Path(shutil.copy(SEED_WORKBOOK, tmp_path / "workbooks" / SEED_WORKBOOK.name))
+
+
+@pytest.fixture
 def example_workbook(tmp_path: Path) -> Path:
     """A valid workbook holding the seed article's records, written by `init --example`."""
     records, briefing = example_records()

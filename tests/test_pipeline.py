@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from email import policy
@@ -92,15 +91,6 @@ def test_build_stops_at_the_first_error_and_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx"]
 
 
-@pytest.fixture
-def seed_beside_its_article(tmp_path: Path) -> Path:
-    """The seed workbook beside a copy of the article its quotes are checked against."""
-    (tmp_path / "workbooks").mkdir()
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED_ARTICLE, tmp_path / "seeds" / SEED_ARTICLE.name)
-    return Path(shutil.copy(SEED_WORKBOOK, tmp_path / "workbooks" / SEED_WORKBOOK.name))
-
-
 @pytest.mark.parametrize(
     "wrong_too",
     [
@@ -110,11 +100,11 @@ def seed_beside_its_article(tmp_path: Path) -> Path:
     ],
 )
 def test_a_quote_not_in_its_source_stops_the_build_though_the_memo_renders_meanwhile(
-    seed_beside_its_article: Path, tmp_path: Path, wrong_too: dict[str, object]
+    seed_copy: Path, tmp_path: Path, wrong_too: dict[str, object]
 ) -> None:
     """The memo renders while the quotes are checked; a quote not in its source stops the
     build all the same, before whatever else is wrong, and nothing is written."""
-    workbook = seed_beside_its_article
+    workbook = seed_copy
     quote = cell("Figures", "Quote", 2)
     set_cells(workbook, {quote: "Russia said it had shot down 87 drones over the sea."})
     options = dict(wrong_too)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -16,22 +15,13 @@ from briefing.provenance import (
     source_folders,
     value_in_quote,
 )
-from tests.conftest import SEED_ARTICLE, SEED_WORKBOOK, cell, coordinate
+from tests.conftest import SEED_ARTICLE, cell, coordinate
 
 ARTICLE = normalize(SEED_ARTICLE.read_text(encoding="utf-8"))
 F1_QUOTE = (
     "On the same day, there was intense fighting between Russian and Ukrainian forces, with "
     "Russia claiming to have shot down 87 Ukrainian drones."
 )
-
-
-@pytest.fixture
-def seed_copy(tmp_path: Path) -> Path:
-    """The seed workbook beside a copy of the article, where its File column points."""
-    (tmp_path / "workbooks").mkdir()
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED_ARTICLE, tmp_path / "seeds" / SEED_ARTICLE.name)
-    return Path(shutil.copy(SEED_WORKBOOK, tmp_path / "workbooks" / SEED_WORKBOOK.name))
 
 
 def edit(path: Path, cell: str, change: str | None = None, *, to: str = "") -> None:

@@ -920,6 +920,18 @@ def test_rows_whose_cells_alternate_between_styles_are_given_as_the_sheet_holds_
     assert recorder.rows[1:] == [(row, False) for row in sheet.rows]
 
 
+def _restyled(number: int, style: int) -> str:
+    """A row of _shaped_row's with a style of its own in three columns, so that rows of two
+    styles never share a shape (a shape takes new forms in at most two columns at once)."""
+    style_text = f' s="{style}"'
+    return (
+        _shaped_row(number)
+        .replace(f'"A{number}"', f'"A{number}"{style_text}')
+        .replace(f'"C{number}"', f'"C{number}"{style_text}')
+        .replace(f'"D{number}" s="2"', f'"D{number}"{style_text}')
+    )
+
+
 @pytest.mark.parametrize("shapes", [sheetxml.MAX_SHAPES, 4])
 def test_rows_cycling_among_many_shapes_are_learned_from_a_few_times_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes: int
@@ -935,17 +947,8 @@ def test_rows_cycling_among_many_shapes_are_learned_from_a_few_times_only(
 
     monkeypatch.setattr(sheetxml, "_row_slots", counted)
 
-    def styled(number: int) -> str:
-        """Ten shapes, each with a style of its own in three columns: none grows another."""
-        style = f' s="{number % 10}"'
-        return (
-            _shaped_row(number)
-            .replace(f'"A{number}"', f'"A{number}"{style}')
-            .replace(f'"C{number}"', f'"C{number}"{style}')
-            .replace(f'"D{number}" s="2"', f'"D{number}"{style}')
-        )
-
-    rows = "".join(styled(number) for number in range(2, 2002))
+    # Ten shapes, each with a style of its own in three columns: none grows another.
+    rows = "".join(_restyled(number, number % 10) for number in range(2, 2002))
     path = xlsx(tmp_path / "cycling.xlsx", {"Data": data(HEADER + rows)})
     sheet = same_as_openpyxl(path).sheet("Data")
     assert sheet is not None
@@ -954,18 +957,6 @@ def test_rows_cycling_among_many_shapes_are_learned_from_a_few_times_only(
     read_workbook(path, None, lambda name: recorder)
     assert recorder.rows[1:] == [(row, False) for row in sheet.rows]
     assert len(learned) < 100
-
-
-def _restyled(number: int, style: int) -> str:
-    """A row of _shaped_row's with a style of its own in three columns, so that rows of two
-    styles never share a shape (a shape takes new forms in at most two columns at once)."""
-    style_text = f' s="{style}"'
-    return (
-        _shaped_row(number)
-        .replace(f'"A{number}"', f'"A{number}"{style_text}')
-        .replace(f'"C{number}"', f'"C{number}"{style_text}')
-        .replace(f'"D{number}" s="2"', f'"D{number}"{style_text}')
-    )
 
 
 @pytest.mark.parametrize(
