@@ -302,25 +302,23 @@ def build_memo(
             trends = select_trends(dated, edition)
             chosen = select_edition(dated, edition, trends)
             context = build_context(chosen, changes, trends).as_dict()
-        except BriefingError:
+        except Exception:
             with_quotes_checked(dossier, sources_dir)  # the workbook's own errors come first
             raise
         # Word stores times in UTC without a zone; python-docx writes a naive value as given.
         created = now or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
         properties = document_properties(dated, created)
-        from concurrent.futures import ThreadPoolExecutor  # with logging: 5 ms of each import
-
-        from briefing.render import render_document
+        from briefing.render import document_rendered_beside, render_document
 
         notices = []
         with StagedFiles() as staged:
             rendering = time.monotonic()
             # The memo renders in its own process while the quotes are checked here: a quote
-            # not in its source stops the build all the same, and the memo is never written.
-            with ThreadPoolExecutor(1, thread_name_prefix="briefing-render") as beside:
-                rendered = beside.submit(render_document, ".docx", template, context, properties)
+            # not in its source stops the build (and the render) all the same, and the memo
+            # is never written.
+            with document_rendered_beside(".docx", template, context, properties) as rendered:
                 dossier = replace(with_quotes_checked(dossier, sources_dir), records=dated.records)
-                memo = staged.write(target, rendered.result())
+                memo = staged.write(target, rendered())
             made = [memo]
             if pdf_target:
                 # LibreOffice gets what the render left of their time together, at most its own.

@@ -292,10 +292,14 @@ def records_by_column(record: type[Any], columns: Mapping[str, Sequence[Any]]) -
     dataclass's __init__ sets each field through object.__setattr__, in Python, where each
     slot's own setter mapped over a column runs in C (100,000 figures: 0.10 s against 0.34 s).
     Every field without a default must have a column; the others take their default. A
-    record class without slots (one a newcomer declares) is made row by row.
+    record class without slots (one a newcomer declares), or with a __post_init__, is made row
+    by row, by its __init__.
     """
     count = len(next(iter(columns.values()), ()))
-    if "__slots__" not in vars(record):
+    unknown = set(columns) - {each.name for each in dataclasses.fields(record)}
+    if unknown:
+        raise TypeError(f"{record.__name__}: no field for the columns {sorted(unknown)}")
+    if "__slots__" not in vars(record) or hasattr(record, "__post_init__"):
         rows = zip(*columns.values(), strict=True)
         return [record(**dict(zip(columns, row, strict=True))) for row in rows]
     made = list(map(object.__new__, repeat(record, count)))

@@ -1228,10 +1228,12 @@ class _SheetParser:
         self.flush = flush
         fast_columns: dict[bytes, tuple[str, int]] = {}  # b"AB" -> ("AB", 28), as met
         # Rows that the shapes take poorly (none of the shapes tried fits, or two take turns,
-        # a row each) are read one by one for the next `paused` rows, neither matched nor
-        # learned from: each time it happens again, for twice as many rows (`pause`, up to
-        # MAX_PAUSE), until a batch of POOR_RUN rows or more is taken. Matching rows that
-        # miss, and batches of a row each, cost more than reading the rows one by one.
+        # a row each) pause them: the next `paused` rows are read one by one, not matched,
+        # and only the last of them is learned from, so that a form met meanwhile (a
+        # highlighted cell) is learned and the next batch may take it. Each time it happens
+        # again, the pause is twice as long (`pause`, up to MAX_PAUSE), until a batch of
+        # POOR_RUN rows or more is taken. Matching rows that miss, and batches of a row each,
+        # cost more than reading the rows one by one.
         pause = paused = 0
         # Rows given to a consumer may be matched whole against the shapes of earlier rows.
         shaping = consumer is not None and MAX_SHAPES > 0
@@ -1269,8 +1271,8 @@ class _SheetParser:
                     return position, False
                 read = plain_row(data, row, end) if not row[3] else None
                 if read is not None:
-                    # A row of empty cells teaches nothing; nor does a row in a pause, whose
-                    # shapes are known but take it poorly.
+                    # A row of empty cells teaches nothing; nor does a row in a pause (but
+                    # its last), whose shapes are known but take it poorly.
                     if shaping and read[3] and not paused:
                         learn_shape(data, position, row.end(), read[0] - 6)
                     if missed:  # read after this one, learned from: the shapes wait

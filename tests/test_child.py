@@ -144,3 +144,42 @@ def test_a_child_started_ahead_and_not_used_is_ended(monkeypatch: pytest.MonkeyP
         pass  # a second block starts a child of its own, the first one being gone
     assert len(started.children) == 2
     assert started.children[1].returncode == -signal.SIGKILL
+
+
+def sleepy(seconds: int) -> bytes:
+    time.sleep(seconds)
+    return b"awake"
+
+
+def test_a_render_beside_gives_its_document_or_its_error_when_asked() -> None:
+    with child.bounded_beside(doubled, ("ab",), "t.docx") as document:
+        assert document() == b"abab"
+    with (
+        child.bounded_beside(refused, ("bad tag",), "t.docx") as document,
+        pytest.raises(TemplateError) as caught,
+    ):
+        document()
+    assert str(caught.value) == "t.docx: bad tag; fix it"
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, TemplateError], ids=["ctrl-c", "an-error"])
+def test_leaving_a_render_beside_by_an_exception_ends_its_child_at_once(
+    monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    """Nothing waits for a render no one wants: the child, asleep for a minute, is killed."""
+    started = _Started()
+    monkeypatch.setattr(subprocess, "Popen", started.popen)
+    with pytest.raises(stop), child.bounded_beside(sleepy, (60,), "t.docx"):
+        raise stop("the quotes failed")
+    (render,) = started.children
+    assert render.returncode == -signal.SIGKILL
+
+
+def test_without_isolation_a_render_beside_runs_when_its_document_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(child, "ISOLATED", False)
+    with pytest.raises(KeyboardInterrupt), child.bounded_beside(sleepy, (60,), "t.docx"):
+        raise KeyboardInterrupt  # before the document was asked for: never rendered
+    with child.bounded_beside(doubled, ("ab",), "t.docx") as document:
+        assert document() == b"abab"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import signal
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from email import policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,10 +100,11 @@ def test_build_stops_at_the_first_error_and_writes_nothing(
         pytest.param({}, id="alone"),
         pytest.param({"memo_date": dt.date(2030, 1, 1)}, id="with-an-empty-edition"),
         pytest.param({"template": "broken.docx"}, id="with-a-template-mistake"),
+        pytest.param({"template": "slow.docx"}, id="with-a-template-minutes-long"),
     ],
 )
 def test_a_quote_not_in_its_source_stops_the_build_though_the_memo_renders_meanwhile(
-    seed_copy: Path, tmp_path: Path, wrong_too: dict[str, object]
+    seed_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wrong_too: dict[str, object]
 ) -> None:
     """The memo renders while the quotes are checked; a quote not in its source stops the
     build all the same, before whatever else is wrong, and nothing is written."""
@@ -108,10 +112,21 @@ def test_a_quote_not_in_its_source_stops_the_build_though_the_memo_renders_meanw
     quote = cell("Figures", "Quote", 2)
     set_cells(workbook, {quote: "Russia said it had shot down 87 drones over the sea."})
     options = dict(wrong_too)
+    slow = options.get("template") == "slow.docx"
     if "template" in options:
-        broken = "{{ no_such_field }}{{"
-        change = {"word/document.xml": lambda xml: xml.replace("{{", broken, 1)}
-        options["template"] = template_with(tmp_path / "broken.docx", change)
+        wrong = "{{ no_such_field }}{{"
+        if slow:  # a template that runs for its whole time limit
+            wrong = "{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}{{"
+        change = {"word/document.xml": lambda xml: xml.replace("{{", wrong, 1)}
+        options["template"] = template_with(tmp_path / str(options["template"]), change)
+    children: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def started(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        children.append(popen(*args, **kwargs))
+        return children[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", started)
     out = tmp_path / "memo.docx"
     out.write_bytes(b"the earlier memo")
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -121,6 +136,9 @@ def test_a_quote_not_in_its_source_stops_the_build_though_the_memo_renders_meanw
     assert [error.split(";")[0] for error in errors] == [f"{quote}: quote not found in source S1"]
     assert out.read_bytes() == b"the earlier memo"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if slow:  # the render no one wants is ended, not waited for
+        (render,) = children
+        assert render.returncode == -signal.SIGKILL
 
 
 def test_build_looks_for_libreoffice_before_reading_the_workbook(

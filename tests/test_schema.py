@@ -301,3 +301,21 @@ def test_records_by_column_take_defaults_and_refuse_a_missing_field_or_a_short_c
     short = {**by_column(figures), "quote": ["It shot down 17 drones."]}
     with pytest.raises(ValueError, match="the column 'quote' is not 7 long"):
         records_by_column(FigureRow, short)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Doubled:
+    """A slotted record whose __post_init__ fills a field: made by its __init__, row by row."""
+
+    value: int
+    double: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "double", self.value * 2)
+
+
+def test_records_by_column_run_a_post_init_and_refuse_a_column_of_no_field() -> None:
+    assert records_by_column(Doubled, {"value": [1, 2]}) == [Doubled(1, 2), Doubled(2, 4)]
+    figures = list(example_dossier().rows(FigureRow))
+    with pytest.raises(TypeError, match=r"FigureRow: no field for the columns \['analyst'\]"):
+        records_by_column(FigureRow, {**by_column(figures), "analyst": [""] * len(figures)})

@@ -8,15 +8,16 @@ so this package imports no format module, nor Jinja or docxtpl, in the calling p
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from briefing.errors import TemplateError
 from briefing.model import DocumentProperties
-from briefing.render.child import render_bounded
+from briefing.render.child import bounded_beside, render_bounded
 
 
 class Format(Protocol):
@@ -78,6 +79,24 @@ def render_document(
     return render_bounded(
         render_here, (suffix, template, dict(context), properties), template_name(suffix, template)
     )
+
+
+@contextlib.contextmanager
+def document_rendered_beside(
+    suffix: str,
+    template: Path | None,
+    context: Mapping[str, Any],
+    properties: DocumentProperties,
+) -> Iterator[Callable[[], bytes]]:
+    """render_document, begun now in its process while the block runs (see bounded_beside).
+
+    The block gets a function that waits for the document; leaving the block by an exception
+    stops the render.
+    """
+    with bounded_beside(
+        render_here, (suffix, template, dict(context), properties), template_name(suffix, template)
+    ) as document:
+        yield document
 
 
 def lint_template(suffix: str, template: Path | None, provided: Iterable[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pickle
@@ -68,14 +69,47 @@ def render_bounded(function: Callable[..., bytes], args: tuple[Any, ...], name: 
     TemplateError with its message; running out of memory or time, or a child killed, is one
     TemplateError line too.
     """
-    seconds, megabytes = RENDER_SECONDS, RENDER_MEGABYTES
     if not ISOLATED:
         try:
             return function(*args)
         except MemoryError as err:
-            raise TemplateError(out_of_memory(name, megabytes)) from err
-    request = pickle.dumps((function, args, seconds, megabytes), protocol=pickle.HIGHEST_PROTOCOL)
+            raise TemplateError(out_of_memory(name)) from err
+    return _answer(_started.pop() if _started else _start(CHILD), function, args, name)
+
+
+@contextlib.contextmanager
+def bounded_beside(
+    function: Callable[..., bytes], args: tuple[Any, ...], name: str
+) -> Iterator[Callable[[], bytes]]:
+    """render_bounded(function, args, name), begun now and run while the block runs.
+
+    The block gets a function that waits for the document (or raises what the render
+    raised). An exception leaving the block (a quote error, Ctrl-C) ends the child at once:
+    nothing waits for a render no one wants. Where renders run in this process (Windows), the
+    document is rendered when it is asked for, after the block's own work.
+    """
+    if not ISOLATED:
+        yield lambda: render_bounded(function, args, name)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # with logging: 5 ms of each import
+
     child = _started.pop() if _started else _start(CHILD)
+    with ThreadPoolExecutor(1, thread_name_prefix="briefing-render") as waiting:
+        answer = waiting.submit(_answer, child, function, args, name)
+        try:
+            yield answer.result
+        except BaseException:
+            with contextlib.suppress(OSError):
+                child.kill()  # the thread's communicate then ends, and its error is dropped
+            raise
+
+
+def _answer(
+    child: subprocess.Popen[bytes], function: Callable[..., bytes], args: tuple[Any, ...], name: str
+) -> bytes:
+    """Send `child` the request to run `function(*args)`, and read its answer (render_bounded)."""
+    seconds, megabytes = RENDER_SECONDS, RENDER_MEGABYTES
+    request = pickle.dumps((function, args, seconds, megabytes), protocol=pickle.HIGHEST_PROTOCOL)
     with child:
         try:
             stdout, stderr = child.communicate(request, timeout=seconds + HARD_STOP_SECONDS)
@@ -187,9 +221,12 @@ def serve() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
     answer.write(reply)
     answer.flush()
-    sys.stderr.flush()
     # The parent waits for this process's pipes to close: the interpreter's teardown of
-    # matplotlib, numpy and python-docx would add a tenth of a second to every memo.
+    # matplotlib, numpy and python-docx would add a tenth of a second to every memo. The exit
+    # handlers still run: matplotlib's removes the cache folder it makes in the temporary
+    # folder where the home folder cannot be written.
+    atexit._run_exitfuncs()  # noqa: SLF001 (what the interpreter's exit runs, and no more)
+    sys.stderr.flush()
     os._exit(0)
 
 
