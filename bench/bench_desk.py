@@ -95,7 +95,8 @@ def figure(index: int, rows: int, mixed: bool = False) -> dict[str, str | int | 
     }
 
 
-def _sheet_part(archive: zipfile.ZipFile, name: str) -> str:
+def sheet_part(archive: zipfile.ZipFile, name: str) -> str:
+    """The part holding the sheet called `name` (bench_shapes.py reuses it)."""
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{{{RELS}}}Relationship")}
@@ -144,7 +145,7 @@ def write_desk_workbook(path: Path, rows: int, mixed: bool = False) -> None:
     records, briefing = example_records()
     base = workbook_bytes(records, briefing)
     source = zipfile.ZipFile(io.BytesIO(base))
-    part = _sheet_part(source, "Figures")
+    part = sheet_part(source, "Figures")
     template = source.read(part).decode("utf-8")
     head, rest = template.split("<sheetData>", 1)
     body, tail = rest.split("</sheetData>", 1)

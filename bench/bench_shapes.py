@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_desk import _sheet_part, write_desk_workbook
+from bench_desk import sheet_part, write_desk_workbook
 
 MEASURE = """
 import sys, time
@@ -76,7 +76,7 @@ def restyled(source: Path, target: Path, restyle: Restyle) -> None:
     """A copy of `source` whose Figures cells in COLUMNS (below the header) take `restyle`'s
     styles, EXTRA_STYLES copies of the text style added to the workbook's styles for them."""
     with zipfile.ZipFile(source) as package:
-        part = _sheet_part(package, "Figures")
+        part = sheet_part(package, "Figures")
         styles = package.read("xl/styles.xml")
         found = CELL_STYLES.search(styles)
         assert found is not None
